@@ -1,0 +1,38 @@
+# The two commands a newcomer needs: `make demo` and `make test`. Each sets itself up.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: demo demo-reset test check lint format install clean
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "deliberate needs Python 3.11 or newer"'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	@touch $@
+
+install: $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/deliberate demo
+
+demo-reset: $(STAMP)
+	$(BIN)/deliberate demo --reset
+
+check: $(STAMP)
+	$(BIN)/ruff check deliberate federation web schemas tests
+	$(BIN)/ruff format --check deliberate federation web schemas tests
+	$(BIN)/mypy
+	$(BIN)/lint-imports
+
+test: check
+	$(BIN)/pytest -n 2 --dist loadfile
+
+format: $(STAMP)
+	$(BIN)/ruff format deliberate federation web schemas tests
+	$(BIN)/ruff check --fix deliberate federation web schemas tests
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

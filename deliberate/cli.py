@@ -1,0 +1,196 @@
+"""The `deliberate` command: serve a node, run the two-node demo, migrate, and administer accounts.
+
+Flags override `DELIBERATE_*` environment variables, which override defaults (see `deliberate/settings.py`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import signal
+import sys
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+from pydantic import ValidationError
+
+from deliberate.settings import Settings
+
+EPILOG = (
+    "Every option can also be set with an environment variable: --public-url is DELIBERATE_PUBLIC_URL, and so on.\n"
+    "Without a database or Redis URL the node starts embedded PostgreSQL and Redis in its data directory."
+)
+
+
+def _node_options(parser: argparse.ArgumentParser, *, web: bool) -> None:
+    group = parser.add_argument_group("node settings (default: DELIBERATE_* environment variables)")
+    group.add_argument("--data-dir", type=Path, help="directory for embedded servers and node files (var/node)")
+    group.add_argument("--database-url", help="PostgreSQL URL; omit to use an embedded PostgreSQL")
+    group.add_argument("--redis-url", help="Redis URL; omit to use an embedded Redis")
+    if web:
+        group.add_argument("--host", help="address to listen on (127.0.0.1)")
+        group.add_argument("--port", type=int, help="port to listen on (8000)")
+        group.add_argument("--public-url", help="URL people and peers use; part of every ActivityPub id")
+        group.add_argument("--node-name", help="name shown on pages, e.g. 'Villa El Salvador'")
+        group.add_argument("--default-language", choices=["es", "qu", "en"], help="language for new visitors (es)")
+        group.add_argument("--log-format", choices=["json", "text"], help="log lines as JSON or text")
+        group.add_argument(
+            "--dev-allow-private-network",
+            action="store_true",
+            default=None,
+            help="development only: let federation reach loopback/private addresses over plain http",
+        )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="deliberate",
+        description="deliberate: a district node for forums, council consultations and participatory budgets.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    serve = commands.add_parser("serve", help="run a node (migrates the database first)", epilog=EPILOG)
+    _node_options(serve, web=True)
+
+    demo = commands.add_parser(
+        "demo", help="run two federating district nodes (VES :8001, VMT :8002) with sample content"
+    )
+    demo.add_argument("--data-dir", type=Path, default=Path("var/demo"), help="where both nodes keep their data")
+    demo.add_argument("--reset", action="store_true", help="delete the demo data first and start clean")
+
+    migrate = commands.add_parser("migrate", help="apply pending database migrations", epilog=EPILOG)
+    migrate.add_argument("--check", action="store_true", help="only report; exit status 1 if any are pending")
+    _node_options(migrate, web=False)
+
+    admin = commands.add_parser("admin", help="administer accounts")
+    admin_commands = admin.add_subparsers(dest="admin_command", required=True, metavar="ACTION")
+    operator = admin_commands.add_parser(
+        "create-operator", help="create the first operator account (or make an existing account an operator)"
+    )
+    operator.add_argument("username")
+    operator.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    _node_options(operator, web=False)
+    return parser
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    names = ("data_dir", "database_url", "redis_url", "host", "port", "public_url", "node_name",
+             "default_language", "log_format", "dev_allow_private_network")  # fmt: skip
+    overrides: dict[str, Any] = {n: getattr(args, n) for n in names if getattr(args, n, None) is not None}
+    return Settings(**overrides)
+
+
+def _fail(message: str) -> int:
+    print(f"deliberate: {message}", file=sys.stderr)
+    return 2
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        if args.command == "demo":
+            from web.logs import configure_logging
+
+            configure_logging("text")
+            from deliberate.runtime.demo import run_demo
+
+            asyncio.run(run_demo(args.data_dir, reset=args.reset))
+            return 0
+        settings = _settings(args)
+        if args.command == "serve":
+            return asyncio.run(_serve(settings))
+        if args.command == "migrate":
+            return asyncio.run(_migrate(settings, check=args.check))
+        if args.command == "admin" and args.admin_command == "create-operator":
+            if args.password_stdin:
+                password = sys.stdin.readline().rstrip("\n")
+            else:
+                password = getpass.getpass("Password for the operator: ")
+                if getpass.getpass("Repeat the password: ") != password:
+                    return _fail("the two passwords are not the same")
+            return asyncio.run(_create_operator(settings, args.username, password))
+    except ValidationError as exc:
+        return _fail(
+            "invalid settings:\n" + "\n".join(f"  {'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        )
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:
+        from deliberate.errors import DomainError
+        from deliberate.runtime.embedded import EmbeddedServerError
+
+        if isinstance(exc, EmbeddedServerError | DomainError | OSError):
+            return _fail(str(exc))
+        raise
+    return _fail("unknown command")
+
+
+async def _serve(settings: Settings) -> int:
+    from deliberate.runtime.node import run_node
+    from web.logs import configure_logging
+
+    configure_logging(settings.log_format if not sys.stderr.isatty() else "text")
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+
+    async def ready(live: Settings, _runner: object) -> None:
+        print(
+            f"{live.node_name} is serving at {live.base_url} (listening on {live.host}:{live.port})",
+            flush=True,
+        )
+
+    await run_node(settings, stop=stop, on_ready=ready)
+    return 0
+
+
+async def _migrate(settings: Settings, *, check: bool) -> int:
+    from deliberate.db.migrate import pending_migrations
+    from deliberate.runtime.node import migrate_database, node_services
+
+    async with node_services(settings) as live:
+        if check:
+            conn = await asyncpg.connect(live.database_url)
+            try:
+                pending = await pending_migrations(conn)
+            finally:
+                await conn.close()
+            for migration in pending:
+                print(f"pending: {migration.version:04d}_{migration.name}")
+            print("the database is up to date" if not pending else f"{len(pending)} migrations pending")
+            return 1 if pending else 0
+        applied = await migrate_database(live.database_url)
+        print("\n".join(f"applied: {name}" for name in applied) or "the database is up to date")
+        return 0
+
+
+async def _create_operator(settings: Settings, username: str, password: str) -> int:
+    from deliberate.accounts import service as accounts
+    from deliberate.accounts.passwords import Passwords
+    from deliberate.clock import SystemClock
+    from deliberate.runtime.node import migrate_database, node_services
+    from deliberate.validation import InvalidFields
+
+    async with node_services(settings) as live:
+        await migrate_database(live.database_url)
+        conn = await asyncpg.connect(live.database_url)
+        try:
+            async with conn.transaction():
+                account = await accounts.create_operator(
+                    conn, clock=SystemClock(), passwords=Passwords(), username=username, password=password
+                )
+        except InvalidFields as exc:
+            return _fail("; ".join(f"{e.field}: {e.message % e.params if e.params else e.message}" for e in exc.errors))
+        finally:
+            await conn.close()
+    print(f"{account.username} is an operator ({', '.join(sorted(account.roles))}).")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

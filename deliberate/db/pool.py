@@ -1,0 +1,26 @@
+"""The PostgreSQL connection pool: built by the composition root, passed down, never global."""
+
+from __future__ import annotations
+
+import json
+
+import asyncpg
+
+
+async def _init_connection(conn: asyncpg.Connection) -> None:
+    # jsonb columns come back as Python objects and go in from them, everywhere.
+    await conn.set_type_codec("jsonb", encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
+    await conn.set_type_codec("json", encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
+
+
+async def create_pool(dsn: str, *, size: int) -> asyncpg.Pool:
+    pool = await asyncpg.create_pool(
+        dsn,
+        min_size=1,
+        max_size=size,
+        init=_init_connection,
+        server_settings={"timezone": "UTC", "application_name": "deliberate"},
+        command_timeout=60,
+    )
+    assert pool is not None
+    return pool

@@ -1,0 +1,90 @@
+"""Typed domain errors: what a use case refuses, with a stable machine code and an English message id.
+
+Services raise these; they never know about HTTP. `web/problems.py` is the one place that maps each family to a
+status code, a translated HTML page or an RFC 9457 problem document. `message` is a message id marked with `N_` so
+the catalog extractor finds it; `params` fill its `%(name)s` placeholders; `field` names the form field at fault.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+
+def N_(message: str) -> str:
+    """Mark a message for translation without translating it here (the web layer does)."""
+    return message
+
+
+class DomainError(Exception):
+    code: ClassVar[str] = "error"
+    message: ClassVar[str] = N_("Something went wrong.")
+
+    def __init__(self, *, field: str | None = None, message: str | None = None, **params: Any) -> None:
+        self.field = field
+        self.params = params
+        if message is not None:
+            self.message = message  # type: ignore[misc]
+        super().__init__(f"{self.code}: {self.message % params if params else self.message}")
+
+
+class InvalidInput(DomainError):
+    code = "invalid_input"
+    message = N_("Please check what you entered.")
+
+
+class Unauthenticated(DomainError):
+    code = "unauthenticated"
+    message = N_("Please log in to continue.")
+
+
+class PermissionDenied(DomainError):
+    code = "permission_denied"
+    message = N_("You do not have permission to do this.")
+
+
+class NotFound(DomainError):
+    code = "not_found"
+    message = N_("We could not find what you are looking for.")
+
+
+class Conflict(DomainError):
+    code = "conflict"
+    message = N_("This conflicts with something that already exists.")
+
+
+class Unavailable(DomainError):
+    """A service the node depends on (Redis, a peer) does not answer right now; retrying later will work."""
+
+    code = "unavailable"
+    message = N_("This part of the site is not available right now. Please try again in a few minutes.")
+
+
+class RateLimited(DomainError):
+    code = "rate_limited"
+    message = N_("Too many attempts. Please wait %(minutes)s minutes and try again.")
+
+
+# Accounts
+class UsernameTaken(Conflict):
+    code = "username_taken"
+    message = N_("That username is already taken. Please choose another one.")
+
+
+class WrongCredentials(Unauthenticated):
+    code = "wrong_credentials"
+    message = N_("The username or the password is not correct.")
+
+
+class WrongPassword(InvalidInput):
+    code = "wrong_password"
+    message = N_("Your current password is not correct.")
+
+
+class AccountSuspended(PermissionDenied):
+    code = "account_suspended"
+    message = N_("This account is suspended.")
+
+
+class MigrationError(DomainError):
+    code = "migration_error"
+    message = N_("The database is not at the version this program expects.")

@@ -1,0 +1,39 @@
+"""Node identity: generated once, on the first start, and kept in PostgreSQL with the rest of the node's truth.
+
+Two processes starting together may both generate keys; `ON CONFLICT DO NOTHING` keeps the first and both read it
+back, so a node never has two identities.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import asyncpg
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
+
+from deliberate.clock import Clock
+from deliberate.node import queries
+from deliberate.node.model import NodeKeys
+
+
+def _pem(key: rsa.RSAPrivateKey | ed25519.Ed25519PrivateKey) -> str:
+    return key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
+
+
+async def ensure_node_keys(conn: asyncpg.Connection, *, clock: Clock) -> NodeKeys:
+    existing = await queries.get_node_keys(conn)
+    if existing is not None:
+        return existing
+    rsa_key = await asyncio.to_thread(rsa.generate_private_key, public_exponent=65537, key_size=2048)
+    await queries.insert_node_keys_if_absent(
+        conn,
+        rsa_private_pem=_pem(rsa_key),
+        ed25519_private_pem=_pem(ed25519.Ed25519PrivateKey.generate()),
+        now=clock.now(),
+    )
+    keys = await queries.get_node_keys(conn)
+    assert keys is not None
+    return keys

@@ -1,0 +1,141 @@
+"""`deliberate demo`: two district nodes on loopback, VES on :8001 and VMT on :8002, with Spanish sample content.
+
+Both run in this one process, each with its own data directory, embedded PostgreSQL and Redis, keys and secret,
+so Ctrl-C stops everything that was started. A second run reuses the data; `--reset` deletes it first. Sample
+content is added once, when a node has no accounts yet, through the same services the web forms use.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import signal
+import time
+from collections.abc import Coroutine
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+from aiohttp import web
+
+from deliberate.accounts import service as accounts
+from deliberate.accounts.passwords import Passwords
+from deliberate.clock import SystemClock
+from deliberate.runtime.node import run_node
+from deliberate.settings import Settings
+
+DEMO_PASSWORD = "demo-clave-2026"  # noqa: S105 - demo accounts only; printed at start-up
+
+
+@dataclass(frozen=True)
+class District:
+    slug: str
+    name: str
+    port: int
+    members: tuple[tuple[str, str], ...]
+
+
+DISTRICTS = (
+    District(
+        "ves",
+        "Villa El Salvador",
+        8001,
+        (
+            ("rosa.quispe", "Rosa Quispe"),
+            ("juan.mamani", "Juan Mamani"),
+            ("carmen.huaman", "Carmen Huamán"),
+            ("luis.condori", "Luis Condori"),
+        ),
+    ),
+    District(
+        "vmt",
+        "Villa María del Triunfo",
+        8002,
+        (
+            ("maria.flores", "María Flores"),
+            ("pedro.ccahuana", "Pedro Ccahuana"),
+            ("elena.torres", "Elena Torres"),
+        ),
+    ),
+)
+
+
+async def seed(database_url: str, district: District) -> None:
+    conn = await asyncpg.connect(database_url)
+    clock, passwords = SystemClock(), Passwords()
+    try:
+        async with conn.transaction():
+            if await accounts.count_accounts(conn) > 0:
+                return
+            await accounts.create_operator(
+                conn, clock=clock, passwords=passwords, username="operador", password=DEMO_PASSWORD
+            )
+            for username, name in district.members:
+                await accounts.register_account(
+                    conn,
+                    clock=clock,
+                    passwords=passwords,
+                    data={
+                        "username": username,
+                        "display_name": name,
+                        "password": DEMO_PASSWORD,
+                        "password_confirm": DEMO_PASSWORD,
+                    },
+                )
+    finally:
+        await conn.close()
+
+
+async def _stop_all_on_failure(node: Coroutine[Any, Any, None], stop: asyncio.Event) -> None:
+    try:
+        await node
+    except BaseException:
+        stop.set()  # one node failing to start must not leave the other running
+        raise
+
+
+async def run_demo(base_dir: Path, *, reset: bool) -> None:
+    if reset:
+        await asyncio.to_thread(shutil.rmtree, base_dir, ignore_errors=True)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    started = time.monotonic()
+    ready: list[str] = []
+
+    def announce(district: District):  # type: ignore[no-untyped-def]
+        async def on_ready(live: Settings, runner: web.AppRunner) -> None:
+            await seed(live.database_url, district)
+            ready.append(f"  {district.name:<26} {live.base_url}")
+            if len(ready) == len(DISTRICTS):
+                print(
+                    f"\nTwo district nodes are running ({time.monotonic() - started:.1f} s to start):",
+                    flush=True,
+                )
+                print("\n".join(sorted(ready)))
+                print(
+                    f"\nLog in on either node as 'operador' (operator) or as a member, e.g. 'rosa.quispe' on VES"
+                    f" or 'maria.flores' on VMT; every demo password is '{DEMO_PASSWORD}'."
+                )
+                print("Press Ctrl-C to stop both nodes.\n", flush=True)
+
+        return on_ready
+
+    nodes = []
+    for district in DISTRICTS:
+        settings = Settings(
+            data_dir=base_dir / district.slug,
+            port=district.port,
+            node_name=district.name,
+            public_url=f"http://127.0.0.1:{district.port}",
+            dev_allow_private_network=True,
+            log_format="text",
+        )
+        nodes.append(_stop_all_on_failure(run_node(settings, stop=stop, on_ready=announce(district)), stop))
+    results = await asyncio.gather(*nodes, return_exceptions=True)
+    for result in results:
+        if isinstance(result, BaseException):
+            raise result
+    print("Both nodes stopped.", flush=True)

@@ -1,0 +1,233 @@
+"""The test harness: real PostgreSQL and Redis (embedded wheels), real nodes on loopback.
+
+* One PostgreSQL cluster and one Redis server per test process (pytest-xdist worker), non-durable for speed.
+* A template database migrated once; every node gets its own database cloned from it (`CREATE DATABASE … TEMPLATE`,
+  milliseconds), so tests never see each other's rows and never skip migrations.
+* `node_factory` starts as many nodes as a test needs, each from the production `create_app`, with its own database,
+  Redis database number, secret and keys, listening on its own loopback port.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import re
+import secrets
+import socket
+import tempfile
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import asyncpg
+import pytest
+import pytest_asyncio
+from aiohttp import web
+from redis.asyncio import Redis
+
+from deliberate.accounts.passwords import Passwords
+from deliberate.clock import Clock, SystemClock
+from deliberate.db.migrate import migrate
+from deliberate.runtime.embedded import EmbeddedPostgres, EmbeddedRedis
+from deliberate.settings import Settings
+from web.app import create_app
+
+TEMPLATE_DB = "deliberate_template"
+REDIS_DATABASES = 64
+SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+
+
+@dataclass
+class Servers:
+    postgres: EmbeddedPostgres
+    redis: EmbeddedRedis
+    free_redis_dbs: list[int] = field(default_factory=lambda: list(range(1, REDIS_DATABASES)))
+    counter: Iterator[int] = field(default_factory=itertools.count)
+
+    def dsn(self, database: str) -> str:
+        return self.postgres.dsn(database)
+
+
+async def _start_servers(root: Path) -> Servers:
+    postgres = EmbeddedPostgres(root / "postgres", durable=False)
+    redis = EmbeddedRedis(root / "redis", durable=False)
+    await postgres.start()
+    await redis.start()
+    conn = await asyncpg.connect(postgres.dsn("postgres"))
+    try:
+        await conn.execute(f"DROP DATABASE IF EXISTS {TEMPLATE_DB}")
+        await conn.execute(f"CREATE DATABASE {TEMPLATE_DB}")
+    finally:
+        await conn.close()
+    conn = await asyncpg.connect(postgres.dsn(TEMPLATE_DB))
+    try:
+        await migrate(conn)
+    finally:
+        await conn.close()
+    return Servers(postgres, redis)
+
+
+@pytest.fixture(scope="session")
+def servers() -> Iterator[Servers]:
+    root = Path(tempfile.mkdtemp(prefix="deliberate-test-"))
+    started = asyncio.run(_start_servers(root))
+    yield started
+    asyncio.run(started.redis.stop())
+    asyncio.run(started.postgres.stop())
+
+
+@pytest_asyncio.fixture
+async def database(servers: Servers) -> AsyncIterator[str]:
+    """A fresh, migrated database for this test; its URL."""
+    name = f"t_{next(servers.counter)}_{secrets.token_hex(4)}"
+    admin = await asyncpg.connect(servers.dsn("postgres"))
+    try:
+        await admin.execute(f"CREATE DATABASE {name} TEMPLATE {TEMPLATE_DB}")
+    finally:
+        await admin.close()
+    yield servers.dsn(name)
+    admin = await asyncpg.connect(servers.dsn("postgres"))
+    try:
+        await admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    finally:
+        await admin.close()
+
+
+@pytest_asyncio.fixture
+async def db(database: str) -> AsyncIterator[asyncpg.Connection]:
+    conn = await asyncpg.connect(database)
+    yield conn
+    await conn.close()
+
+
+def cheap_passwords() -> Passwords:
+    """argon2id with tiny costs: the same code path, fast enough to register hundreds of accounts in tests."""
+    return Passwords(memory_kib=1024, time_cost=1, parallelism=1)
+
+
+CSRF_FIELD = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+@dataclass
+class Visitor:
+    """A person with a browser-like session (cookies) on one node; reads forms' CSRF tokens like a browser."""
+
+    node: Node
+    session: aiohttp.ClientSession
+    last_html: str = ""
+
+    def url(self, path: str) -> str:
+        return self.node.base_url + path
+
+    async def get(self, path: str, **kwargs: Any) -> aiohttp.ClientResponse:
+        response = await self.session.get(self.url(path), **kwargs)
+        if response.content_type == "text/html":
+            self.last_html = await response.text()
+        return response
+
+    async def csrf(self, path: str = "/") -> str:
+        await self.get(path)
+        match = CSRF_FIELD.search(self.last_html)
+        assert match, f"no CSRF token on {path}"
+        return match[1]
+
+    async def submit(
+        self, path: str, data: dict[str, str], *, form_page: str | None = None, **kwargs: Any
+    ) -> aiohttp.ClientResponse:
+        """Post a form the way a browser does after showing `form_page` (default: the same path)."""
+        token = await self.csrf(form_page or path)
+        response = await self.session.post(self.url(path), data={**data, "csrf_token": token}, **kwargs)
+        if response.content_type == "text/html":
+            self.last_html = await response.text()
+        return response
+
+    async def register(self, username: str, password: str = "clave-segura-123", **extra: str) -> None:
+        response = await self.submit(
+            "/register", {"username": username, "password": password, "password_confirm": password, **extra}
+        )
+        assert response.status == 200 and response.url.path == "/", self.last_html
+
+    async def login(self, username: str, password: str = "clave-segura-123") -> aiohttp.ClientResponse:
+        return await self.submit("/login", {"username": username, "password": password})
+
+
+@dataclass
+class Node:
+    name: str
+    settings: Settings
+    app: web.Application
+    runner: web.AppRunner
+    database_url: str
+    redis_db: int
+    sessions: list[aiohttp.ClientSession] = field(default_factory=list)
+
+    @property
+    def base_url(self) -> str:
+        return self.settings.base_url
+
+    async def visitor(self, **headers: str) -> Visitor:
+        session = aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True), headers=headers)
+        self.sessions.append(session)
+        return Visitor(self, session)
+
+    async def connect(self) -> asyncpg.Connection:
+        return await asyncpg.connect(self.database_url)
+
+
+@pytest_asyncio.fixture
+async def node_factory(servers: Servers) -> AsyncIterator[Any]:
+    """`await node_factory("ves", **settings)` starts a real node on a loopback port; all stop at teardown."""
+    started: list[Node] = []
+    admin = await asyncpg.connect(servers.dsn("postgres"))
+
+    async def start(name: str = "node", *, clock: Clock | None = None, **overrides: Any) -> Node:
+        db_name = f"n_{name}_{next(servers.counter)}_{secrets.token_hex(3)}"
+        await admin.execute(f"CREATE DATABASE {db_name} TEMPLATE {TEMPLATE_DB}")
+        redis_db = servers.free_redis_dbs.pop(0)
+        redis_url = servers.redis.url(redis_db)
+        async with Redis.from_url(redis_url) as redis:
+            await redis.flushdb()
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+        settings = Settings(
+            database_url=servers.dsn(db_name),
+            redis_url=redis_url,
+            secret_key=secrets.token_urlsafe(32),
+            public_url=f"http://127.0.0.1:{port}",
+            port=port,
+            node_name=overrides.pop("node_name", name.upper()),
+            dev_allow_private_network=True,
+            db_pool_size=4,
+            log_format="text",
+            **overrides,
+        )
+        app = create_app(settings, clock=clock or SystemClock(), passwords=cheap_passwords())
+        runner = web.AppRunner(app, access_log=None)
+        await runner.setup()
+        await web.SockSite(runner, sock).start()
+        node = Node(name, settings, app, runner, settings.database_url, redis_db)
+        started.append(node)
+        return node
+
+    yield start
+    for node in started:
+        for session in node.sessions:
+            await session.close()
+        await node.runner.cleanup()
+        servers.free_redis_dbs.append(node.redis_db)
+        await admin.execute(f"DROP DATABASE IF EXISTS {node.database_url.rsplit('/', 1)[1]} WITH (FORCE)")
+    await admin.close()
+
+
+@pytest_asyncio.fixture
+async def node(node_factory: Any) -> Node:
+    started: Node = await node_factory("ves", node_name="Villa El Salvador")
+    return started
+
+
+@pytest.fixture
+def shared() -> Path:
+    return SHARED

@@ -1,0 +1,168 @@
+"""Register, log in, log out, change password: forms that re-render with translated errors and lose nothing typed
+(except passwords, which are never sent back)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+from redis.exceptions import RedisError
+
+from deliberate.accounts import service as accounts
+from deliberate.errors import DomainError, InvalidInput, RateLimited, Unavailable, WrongCredentials
+from web.handlers.common import form_data, redirect, require_user, safe_next
+from web.middlewares import client_address
+from web.problems import domain_error_response, field_errors, status_for, wants_json
+from web.ratelimit import LoginLimiter
+from web.render import page, translate
+from web.sessions import SESSION_COOKIE, SESSION_TTL, SessionStore
+from web.state import state
+
+_KEEP = ("username", "display_name", "email", "phone", "next")
+
+
+def _typed(data: dict[str, Any]) -> dict[str, str]:
+    return {key: str(data.get(key, ""))[:300] for key in _KEEP}
+
+
+def _form_page(request: web.Request, template: str, data: dict[str, Any], error: DomainError | None) -> web.Response:
+    if error is not None and wants_json(request):
+        return domain_error_response(request, error)
+    context: dict[str, Any] = {"form": _typed(data), "errors": {}, "form_error": None}
+    status = 200
+    if error is not None:
+        status = status_for(error)
+        messages = field_errors(request, error)
+        context["errors"] = {field: text for field, text in messages.items() if field}
+        context["form_error"] = messages.get("") or translate(request, error.message, **error.params)
+    return page(request, template, context, status=status)
+
+
+def _set_session_cookie(request: web.Request, response: web.StreamResponse, session_id: str) -> None:
+    response.set_cookie(
+        SESSION_COOKIE,
+        session_id,
+        max_age=SESSION_TTL,
+        httponly=True,
+        samesite="Lax",
+        secure=state(request).settings.secure_cookies,
+        path="/",
+    )
+
+
+async def _start_session(request: web.Request, account_id: int, target: str) -> web.Response:
+    try:
+        session_id = await SessionStore(state(request).kv).create(account_id)
+    except RedisError:
+        raise Unavailable() from None
+    response = redirect(target)
+    _set_session_cookie(request, response, session_id)
+    return response
+
+
+async def register_form(request: web.Request) -> web.Response:
+    return _form_page(request, "accounts/register.html", {}, None)
+
+
+async def register(request: web.Request) -> web.Response:
+    data = await form_data(request)
+    app_state = state(request)
+    try:
+        async with app_state.db.acquire() as conn, conn.transaction():
+            account = await accounts.register_account(
+                conn, clock=app_state.clock, passwords=app_state.passwords, data=data
+            )
+    except InvalidInput as error:
+        return _form_page(request, "accounts/register.html", data, error)
+    return await _start_session(request, account.id, "/")
+
+
+async def login_form(request: web.Request) -> web.Response:
+    return _form_page(request, "accounts/login.html", {"next": request.query.get("next", "")}, None)
+
+
+async def login(request: web.Request) -> web.Response:
+    data = await form_data(request)
+    app_state = state(request)
+    username = str(data.get("username", "")).strip()
+    address = client_address(request)
+    limiter = LoginLimiter(
+        app_state.kv,
+        attempts=app_state.settings.login_attempts_per_window,
+        window_seconds=app_state.settings.login_window_seconds,
+    )
+    try:
+        await limiter.check(address, username)
+    except RedisError:
+        # Without Redis there is no rate limit and no session: refuse log-in rather than allow guessing.
+        app_state.metrics.logins.labels("unavailable").inc()
+        raise Unavailable() from None
+    except RateLimited as error:
+        app_state.metrics.logins.labels("rate_limited").inc()
+        return _form_page(request, "accounts/login.html", data, error)
+    try:
+        async with app_state.db.acquire() as conn, conn.transaction():
+            account = await accounts.authenticate(
+                conn,
+                clock=app_state.clock,
+                passwords=app_state.passwords,
+                username=username,
+                password=str(data.get("password", "")),
+            )
+    except DomainError as error:
+        app_state.metrics.logins.labels("refused").inc()
+        if isinstance(error, WrongCredentials):
+            try:
+                await limiter.failed(address, username)
+            except RedisError:
+                raise Unavailable() from None
+        return _form_page(request, "accounts/login.html", data, error)
+    app_state.metrics.logins.labels("accepted").inc()
+    try:
+        await limiter.succeeded(address, username)
+    except RedisError:
+        raise Unavailable() from None
+    return await _start_session(request, account.id, safe_next(str(data.get("next", ""))))
+
+
+async def logout(request: web.Request) -> web.Response:
+    session_id = request.cookies.get(SESSION_COOKIE)
+    if session_id:
+        try:
+            await SessionStore(state(request).kv).end(session_id)
+        except RedisError:
+            raise Unavailable() from None
+    response = redirect("/")
+    response.del_cookie(SESSION_COOKIE, path="/")
+    return response
+
+
+async def password_form(request: web.Request) -> web.Response:
+    require_user(request)
+    done = request.query.get("done") == "1"
+    return page(request, "accounts/password.html", {"errors": {}, "form_error": None, "done": done})
+
+
+async def change_password(request: web.Request) -> web.Response:
+    user = require_user(request)
+    data = await form_data(request)
+    app_state = state(request)
+    try:
+        async with app_state.db.acquire() as conn, conn.transaction():
+            await accounts.change_password(
+                conn, clock=app_state.clock, passwords=app_state.passwords, account_id=user.id, data=data
+            )
+    except InvalidInput as error:
+        messages = field_errors(request, error)
+        context = {
+            "errors": {field: text for field, text in messages.items() if field},
+            "form_error": messages.get("") or translate(request, error.message),
+            "done": False,
+        }
+        return page(request, "accounts/password.html", context, status=status_for(error))
+    try:
+        # Someone who learned the old password may be signed in elsewhere: end every other session.
+        await SessionStore(app_state.kv).end_others(user.id, request.cookies.get(SESSION_COOKIE))
+    except RedisError:
+        raise Unavailable() from None
+    return redirect("/account/password?done=1")

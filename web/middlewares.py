@@ -1,0 +1,152 @@
+"""Request middlewares, outermost first: observe → security headers → errors → session → CSRF.
+
+* observe: gives every request an id (kept from a trusted proxy's X-Request-Id), logs one line per request and
+  records latency; the id is on every log line and every error page.
+* security headers: a strict Content-Security-Policy (no inline script or style at all), frame denial, referrer
+  policy; on error pages too, which is why it sits outside the error mapping.
+* errors: `web/problems.py` turns domain errors and HTTP errors into pages or problem documents.
+* session: loads the signed-in account, if any; a Redis outage only means "nobody is signed in" for reading.
+* CSRF: checks every state-changing request before its handler runs.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+import re
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+
+from aiohttp import web
+
+from deliberate.accounts import service as accounts
+from deliberate.errors import DomainError
+from web import problems
+from web.csrf import check_csrf, set_csrf_cookie
+from web.logs import request_id_var
+from web.sessions import SESSION_COOKIE, SessionStore
+from web.state import state
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+log = logging.getLogger("deliberate.request")
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
+    "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)
+
+
+def client_address(request: web.Request) -> str:
+    """The client's address; X-Forwarded-For is believed only when the direct peer is a trusted proxy."""
+    peer = request.remote or "unknown"
+    if peer in state(request).settings.trusted_proxies:
+        forwarded = request.headers.get("X-Forwarded-For", "")
+        hops = [hop.strip() for hop in forwarded.split(",") if hop.strip()]
+        if hops:
+            try:
+                return str(ipaddress.ip_address(hops[-1]))
+            except ValueError:
+                pass
+    return peer
+
+
+def _route_name(request: web.Request) -> str:
+    resource = request.match_info.route.resource
+    return resource.canonical if resource is not None else "unmatched"
+
+
+@web.middleware
+async def observe(request: web.Request, handler: Handler) -> web.StreamResponse:
+    incoming = request.headers.get("X-Request-Id", "")
+    trusted = (request.remote or "") in state(request).settings.trusted_proxies
+    request_id = incoming if trusted and _REQUEST_ID.match(incoming) else uuid.uuid4().hex[:16]
+    request["request_id"] = request_id
+    token = request_id_var.set(request_id)
+    started = time.perf_counter()
+    status = 500
+    try:
+        response = await handler(request)
+        status = response.status
+        response.headers["X-Request-Id"] = request_id
+        return response
+    except web.HTTPException as exc:
+        status = exc.status
+        raise
+    finally:
+        elapsed = time.perf_counter() - started
+        route = _route_name(request)
+        state(request).metrics.request_seconds.labels(request.method, route, str(status)).observe(elapsed)
+        log.info(
+            "request",
+            extra={
+                "fields": {
+                    "method": request.method,
+                    "path": request.path,
+                    "status": status,
+                    "ms": round(elapsed * 1000, 1),
+                    "client": client_address(request),
+                }
+            },
+        )
+        request_id_var.reset(token)
+
+
+@web.middleware
+async def security_headers(request: web.Request, handler: Handler) -> web.StreamResponse:
+    response = await handler(request)
+    set_csrf_cookie(request, response)  # here, so error pages' forms get a matching cookie too
+    headers = response.headers
+    headers.setdefault("Content-Security-Policy", CSP)
+    headers.setdefault("X-Frame-Options", "DENY")
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("Referrer-Policy", "same-origin")
+    headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+    headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=(), interest-cohort=()")
+    if state(request).settings.secure_cookies:
+        headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+    if request.path.startswith("/static/"):
+        # Static URLs carry ?v=<content hash>: a changed file gets a new URL, so caching forever is safe.
+        headers["Cache-Control"] = "public, max-age=31536000, immutable"
+    elif request.get("user") is not None:
+        headers.setdefault("Cache-Control", "private, no-store")
+    return response
+
+
+@web.middleware
+async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
+    try:
+        return await handler(request)
+    except DomainError as exc:
+        return problems.domain_error_response(request, exc)
+    except web.HTTPException as exc:
+        if exc.status < 400:
+            raise
+        return problems.http_error_response(request, exc)
+    except Exception:
+        log.exception("unhandled error", extra={"fields": {"path": request.path}})
+        state(request).metrics.errors.inc()
+        return problems.unexpected_error_response(request)
+
+
+@web.middleware
+async def session(request: web.Request, handler: Handler) -> web.StreamResponse:
+    request["user"] = None
+    session_id = request.cookies.get(SESSION_COOKIE)
+    if session_id and not request.path.startswith("/static/"):
+        app_state = state(request)
+        account_id = await SessionStore(app_state.kv).load(session_id)
+        if account_id is not None:
+            async with app_state.db.acquire() as conn:
+                request["user"] = await accounts.find_account(conn, account_id)
+    return await handler(request)
+
+
+@web.middleware
+async def csrf(request: web.Request, handler: Handler) -> web.StreamResponse:
+    await check_csrf(request)
+    return await handler(request)
+
+
+MIDDLEWARES = [observe, security_headers, errors, session, csrf]

@@ -1,0 +1,56 @@
+"""Rendering pages: the per-request language, translation helpers, and the context every template receives."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from aiohttp import web
+
+from web.csrf import csrf_token
+from web.i18n import NATIVE_NAMES, SUPPORTED, negotiate
+from web.state import state
+
+LANG_COOKIE = "lang"
+
+
+def language(request: web.Request) -> str:
+    lang = request.get("lang")
+    if lang is None:
+        lang = negotiate(
+            request.cookies.get(LANG_COOKIE),
+            request.headers.get("Accept-Language"),
+            state(request).settings.default_language,
+        )
+        request["lang"] = lang
+    return str(lang)
+
+
+def translate(request: web.Request, message: str, **params: Any) -> str:
+    """`message` in the request's language, with `%(name)s` placeholders filled."""
+    text: str = state(request).translations[language(request)].gettext(message)
+    return text % params if params else text
+
+
+def page(
+    request: web.Request, template: str, context: Mapping[str, Any] | None = None, *, status: int = 200
+) -> web.Response:
+    app_state = state(request)
+    lang = language(request)
+    full: dict[str, Any] = {
+        "request": request,
+        "lang": lang,
+        "languages": [(code, NATIVE_NAMES[code]) for code in SUPPORTED],
+        "user": request.get("user"),
+        "csrf_token": csrf_token(request),
+        "node_name": app_state.settings.node_name,
+        "_translations": app_state.translations[lang],
+        "static_version": app_state.static_version,
+    }
+    if context:
+        full.update(context)
+    body = app_state.jinja.get_template(template).render(full)
+    response = web.Response(text=body, status=status, content_type="text/html", charset="utf-8")
+    response.headers["Content-Language"] = lang
+    response.headers["Vary"] = "Accept-Language, Cookie"
+    return response

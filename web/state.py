@@ -1,0 +1,55 @@
+"""Everything a request may need, built once per application by `create_app` and reached through `app[STATE]`.
+
+No module keeps a pool, a client or the settings in a global: two nodes can live in one test process.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from aiohttp import web
+
+if TYPE_CHECKING:
+    import asyncpg
+    import jinja2
+    from babel.support import Translations
+    from redis.asyncio import Redis
+
+    from deliberate.accounts.passwords import Passwords
+    from deliberate.clock import Clock
+    from deliberate.node.model import NodeKeys
+    from deliberate.settings import Settings
+    from web.metrics import Metrics
+
+
+@dataclass
+class AppState:
+    settings: Settings
+    secret_key: str
+    clock: Clock
+    passwords: Passwords
+    translations: dict[str, Translations]
+    metrics: Metrics
+    jinja: jinja2.Environment
+    static_version: str
+    pool: asyncpg.Pool | None = None
+    redis: Redis | None = None
+    node_keys: NodeKeys | None = field(default=None, repr=False)
+
+    @property
+    def db(self) -> asyncpg.Pool:
+        assert self.pool is not None, "the database pool is opened on application start-up"
+        return self.pool
+
+    @property
+    def kv(self) -> Redis:
+        assert self.redis is not None, "the Redis client is opened on application start-up"
+        return self.redis
+
+
+STATE: web.AppKey[AppState] = web.AppKey("state", AppState)
+
+
+def state(request: web.Request) -> AppState:
+    return request.app[STATE]
