@@ -13,7 +13,6 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import asyncpg
 from pydantic import ValidationError
 
 from deliberate.settings import Settings
@@ -151,11 +150,12 @@ async def _serve(settings: Settings) -> int:
 
 async def _migrate(settings: Settings, *, check: bool) -> int:
     from deliberate.db.migrate import pending_migrations
+    from deliberate.db.pool import connect
     from deliberate.runtime.node import migrate_database, node_services
 
     async with node_services(settings) as live:
         if check:
-            conn = await asyncpg.connect(live.database_url)
+            conn = await connect(live.database_url)
             try:
                 pending = await pending_migrations(conn)
             finally:
@@ -173,12 +173,13 @@ async def _create_operator(settings: Settings, username: str, password: str) -> 
     from deliberate.accounts import service as accounts
     from deliberate.accounts.passwords import Passwords
     from deliberate.clock import SystemClock
+    from deliberate.db.pool import connect
     from deliberate.runtime.node import migrate_database, node_services
     from deliberate.validation import InvalidFields
 
     async with node_services(settings) as live:
         await migrate_database(live.database_url)
-        conn = await asyncpg.connect(live.database_url)
+        conn = await connect(live.database_url)
         try:
             async with conn.transaction():
                 account = await accounts.create_operator(

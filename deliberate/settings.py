@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import secrets
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import AnyHttpUrl, Field, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 Language = Literal["es", "qu", "en"]
 
@@ -37,7 +37,7 @@ class Settings(BaseSettings):
     default_language: Language = Field("es", description="Language for visitors who chose none: es, qu or en.")
     host: str = Field("127.0.0.1", description="Address the web server listens on.")
     port: int = Field(8000, ge=0, le=65535, description="Port the web server listens on (0: any free port).")
-    trusted_proxies: list[str] = Field(
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(
         default_factory=list, description="Proxy addresses whose X-Forwarded-* headers are believed."
     )
     dev_allow_private_network: bool = Field(

@@ -30,9 +30,9 @@ from redis.asyncio import Redis
 from deliberate.accounts.passwords import Passwords
 from deliberate.clock import Clock, SystemClock
 from deliberate.db.migrate import migrate
+from deliberate.db.pool import connect
 from deliberate.runtime.embedded import EmbeddedPostgres, EmbeddedRedis
 from deliberate.settings import Settings
-from web.app import create_app
 
 TEMPLATE_DB = "deliberate_template"
 REDIS_DATABASES = 64
@@ -97,7 +97,7 @@ async def database(servers: Servers) -> AsyncIterator[str]:
 
 @pytest_asyncio.fixture
 async def db(database: str) -> AsyncIterator[asyncpg.Connection]:
-    conn = await asyncpg.connect(database)
+    conn = await connect(database)
     yield conn
     await conn.close()
 
@@ -173,7 +173,7 @@ class Node:
         return Visitor(self, session)
 
     async def connect(self) -> asyncpg.Connection:
-        return await asyncpg.connect(self.database_url)
+        return await connect(self.database_url)
 
 
 @pytest_asyncio.fixture
@@ -181,6 +181,8 @@ async def node_factory(servers: Servers) -> AsyncIterator[Any]:
     """`await node_factory("ves", **settings)` starts a real node on a loopback port; all stop at teardown."""
     started: list[Node] = []
     admin = await asyncpg.connect(servers.dsn("postgres"))
+
+    from web.app import create_app
 
     async def start(name: str = "node", *, clock: Clock | None = None, **overrides: Any) -> Node:
         db_name = f"n_{name}_{next(servers.counter)}_{secrets.token_hex(3)}"

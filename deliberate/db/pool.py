@@ -24,3 +24,10 @@ async def create_pool(dsn: str, *, size: int) -> asyncpg.Pool:
     )
     assert pool is not None
     return pool
+
+
+async def connect(dsn: str) -> asyncpg.Connection:
+    """A single connection set up like the pool's (for commands, seeding and tests)."""
+    conn = await asyncpg.connect(dsn, server_settings={"timezone": "UTC", "application_name": "deliberate"})
+    await _init_connection(conn)
+    return conn

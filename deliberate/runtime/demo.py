@@ -16,12 +16,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import asyncpg
 from aiohttp import web
 
 from deliberate.accounts import service as accounts
 from deliberate.accounts.passwords import Passwords
 from deliberate.clock import SystemClock
+from deliberate.db.pool import connect
 from deliberate.runtime.node import run_node
 from deliberate.settings import Settings
 
@@ -62,7 +62,7 @@ DISTRICTS = (
 
 
 async def seed(database_url: str, district: District) -> None:
-    conn = await asyncpg.connect(database_url)
+    conn = await connect(database_url)
     clock, passwords = SystemClock(), Passwords()
     try:
         async with conn.transaction():

@@ -18,10 +18,10 @@ import os
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
-import asyncpg
 from aiohttp import web
 
 from deliberate.db.migrate import migrate
+from deliberate.db.pool import connect
 from deliberate.runtime.embedded import DataDirLock, DataDirLocked, EmbeddedPostgres, EmbeddedRedis
 from deliberate.settings import Settings, resolve_secret_key
 
@@ -83,7 +83,7 @@ def _write_runtime(data_dir: Path, settings: Settings) -> None:
 
 
 async def migrate_database(database_url: str) -> list[str]:
-    conn = await asyncpg.connect(database_url)
+    conn = await connect(database_url)
     try:
         return [f"{m.version:04d}_{m.name}" for m in await migrate(conn)]
     finally:
