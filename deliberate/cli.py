@@ -23,6 +23,9 @@ EPILOG = (
 )
 
 
+RAW = argparse.RawDescriptionHelpFormatter
+
+
 def _node_options(parser: argparse.ArgumentParser, *, web: bool) -> None:
     group = parser.add_argument_group("node settings (default: DELIBERATE_* environment variables)")
     group.add_argument("--data-dir", type=Path, help="directory for embedded servers and node files (var/node)")
@@ -52,7 +55,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    serve = commands.add_parser("serve", help="run a node (migrates the database first)", epilog=EPILOG)
+    serve = commands.add_parser(
+        "serve", help="run a node (migrates the database first)", epilog=EPILOG, formatter_class=RAW
+    )
     _node_options(serve, web=True)
 
     demo = commands.add_parser(
@@ -61,7 +66,9 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--data-dir", type=Path, default=Path("var/demo"), help="where both nodes keep their data")
     demo.add_argument("--reset", action="store_true", help="delete the demo data first and start clean")
 
-    migrate = commands.add_parser("migrate", help="apply pending database migrations", epilog=EPILOG)
+    migrate = commands.add_parser(
+        "migrate", help="apply pending database migrations", epilog=EPILOG, formatter_class=RAW
+    )
     migrate.add_argument("--check", action="store_true", help="only report; exit status 1 if any are pending")
     _node_options(migrate, web=False)
 
