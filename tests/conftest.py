@@ -194,18 +194,18 @@ async def node_factory(servers: Servers) -> AsyncIterator[Any]:
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-        settings = Settings(
-            database_url=servers.dsn(db_name),
-            redis_url=redis_url,
-            secret_key=secrets.token_urlsafe(32),
-            public_url=f"http://127.0.0.1:{port}",
-            port=port,
-            node_name=overrides.pop("node_name", name.upper()),
-            dev_allow_private_network=True,
-            db_pool_size=4,
-            log_format="text",
-            **overrides,
-        )
+        values: dict[str, Any] = {
+            "database_url": servers.dsn(db_name),
+            "redis_url": redis_url,
+            "secret_key": secrets.token_urlsafe(32),
+            "public_url": f"http://127.0.0.1:{port}",
+            "port": port,
+            "node_name": name.upper(),
+            "dev_allow_private_network": True,
+            "db_pool_size": 4,
+            "log_format": "text",
+        }
+        settings = Settings(**(values | overrides))
         app = create_app(settings, clock=clock or SystemClock(), passwords=cheap_passwords())
         runner = web.AppRunner(app, access_log=None)
         await runner.setup()

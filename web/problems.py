@@ -117,12 +117,16 @@ def field_errors(request: web.Request, error: errors.DomainError) -> dict[str, s
     return {e.field or "": translate(request, e.message, **e.params) for e in items}
 
 
+def error_headers(error: errors.DomainError) -> dict[str, str]:
+    if isinstance(error, errors.RateLimited):
+        return {"Retry-After": str(60 * int(error.params.get("minutes", 1)))}  # RFC 9110 §10.2.3
+    return {}
+
+
 def domain_error_response(request: web.Request, error: errors.DomainError) -> web.Response:
     status = status_for(error)
     message = translate(request, error.message, **error.params)
-    headers = {}
-    if isinstance(error, errors.RateLimited):
-        headers["Retry-After"] = str(60 * int(error.params.get("minutes", 1)))
+    headers = error_headers(error)
     if wants_json(request):
         extra = None
         if isinstance(error, InvalidFields):

@@ -4,7 +4,8 @@
 * URLs configured → they are used as they are; nothing is started (production).
 * no URLs and the data directory is free → embedded PostgreSQL and Redis start under it, and their addresses are
   written to `DATA_DIR/runtime.json` (mode 0600) so a second command (`deliberate admin …`) can reach them;
-* no URLs and the data directory is locked by a running node → that node's servers are used, from runtime.json.
+* no URLs and the data directory is locked by a running node → that node's servers are used, from runtime.json,
+  by one-off commands (`migrate`, `admin`); a second `serve` is refused instead.
 `run_node` then migrates, builds the web app with `create_app`, and serves until asked to stop.
 """
 
@@ -30,7 +31,9 @@ RUNTIME_FILE = "runtime.json"
 
 
 @contextlib.asynccontextmanager
-async def node_services(settings: Settings, *, durable: bool = True) -> AsyncIterator[Settings]:
+async def node_services(
+    settings: Settings, *, durable: bool = True, share_running: bool = True
+) -> AsyncIterator[Settings]:
     if settings.database_url and settings.redis_url:
         yield settings
         return
@@ -40,7 +43,7 @@ async def node_services(settings: Settings, *, durable: bool = True) -> AsyncIte
         lock.acquire()
     except DataDirLocked:
         runtime = data_dir / RUNTIME_FILE
-        if not runtime.exists():
+        if not share_running or not runtime.exists():
             raise
         urls = json.loads(runtime.read_text())
         yield _with_urls(settings, urls["database_url"], urls["redis_url"])
@@ -99,7 +102,7 @@ async def run_node(
     """Serve one node until `stop` is set; every server it started is stopped before it returns."""
     from web.app import create_app  # the composition root is the one place that may reach the web layer
 
-    async with node_services(settings) as live:
+    async with node_services(settings, share_running=False) as live:
         applied = await migrate_database(live.database_url)
         if applied:
             log.info("migrations applied", extra={"fields": {"applied": applied}})

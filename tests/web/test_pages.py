@@ -52,13 +52,24 @@ async def test_pages_carry_a_strict_content_security_policy(node: Node) -> None:
 
 async def test_cookies_are_http_only_and_same_site(node: Node) -> None:
     visitor = await node.visitor()
-    await visitor.register("rosa.quispe")
-    response = await visitor.get("/")
-    assert response.status == 200
+    await visitor.get("/register")
+    token = await visitor.csrf("/register")
+    fresh = await node.visitor()
+    first = await fresh.get("/")
+    set_cookies = first.headers.getall("Set-Cookie")
+    response = await visitor.session.post(
+        visitor.url("/register"),
+        data={"username": "rosa", "password": "clave-segura-123", "password_confirm": "clave-segura-123",
+              "csrf_token": token},
+        allow_redirects=False,
+    )  # fmt: skip
+    assert response.status == 303
+    set_cookies += response.headers.getall("Set-Cookie")
     for name in ("sid", "csrf"):
-        cookie = visitor.session.cookie_jar.filter_cookies(node.base_url)[name]
-        assert cookie["httponly"] and cookie["samesite"] == "Lax"
-    assert response.headers["Cache-Control"] == "private, no-store"
+        (line,) = [c for c in set_cookies if c.startswith(name + "=")]
+        assert "HttpOnly" in line and "SameSite=Lax" in line and "Path=/" in line
+    signed_in = await visitor.get("/")
+    assert signed_in.headers["Cache-Control"] == "private, no-store"
 
 
 async def test_static_files_are_cacheable_for_a_year(node: Node) -> None:

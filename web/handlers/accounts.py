@@ -12,7 +12,7 @@ from deliberate.accounts import service as accounts
 from deliberate.errors import DomainError, InvalidInput, RateLimited, Unavailable, WrongCredentials
 from web.handlers.common import form_data, redirect, require_user, safe_next
 from web.middlewares import client_address
-from web.problems import domain_error_response, field_errors, status_for, wants_json
+from web.problems import domain_error_response, error_headers, field_errors, status_for, wants_json
 from web.ratelimit import LoginLimiter
 from web.render import page, translate
 from web.sessions import SESSION_COOKIE, SESSION_TTL, SessionStore
@@ -35,7 +35,10 @@ def _form_page(request: web.Request, template: str, data: dict[str, Any], error:
         messages = field_errors(request, error)
         context["errors"] = {field: text for field, text in messages.items() if field}
         context["form_error"] = messages.get("") or translate(request, error.message, **error.params)
-    return page(request, template, context, status=status)
+    response = page(request, template, context, status=status)
+    if error is not None:
+        response.headers.update(error_headers(error))
+    return response
 
 
 def _set_session_cookie(request: web.Request, response: web.StreamResponse, session_id: str) -> None:
