@@ -26,6 +26,7 @@ import pytest
 import pytest_asyncio
 from aiohttp import web
 from redis.asyncio import Redis
+from yarl import URL
 
 from deliberate.accounts.passwords import Passwords
 from deliberate.clock import Clock, SystemClock
@@ -120,6 +121,11 @@ class Visitor:
 
     def url(self, path: str) -> str:
         return self.node.base_url + path
+
+    def cookies(self) -> dict[str, str]:
+        """The cookies this browser would send to the node."""
+        jar = self.session.cookie_jar.filter_cookies(URL(self.node.base_url))
+        return {name: morsel.value for name, morsel in jar.items()}
 
     async def get(self, path: str, **kwargs: Any) -> aiohttp.ClientResponse:
         response = await self.session.get(self.url(path), **kwargs)

@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 from aiohttp import web
 
 from deliberate.errors import N_, PermissionDenied
-from web.state import state
+from web.state import NEW_CSRF_COOKIE, state
 
 CSRF_COOKIE = "csrf"
 FIELD = "csrf_token"
@@ -35,10 +35,10 @@ def _sign(secret: str, value: str) -> str:
 
 def csrf_token(request: web.Request) -> str:
     """The token for forms on this page; creates the cookie value on first use (set by the middleware)."""
-    value = request.cookies.get(CSRF_COOKIE) or request.get("csrf_new_cookie")
+    value = request.cookies.get(CSRF_COOKIE) or request.get(NEW_CSRF_COOKIE)
     if not value:
         value = secrets.token_urlsafe(24)
-        request["csrf_new_cookie"] = value
+        request[NEW_CSRF_COOKIE] = value
     return _sign(state(request).secret_key, str(value))
 
 
@@ -67,7 +67,7 @@ async def check_csrf(request: web.Request) -> None:
 
 
 def set_csrf_cookie(request: web.Request, response: web.StreamResponse) -> None:
-    value = request.get("csrf_new_cookie")
+    value = request.get(NEW_CSRF_COOKIE)
     if value:
         response.set_cookie(
             CSRF_COOKIE,

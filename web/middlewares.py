@@ -26,7 +26,7 @@ from web import problems
 from web.csrf import check_csrf, set_csrf_cookie
 from web.logs import request_id_var
 from web.sessions import SESSION_COOKIE, SessionStore
-from web.state import state
+from web.state import REQUEST_ID, USER, state
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 log = logging.getLogger("deliberate.request")
@@ -62,7 +62,7 @@ async def observe(request: web.Request, handler: Handler) -> web.StreamResponse:
     incoming = request.headers.get("X-Request-Id", "")
     trusted = (request.remote or "") in state(request).settings.trusted_proxies
     request_id = incoming if trusted and _REQUEST_ID.match(incoming) else uuid.uuid4().hex[:16]
-    request["request_id"] = request_id
+    request[REQUEST_ID] = request_id
     token = request_id_var.set(request_id)
     started = time.perf_counter()
     status = 500
@@ -109,7 +109,7 @@ async def security_headers(request: web.Request, handler: Handler) -> web.Stream
     if request.path.startswith("/static/"):
         # Static URLs carry ?v=<content hash>: a changed file gets a new URL, so caching forever is safe.
         headers["Cache-Control"] = "public, max-age=31536000, immutable"
-    elif request.get("user") is not None:
+    elif request.get(USER) is not None:
         headers.setdefault("Cache-Control", "private, no-store")
     return response
 
@@ -132,14 +132,14 @@ async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
 
 @web.middleware
 async def session(request: web.Request, handler: Handler) -> web.StreamResponse:
-    request["user"] = None
+    request[USER] = None
     session_id = request.cookies.get(SESSION_COOKIE)
     if session_id and not request.path.startswith("/static/"):
         app_state = state(request)
         account_id = await SessionStore(app_state.kv).load(session_id)
         if account_id is not None:
             async with app_state.db.acquire() as conn:
-                request["user"] = await accounts.find_account(conn, account_id)
+                request[USER] = await accounts.find_account(conn, account_id)
     return await handler(request)
 
 

@@ -18,7 +18,7 @@ from deliberate import errors
 from deliberate.errors import N_
 from deliberate.validation import InvalidFields
 from web.render import page, translate
-from web.state import state
+from web.state import REQUEST_ID, state
 
 log = logging.getLogger(__name__)
 
@@ -91,7 +91,7 @@ def problem_response(
         "status": status,
         "code": code,
         "instance": request.path,
-        "request_id": request.get("request_id", "-"),
+        "request_id": request.get(REQUEST_ID, "-"),
     }
     if detail:
         body["detail"] = detail
@@ -106,7 +106,7 @@ def error_page(request: web.Request, *, status: int, title: str, detail: str) ->
     return page(
         request,
         "error.html",
-        {"status": status, "title": title, "detail": detail, "request_id": request.get("request_id", "-")},
+        {"status": status, "title": title, "detail": detail, "request_id": request.get(REQUEST_ID, "-")},
         status=status,
     )
 
@@ -157,4 +157,4 @@ def unexpected_error_response(request: web.Request) -> web.Response:
         return error_page(request, status=500, title=title, detail=detail)
     except Exception:  # the template itself failed: answer in plain text rather than not at all
         log.exception("error page failed")
-        return web.Response(text=f"{title}\n{detail}\n{request.get('request_id', '-')}", status=500)
+        return web.Response(text=f"{title}\n{detail}\n{request.get(REQUEST_ID, '-')}", status=500)

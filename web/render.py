@@ -9,20 +9,20 @@ from aiohttp import web
 
 from web.csrf import csrf_token
 from web.i18n import NATIVE_NAMES, SUPPORTED, negotiate
-from web.state import state
+from web.state import LANG, USER, state
 
 LANG_COOKIE = "lang"
 
 
 def language(request: web.Request) -> str:
-    lang = request.get("lang")
+    lang = request.get(LANG)
     if lang is None:
         lang = negotiate(
             request.cookies.get(LANG_COOKIE),
             request.headers.get("Accept-Language"),
             state(request).settings.default_language,
         )
-        request["lang"] = lang
+        request[LANG] = lang
     return str(lang)
 
 
@@ -41,7 +41,7 @@ def page(
         "request": request,
         "lang": lang,
         "languages": [(code, NATIVE_NAMES[code]) for code in SUPPORTED],
-        "user": request.get("user"),
+        "user": request.get(USER),
         "csrf_token": csrf_token(request),
         "node_name": app_state.settings.node_name,
         "_translations": app_state.translations[lang],

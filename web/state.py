@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING
 
 from aiohttp import web
 
+from deliberate.accounts.model import Account
+
 if TYPE_CHECKING:
     import asyncpg
     import jinja2
@@ -49,6 +51,12 @@ class AppState:
 
 
 STATE: web.AppKey[AppState] = web.AppKey("state", AppState)
+
+# Per-request values set by the middlewares.
+REQUEST_ID = web.RequestKey("request_id", str)
+USER: web.RequestKey[Account | None] = web.RequestKey("user", object)  # type: ignore[arg-type]
+LANG = web.RequestKey("lang", str)
+NEW_CSRF_COOKIE = web.RequestKey("new_csrf_cookie", str)
 
 
 def state(request: web.Request) -> AppState:

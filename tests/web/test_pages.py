@@ -31,7 +31,7 @@ async def test_an_unknown_language_gets_a_translated_answer_and_changes_nothing(
     response = await visitor.submit("/language", {"lang": "xx", "next": "/"})
     assert response.status == 400
     assert es("That language is not available. Please choose Español, Runasimi or English.") in visitor.last_html
-    assert "lang" not in visitor.session.cookie_jar.filter_cookies(node.base_url)
+    assert "lang" not in visitor.cookies()
     await visitor.get("/")
     assert '<html lang="es"' in visitor.last_html
 

@@ -20,7 +20,7 @@ async def test_two_nodes_run_side_by_side_with_their_own_data_and_keys(node_fact
     await rosa_vmt.register("rosa")  # the same name is free on the other node: separate databases
 
     # A session from one node means nothing on the other (separate Redis databases and secrets).
-    sid = rosa_ves.session.cookie_jar.filter_cookies(ves.base_url)["sid"].value
+    sid = rosa_ves.cookies()["sid"]
     stranger = await vmt.visitor()
     stranger.session.cookie_jar.update_cookies({"sid": sid}, response_url=URL(vmt.base_url))
     response = await stranger.get("/account/password")

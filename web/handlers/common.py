@@ -8,6 +8,7 @@ from urllib.parse import quote
 from aiohttp import web
 
 from deliberate.accounts.model import Account
+from web.state import USER
 
 
 def redirect(location: str) -> web.Response:
@@ -29,7 +30,7 @@ async def form_data(request: web.Request) -> dict[str, Any]:
 
 
 def require_user(request: web.Request) -> Account:
-    user = request.get("user")
+    user = request.get(USER)
     if user is None:
         raise web.HTTPSeeOther(f"/login?next={quote(request.path_qs)}")
     assert isinstance(user, Account)
