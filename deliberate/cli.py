@@ -65,6 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     demo.add_argument("--data-dir", type=Path, default=Path("var/demo"), help="where both nodes keep their data")
     demo.add_argument("--reset", action="store_true", help="delete the demo data first and start clean")
+    demo.add_argument("--base-port", type=int, default=8001, help="VES listens here, VMT on the next port (8001)")
 
     migrate = commands.add_parser(
         "migrate", help="apply pending database migrations", epilog=EPILOG, formatter_class=RAW
@@ -104,7 +105,7 @@ def main(argv: list[str] | None = None) -> int:
             configure_logging("text")
             from deliberate.runtime.demo import run_demo
 
-            asyncio.run(run_demo(args.data_dir, reset=args.reset))
+            asyncio.run(run_demo(args.data_dir, reset=args.reset, base_port=args.base_port))
             return 0
         settings = _settings(args)
         if args.command == "serve":

@@ -32,7 +32,6 @@ DEMO_PASSWORD = "demo-clave-2026"  # noqa: S105 - demo accounts only; printed at
 class District:
     slug: str
     name: str
-    port: int
     members: tuple[tuple[str, str], ...]
 
 
@@ -40,7 +39,6 @@ DISTRICTS = (
     District(
         "ves",
         "Villa El Salvador",
-        8001,
         (
             ("rosa.quispe", "Rosa Quispe"),
             ("juan.mamani", "Juan Mamani"),
@@ -51,7 +49,6 @@ DISTRICTS = (
     District(
         "vmt",
         "Villa María del Triunfo",
-        8002,
         (
             ("maria.flores", "María Flores"),
             ("pedro.ccahuana", "Pedro Ccahuana"),
@@ -95,7 +92,7 @@ async def _stop_all_on_failure(node: Coroutine[Any, Any, None], stop: asyncio.Ev
         raise
 
 
-async def run_demo(base_dir: Path, *, reset: bool) -> None:
+async def run_demo(base_dir: Path, *, reset: bool, base_port: int = 8001) -> None:
     if reset:
         await asyncio.to_thread(shutil.rmtree, base_dir, ignore_errors=True)
     stop = asyncio.Event()
@@ -124,12 +121,13 @@ async def run_demo(base_dir: Path, *, reset: bool) -> None:
         return on_ready
 
     nodes = []
-    for district in DISTRICTS:
+    for offset, district in enumerate(DISTRICTS):
+        port = base_port + offset
         settings = Settings(
             data_dir=base_dir / district.slug,
-            port=district.port,
+            port=port,
             node_name=district.name,
-            public_url=f"http://127.0.0.1:{district.port}",
+            public_url=f"http://127.0.0.1:{port}",
             dev_allow_private_network=True,
             log_format="text",
         )
