@@ -13,6 +13,7 @@ import asyncio
 import itertools
 import re
 import secrets
+import shutil
 import socket
 import tempfile
 from collections.abc import AsyncIterator, Iterator
@@ -77,6 +78,7 @@ def servers() -> Iterator[Servers]:
     yield started
     asyncio.run(started.redis.stop())
     asyncio.run(started.postgres.stop())
+    shutil.rmtree(root, ignore_errors=True)
 
 
 @pytest_asyncio.fixture
