@@ -88,3 +88,34 @@ class AccountSuspended(PermissionDenied):
 class MigrationError(DomainError):
     code = "migration_error"
     message = N_("The database is not at the version this program expects.")
+
+
+# Organizations
+class OrganizationNameTaken(Conflict):
+    code = "organization_name_taken"
+    message = N_("An organization with that name already exists on this node.")
+
+
+class AlreadyMember(Conflict):
+    code = "already_member"
+    message = N_("This person is already a member of the organization.")
+
+
+class RequestAlreadyPending(Conflict):
+    code = "request_already_pending"
+    message = N_("There is already a pending request or invitation for this person.")
+
+
+class NotOrganizationAdmin(PermissionDenied):
+    code = "not_organization_admin"
+    message = N_("Only the organization's administrators can do this.")
+
+
+class LastOwner(Conflict):
+    code = "last_owner"
+    message = N_("The organization needs at least one owner. Name another owner first.")
+
+
+class NotOperator(PermissionDenied):
+    code = "not_operator"
+    message = N_("Only the node's operators can do this.")

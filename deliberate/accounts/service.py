@@ -18,6 +18,7 @@ from deliberate.accounts.model import ROLES, Account, PasswordChange, Registrati
 from deliberate.accounts.passwords import Passwords
 from deliberate.clock import Clock
 from deliberate.errors import (
+    N_,
     AccountSuspended,
     InvalidInput,
     NotFound,
@@ -101,6 +102,13 @@ async def access_account(conn: asyncpg.Connection, account_id: int) -> Account:
     if account is None:
         raise NotFound()
     return account
+
+
+async def access_account_by_username(conn: asyncpg.Connection, username: str) -> Account:
+    found = await queries.get_account_and_hash_by_username(conn, username.strip()[:30])
+    if found is None:
+        raise NotFound(field="username", message=N_("There is no member with that username on this node."))
+    return found[0]
 
 
 async def find_account(conn: asyncpg.Connection, account_id: int) -> Account | None:

@@ -41,12 +41,63 @@ ALTER TABLE public.domain_event ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY
     CACHE 1
 );
 
+CREATE TABLE public.membership_request (
+    organization_id bigint NOT NULL,
+    account_id bigint NOT NULL,
+    direction text NOT NULL,
+    invited_by bigint,
+    message text DEFAULT ''::text NOT NULL,
+    created_at timestamp with time zone NOT NULL,
+    CONSTRAINT membership_request_check CHECK (((direction = 'invitation'::text) = (invited_by IS NOT NULL))),
+    CONSTRAINT membership_request_direction_check CHECK ((direction = ANY (ARRAY['request'::text, 'invitation'::text]))),
+    CONSTRAINT membership_request_message_check CHECK ((char_length(message) <= 1000))
+);
+
 CREATE TABLE public.node_key (
     id smallint DEFAULT 1 NOT NULL,
     rsa_private_pem text NOT NULL,
     ed25519_private_pem text NOT NULL,
     created_at timestamp with time zone NOT NULL,
     CONSTRAINT node_key_id_check CHECK ((id = 1))
+);
+
+CREATE TABLE public.organization (
+    id bigint NOT NULL,
+    slug text NOT NULL,
+    name text NOT NULL,
+    kind text NOT NULL,
+    zone text,
+    description text DEFAULT ''::text NOT NULL,
+    registry_number text,
+    created_by bigint NOT NULL,
+    created_at timestamp with time zone NOT NULL,
+    verified_at timestamp with time zone,
+    verified_by bigint,
+    CONSTRAINT organization_check CHECK (((verified_at IS NULL) = (verified_by IS NULL))),
+    CONSTRAINT organization_description_check CHECK ((char_length(description) <= 5000)),
+    CONSTRAINT organization_kind_check CHECK ((kind = ANY (ARRAY['comedor_popular'::text, 'vaso_de_leche'::text, 'junta_vecinal'::text, 'mujeres'::text, 'juventud'::text, 'mercado'::text, 'cultural'::text, 'otra'::text]))),
+    CONSTRAINT organization_name_check CHECK (((char_length(name) >= 3) AND (char_length(name) <= 120))),
+    CONSTRAINT organization_registry_number_check CHECK ((registry_number ~ '^[A-Za-z0-9./-]{1,30}$'::text)),
+    CONSTRAINT organization_slug_check CHECK ((slug ~ '^[a-z0-9](?:[a-z0-9-]{1,58})[a-z0-9]$'::text)),
+    CONSTRAINT organization_zone_check CHECK ((char_length(zone) <= 80))
+);
+
+ALTER TABLE public.organization ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME public.organization_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+CREATE TABLE public.organization_member (
+    organization_id bigint NOT NULL,
+    account_id bigint NOT NULL,
+    role text NOT NULL,
+    listed boolean DEFAULT true NOT NULL,
+    joined_at timestamp with time zone NOT NULL,
+    CONSTRAINT organization_member_role_check CHECK ((role = ANY (ARRAY['owner'::text, 'admin'::text, 'member'::text])))
 );
 
 CREATE TABLE public.schema_migration (
@@ -61,10 +112,49 @@ ALTER TABLE ONLY public.account
 ALTER TABLE ONLY public.domain_event
     ADD CONSTRAINT domain_event_pkey PRIMARY KEY (id);
 
+ALTER TABLE ONLY public.membership_request
+    ADD CONSTRAINT membership_request_pkey PRIMARY KEY (organization_id, account_id);
+
 ALTER TABLE ONLY public.node_key
     ADD CONSTRAINT node_key_pkey PRIMARY KEY (id);
+
+ALTER TABLE ONLY public.organization_member
+    ADD CONSTRAINT organization_member_pkey PRIMARY KEY (organization_id, account_id);
+
+ALTER TABLE ONLY public.organization
+    ADD CONSTRAINT organization_pkey PRIMARY KEY (id);
+
+ALTER TABLE ONLY public.organization
+    ADD CONSTRAINT organization_slug_key UNIQUE (slug);
 
 ALTER TABLE ONLY public.schema_migration
     ADD CONSTRAINT schema_migration_pkey PRIMARY KEY (version);
 
 CREATE UNIQUE INDEX account_username_key ON public.account USING btree (lower(username));
+
+CREATE INDEX membership_request_account_idx ON public.membership_request USING btree (account_id);
+
+CREATE INDEX organization_member_account_idx ON public.organization_member USING btree (account_id);
+
+CREATE UNIQUE INDEX organization_name_key ON public.organization USING btree (lower(name));
+
+ALTER TABLE ONLY public.membership_request
+    ADD CONSTRAINT membership_request_account_id_fkey FOREIGN KEY (account_id) REFERENCES public.account(id);
+
+ALTER TABLE ONLY public.membership_request
+    ADD CONSTRAINT membership_request_invited_by_fkey FOREIGN KEY (invited_by) REFERENCES public.account(id);
+
+ALTER TABLE ONLY public.membership_request
+    ADD CONSTRAINT membership_request_organization_id_fkey FOREIGN KEY (organization_id) REFERENCES public.organization(id);
+
+ALTER TABLE ONLY public.organization
+    ADD CONSTRAINT organization_created_by_fkey FOREIGN KEY (created_by) REFERENCES public.account(id);
+
+ALTER TABLE ONLY public.organization_member
+    ADD CONSTRAINT organization_member_account_id_fkey FOREIGN KEY (account_id) REFERENCES public.account(id);
+
+ALTER TABLE ONLY public.organization_member
+    ADD CONSTRAINT organization_member_organization_id_fkey FOREIGN KEY (organization_id) REFERENCES public.organization(id);
+
+ALTER TABLE ONLY public.organization
+    ADD CONSTRAINT organization_verified_by_fkey FOREIGN KEY (verified_by) REFERENCES public.account(id);
