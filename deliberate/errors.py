@@ -119,3 +119,29 @@ class LastOwner(Conflict):
 class NotOperator(PermissionDenied):
     code = "not_operator"
     message = N_("Only the node's operators can do this.")
+
+
+# Forums
+class ThreadLocked(Conflict):
+    code = "thread_locked"
+    message = N_("This thread is closed. New replies are not possible.")
+
+
+class PostDeleted(Conflict):
+    code = "post_deleted"
+    message = N_("That post was deleted.")
+
+
+class NotAuthor(PermissionDenied):
+    code = "not_author"
+    message = N_("Only the author can change or delete this post.")
+
+
+class NotForumMember(PermissionDenied):
+    code = "not_forum_member"
+    message = N_("Only members of the organization can post here.")
+
+
+class NotModerator(PermissionDenied):
+    code = "not_moderator"
+    message = N_("Only moderators can do this.")

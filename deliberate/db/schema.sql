@@ -1,3 +1,65 @@
+CREATE EXTENSION IF NOT EXISTS unaccent WITH SCHEMA public;
+
+CREATE TEXT SEARCH CONFIGURATION public.es_unaccent (
+    PARSER = pg_catalog."default" );
+
+ALTER TEXT SEARCH CONFIGURATION public.es_unaccent
+    ADD MAPPING FOR asciiword WITH spanish_stem;
+
+ALTER TEXT SEARCH CONFIGURATION public.es_unaccent
+    ADD MAPPING FOR word WITH public.unaccent, spanish_stem;
+
+ALTER TEXT SEARCH CONFIGURATION public.es_unaccent
+    ADD MAPPING FOR numword WITH simple;
+
+ALTER TEXT SEARCH CONFIGURATION public.es_unaccent
+    ADD MAPPING FOR email WITH simple;
+
+ALTER TEXT SEARCH CONFIGURATION public.es_unaccent
+    ADD MAPPING FOR url WITH simple;
+
+ALTER TEXT SEARCH CONFIGURATION public.es_unaccent
+    ADD MAPPING FOR host WITH simple;
+
+ALTER TEXT SEARCH CONFIGURATION public.es_unaccent
+    ADD MAPPING FOR sfloat WITH simple;
+
+ALTER TEXT SEARCH CONFIGURATION public.es_unaccent
+    ADD MAPPING FOR version WITH simple;
+
+ALTER TEXT SEARCH CONFIGURATION public.es_unaccent
+    ADD MAPPING FOR hword_numpart WITH simple;
+
+ALTER TEXT SEARCH CONFIGURATION public.es_unaccent
+    ADD MAPPING FOR hword_part WITH public.unaccent, spanish_stem;
+
+ALTER TEXT SEARCH CONFIGURATION public.es_unaccent
+    ADD MAPPING FOR hword_asciipart WITH spanish_stem;
+
+ALTER TEXT SEARCH CONFIGURATION public.es_unaccent
+    ADD MAPPING FOR numhword WITH simple;
+
+ALTER TEXT SEARCH CONFIGURATION public.es_unaccent
+    ADD MAPPING FOR asciihword WITH spanish_stem;
+
+ALTER TEXT SEARCH CONFIGURATION public.es_unaccent
+    ADD MAPPING FOR hword WITH public.unaccent, spanish_stem;
+
+ALTER TEXT SEARCH CONFIGURATION public.es_unaccent
+    ADD MAPPING FOR url_path WITH simple;
+
+ALTER TEXT SEARCH CONFIGURATION public.es_unaccent
+    ADD MAPPING FOR file WITH simple;
+
+ALTER TEXT SEARCH CONFIGURATION public.es_unaccent
+    ADD MAPPING FOR "float" WITH simple;
+
+ALTER TEXT SEARCH CONFIGURATION public.es_unaccent
+    ADD MAPPING FOR "int" WITH simple;
+
+ALTER TEXT SEARCH CONFIGURATION public.es_unaccent
+    ADD MAPPING FOR uint WITH simple;
+
 CREATE TABLE public.account (
     id bigint NOT NULL,
     username text NOT NULL,
@@ -34,6 +96,31 @@ CREATE TABLE public.domain_event (
 
 ALTER TABLE public.domain_event ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
     SEQUENCE NAME public.domain_event_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+CREATE TABLE public.forum (
+    id bigint NOT NULL,
+    slug text NOT NULL,
+    name text NOT NULL,
+    description text DEFAULT ''::text NOT NULL,
+    organization_id bigint,
+    visibility text DEFAULT 'public'::text NOT NULL,
+    created_by bigint NOT NULL,
+    created_at timestamp with time zone NOT NULL,
+    CONSTRAINT forum_check CHECK (((organization_id IS NOT NULL) OR (visibility = 'public'::text))),
+    CONSTRAINT forum_description_check CHECK ((char_length(description) <= 2000)),
+    CONSTRAINT forum_name_check CHECK (((char_length(name) >= 3) AND (char_length(name) <= 120))),
+    CONSTRAINT forum_slug_check CHECK ((slug ~ '^[a-z0-9](?:[a-z0-9-]{1,58})[a-z0-9]$'::text)),
+    CONSTRAINT forum_visibility_check CHECK ((visibility = ANY (ARRAY['public'::text, 'members'::text])))
+);
+
+ALTER TABLE public.forum ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME public.forum_id_seq
     START WITH 1
     INCREMENT BY 1
     NO MINVALUE
@@ -100,10 +187,74 @@ CREATE TABLE public.organization_member (
     CONSTRAINT organization_member_role_check CHECK ((role = ANY (ARRAY['owner'::text, 'admin'::text, 'member'::text])))
 );
 
+CREATE TABLE public.post (
+    id bigint NOT NULL,
+    thread_id bigint NOT NULL,
+    author_id bigint NOT NULL,
+    as_organization_id bigint,
+    reply_to_id bigint,
+    source text NOT NULL,
+    html text NOT NULL,
+    created_at timestamp with time zone NOT NULL,
+    edited_at timestamp with time zone,
+    deleted_at timestamp with time zone,
+    hidden_at timestamp with time zone,
+    hidden_reason text,
+    search tsvector GENERATED ALWAYS AS (to_tsvector('public.es_unaccent'::regconfig, source)) STORED,
+    CONSTRAINT post_source_check CHECK ((char_length(source) <= 20000))
+);
+
+ALTER TABLE public.post ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME public.post_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+CREATE TABLE public.post_revision (
+    post_id bigint NOT NULL,
+    revision integer NOT NULL,
+    source text NOT NULL,
+    replaced_at timestamp with time zone NOT NULL
+);
+
+CREATE TABLE public.reaction (
+    post_id bigint NOT NULL,
+    account_id bigint NOT NULL,
+    kind text NOT NULL,
+    created_at timestamp with time zone NOT NULL,
+    CONSTRAINT reaction_kind_check CHECK ((kind = ANY (ARRAY['apoyo'::text, 'de_acuerdo'::text, 'en_desacuerdo'::text, 'gracias'::text, 'pregunta'::text])))
+);
+
 CREATE TABLE public.schema_migration (
     version integer NOT NULL,
     name text NOT NULL,
     applied_at timestamp with time zone DEFAULT now() NOT NULL
+);
+
+CREATE TABLE public.thread (
+    id bigint NOT NULL,
+    forum_id bigint NOT NULL,
+    title text NOT NULL,
+    author_id bigint NOT NULL,
+    as_organization_id bigint,
+    created_at timestamp with time zone NOT NULL,
+    last_post_at timestamp with time zone NOT NULL,
+    post_count integer DEFAULT 0 NOT NULL,
+    locked_at timestamp with time zone,
+    locked_by bigint,
+    CONSTRAINT thread_title_check CHECK (((char_length(title) >= 3) AND (char_length(title) <= 200)))
+);
+
+ALTER TABLE public.thread ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME public.thread_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
 );
 
 ALTER TABLE ONLY public.account
@@ -111,6 +262,12 @@ ALTER TABLE ONLY public.account
 
 ALTER TABLE ONLY public.domain_event
     ADD CONSTRAINT domain_event_pkey PRIMARY KEY (id);
+
+ALTER TABLE ONLY public.forum
+    ADD CONSTRAINT forum_pkey PRIMARY KEY (id);
+
+ALTER TABLE ONLY public.forum
+    ADD CONSTRAINT forum_slug_key UNIQUE (slug);
 
 ALTER TABLE ONLY public.membership_request
     ADD CONSTRAINT membership_request_pkey PRIMARY KEY (organization_id, account_id);
@@ -127,16 +284,42 @@ ALTER TABLE ONLY public.organization
 ALTER TABLE ONLY public.organization
     ADD CONSTRAINT organization_slug_key UNIQUE (slug);
 
+ALTER TABLE ONLY public.post
+    ADD CONSTRAINT post_pkey PRIMARY KEY (id);
+
+ALTER TABLE ONLY public.post_revision
+    ADD CONSTRAINT post_revision_pkey PRIMARY KEY (post_id, revision);
+
+ALTER TABLE ONLY public.reaction
+    ADD CONSTRAINT reaction_pkey PRIMARY KEY (post_id, account_id, kind);
+
 ALTER TABLE ONLY public.schema_migration
     ADD CONSTRAINT schema_migration_pkey PRIMARY KEY (version);
 
+ALTER TABLE ONLY public.thread
+    ADD CONSTRAINT thread_pkey PRIMARY KEY (id);
+
 CREATE UNIQUE INDEX account_username_key ON public.account USING btree (lower(username));
+
+CREATE INDEX forum_organization_idx ON public.forum USING btree (organization_id);
 
 CREATE INDEX membership_request_account_idx ON public.membership_request USING btree (account_id);
 
 CREATE INDEX organization_member_account_idx ON public.organization_member USING btree (account_id);
 
 CREATE UNIQUE INDEX organization_name_key ON public.organization USING btree (lower(name));
+
+CREATE INDEX post_search_idx ON public.post USING gin (search);
+
+CREATE INDEX post_thread_idx ON public.post USING btree (thread_id, id);
+
+CREATE INDEX thread_forum_activity_idx ON public.thread USING btree (forum_id, last_post_at DESC, id DESC);
+
+ALTER TABLE ONLY public.forum
+    ADD CONSTRAINT forum_created_by_fkey FOREIGN KEY (created_by) REFERENCES public.account(id);
+
+ALTER TABLE ONLY public.forum
+    ADD CONSTRAINT forum_organization_id_fkey FOREIGN KEY (organization_id) REFERENCES public.organization(id);
 
 ALTER TABLE ONLY public.membership_request
     ADD CONSTRAINT membership_request_account_id_fkey FOREIGN KEY (account_id) REFERENCES public.account(id);
@@ -158,3 +341,36 @@ ALTER TABLE ONLY public.organization_member
 
 ALTER TABLE ONLY public.organization
     ADD CONSTRAINT organization_verified_by_fkey FOREIGN KEY (verified_by) REFERENCES public.account(id);
+
+ALTER TABLE ONLY public.post
+    ADD CONSTRAINT post_as_organization_id_fkey FOREIGN KEY (as_organization_id) REFERENCES public.organization(id);
+
+ALTER TABLE ONLY public.post
+    ADD CONSTRAINT post_author_id_fkey FOREIGN KEY (author_id) REFERENCES public.account(id);
+
+ALTER TABLE ONLY public.post
+    ADD CONSTRAINT post_reply_to_id_fkey FOREIGN KEY (reply_to_id) REFERENCES public.post(id);
+
+ALTER TABLE ONLY public.post_revision
+    ADD CONSTRAINT post_revision_post_id_fkey FOREIGN KEY (post_id) REFERENCES public.post(id);
+
+ALTER TABLE ONLY public.post
+    ADD CONSTRAINT post_thread_id_fkey FOREIGN KEY (thread_id) REFERENCES public.thread(id);
+
+ALTER TABLE ONLY public.reaction
+    ADD CONSTRAINT reaction_account_id_fkey FOREIGN KEY (account_id) REFERENCES public.account(id);
+
+ALTER TABLE ONLY public.reaction
+    ADD CONSTRAINT reaction_post_id_fkey FOREIGN KEY (post_id) REFERENCES public.post(id);
+
+ALTER TABLE ONLY public.thread
+    ADD CONSTRAINT thread_as_organization_id_fkey FOREIGN KEY (as_organization_id) REFERENCES public.organization(id);
+
+ALTER TABLE ONLY public.thread
+    ADD CONSTRAINT thread_author_id_fkey FOREIGN KEY (author_id) REFERENCES public.account(id);
+
+ALTER TABLE ONLY public.thread
+    ADD CONSTRAINT thread_forum_id_fkey FOREIGN KEY (forum_id) REFERENCES public.forum(id);
+
+ALTER TABLE ONLY public.thread
+    ADD CONSTRAINT thread_locked_by_fkey FOREIGN KEY (locked_by) REFERENCES public.account(id);

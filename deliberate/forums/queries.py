@@ -1,0 +1,284 @@
+"""SQL for forums, threads, posts, revisions and reactions. The only module that writes those tables.
+
+Pages are keyset-paginated: the forum index on (last_post_at, id) descending, a thread on post id ascending, so
+page 400 costs what page 1 costs.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import asyncpg
+
+from deliberate.forums.model import Forum, Post, Revision, SearchHit, Thread
+
+# Highlights are marked with control characters, never with HTML: the source is untrusted text, and
+# markup.highlight() escapes it before turning the marks into <mark> elements.
+HEADLINE_OPTIONS = "StartSel=\x01, StopSel=\x02, MaxWords=30, MinWords=10, MaxFragments=2, FragmentDelimiter=\x03"
+
+_FORUM = """f.id, f.slug, f.name, f.description, f.organization_id, o.slug AS organization_slug,
+            o.name AS organization_name, f.visibility, f.created_at,
+            (SELECT count(*) FROM thread t WHERE t.forum_id = f.id) AS thread_count"""
+_FORUM_FROM = "forum f LEFT JOIN organization o ON o.id = f.organization_id"
+
+_THREAD = """t.id, t.forum_id, t.title, t.author_id, a.username AS author_username, t.as_organization_id,
+             o.name AS as_organization_name, o.slug AS as_organization_slug, t.created_at, t.last_post_at,
+             t.post_count, t.locked_at"""
+_THREAD_FROM = "thread t JOIN account a ON a.id = t.author_id LEFT JOIN organization o ON o.id = t.as_organization_id"
+
+_POST = """p.id, p.thread_id, p.author_id, a.username AS author_username, a.display_name AS author_display_name,
+           p.as_organization_id, o.name AS as_organization_name, o.slug AS as_organization_slug, p.reply_to_id,
+           p.source, p.html, p.created_at, p.edited_at, p.deleted_at, p.hidden_at, p.hidden_reason"""
+_POST_FROM = "post p JOIN account a ON a.id = p.author_id LEFT JOIN organization o ON o.id = p.as_organization_id"
+
+
+async def insert_forum(
+    conn: asyncpg.Connection,
+    *,
+    slug: str,
+    name: str,
+    description: str,
+    organization_id: int | None,
+    visibility: str,
+    created_by: int,
+    now: datetime,
+) -> int:
+    forum_id: int = await conn.fetchval(
+        """
+        INSERT INTO forum (slug, name, description, organization_id, visibility, created_by, created_at)
+        VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id
+        """,
+        slug,
+        name,
+        description,
+        organization_id,
+        visibility,
+        created_by,
+        now,
+    )
+    return forum_id
+
+
+async def forum_slug_exists(conn: asyncpg.Connection, slug: str) -> bool:
+    found: bool = await conn.fetchval("SELECT EXISTS (SELECT 1 FROM forum WHERE slug = $1)", slug)
+    return found
+
+
+async def get_forum_by_slug(conn: asyncpg.Connection, slug: str) -> Forum | None:
+    row = await conn.fetchrow(f"SELECT {_FORUM} FROM {_FORUM_FROM} WHERE f.slug = $1", slug)
+    return Forum(**dict(row)) if row else None
+
+
+async def get_forum_by_id(conn: asyncpg.Connection, forum_id: int) -> Forum | None:
+    row = await conn.fetchrow(f"SELECT {_FORUM} FROM {_FORUM_FROM} WHERE f.id = $1", forum_id)
+    return Forum(**dict(row)) if row else None
+
+
+async def list_forums_visible_to(conn: asyncpg.Connection, account_id: int | None) -> list[Forum]:
+    rows = await conn.fetch(
+        f"""
+        SELECT {_FORUM} FROM {_FORUM_FROM}
+        WHERE f.visibility = 'public'
+           OR EXISTS (SELECT 1 FROM organization_member m
+                      WHERE m.organization_id = f.organization_id AND m.account_id = $1)
+        ORDER BY f.organization_id NULLS FIRST, lower(f.name)
+        """,
+        account_id,
+    )
+    return [Forum(**dict(row)) for row in rows]
+
+
+async def list_forums_of_organization(conn: asyncpg.Connection, organization_id: int) -> list[Forum]:
+    rows = await conn.fetch(
+        f"SELECT {_FORUM} FROM {_FORUM_FROM} WHERE f.organization_id = $1 ORDER BY lower(f.name)", organization_id
+    )
+    return [Forum(**dict(row)) for row in rows]
+
+
+async def insert_thread(
+    conn: asyncpg.Connection,
+    *,
+    forum_id: int,
+    title: str,
+    author_id: int,
+    as_organization_id: int | None,
+    now: datetime,
+) -> int:
+    thread_id: int = await conn.fetchval(
+        """
+        INSERT INTO thread (forum_id, title, author_id, as_organization_id, created_at, last_post_at)
+        VALUES ($1, $2, $3, $4, $5, $5) RETURNING id
+        """,
+        forum_id,
+        title,
+        author_id,
+        as_organization_id,
+        now,
+    )
+    return thread_id
+
+
+async def get_thread(conn: asyncpg.Connection, thread_id: int, *, for_update: bool = False) -> Thread | None:
+    if for_update:
+        await conn.execute("SELECT 1 FROM thread WHERE id = $1 FOR UPDATE", thread_id)
+    row = await conn.fetchrow(f"SELECT {_THREAD} FROM {_THREAD_FROM} WHERE t.id = $1", thread_id)
+    return Thread(**dict(row)) if row else None
+
+
+async def list_threads(
+    conn: asyncpg.Connection, forum_id: int, *, before: tuple[datetime, int] | None, limit: int
+) -> list[Thread]:
+    rows = await conn.fetch(
+        f"""
+        SELECT {_THREAD} FROM {_THREAD_FROM}
+        WHERE t.forum_id = $1 AND ($2::timestamptz IS NULL OR (t.last_post_at, t.id) < ($2, $3))
+        ORDER BY t.last_post_at DESC, t.id DESC
+        LIMIT $4
+        """,
+        forum_id,
+        before[0] if before else None,
+        before[1] if before else None,
+        limit,
+    )
+    return [Thread(**dict(row)) for row in rows]
+
+
+async def set_thread_lock(conn: asyncpg.Connection, thread_id: int, *, by: int | None, now: datetime | None) -> None:
+    await conn.execute("UPDATE thread SET locked_at = $2, locked_by = $3 WHERE id = $1", thread_id, now, by)
+
+
+async def insert_post(
+    conn: asyncpg.Connection,
+    *,
+    thread_id: int,
+    author_id: int,
+    as_organization_id: int | None,
+    reply_to_id: int | None,
+    source: str,
+    html: str,
+    now: datetime,
+) -> int:
+    """Insert a post and bump its thread's counters in one statement each (no read-modify-write race)."""
+    post_id: int = await conn.fetchval(
+        """
+        INSERT INTO post (thread_id, author_id, as_organization_id, reply_to_id, source, html, created_at)
+        VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id
+        """,
+        thread_id,
+        author_id,
+        as_organization_id,
+        reply_to_id,
+        source,
+        html,
+        now,
+    )
+    await conn.execute(
+        "UPDATE thread SET post_count = post_count + 1, last_post_at = greatest(last_post_at, $2) WHERE id = $1",
+        thread_id,
+        now,
+    )
+    return post_id
+
+
+async def get_post(conn: asyncpg.Connection, post_id: int, *, for_update: bool = False) -> Post | None:
+    if for_update:
+        await conn.execute("SELECT 1 FROM post WHERE id = $1 FOR UPDATE", post_id)
+    row = await conn.fetchrow(f"SELECT {_POST} FROM {_POST_FROM} WHERE p.id = $1", post_id)
+    return Post(**dict(row)) if row else None
+
+
+async def list_posts(conn: asyncpg.Connection, thread_id: int, *, after_id: int | None, limit: int) -> list[Post]:
+    rows = await conn.fetch(
+        f"""
+        SELECT {_POST},
+               (SELECT coalesce(jsonb_object_agg(kind, n), '{{}}'::jsonb)
+                FROM (SELECT kind, count(*) AS n FROM reaction r WHERE r.post_id = p.id GROUP BY kind) k
+               ) AS reactions
+        FROM {_POST_FROM}
+        WHERE p.thread_id = $1 AND p.id > coalesce($2, 0)
+        ORDER BY p.id
+        LIMIT $3
+        """,
+        thread_id,
+        after_id,
+        limit,
+    )
+    return [Post(**dict(row)) for row in rows]
+
+
+async def update_post_text(
+    conn: asyncpg.Connection, post_id: int, *, old_source: str, source: str, html: str, now: datetime
+) -> None:
+    await conn.execute(
+        """
+        INSERT INTO post_revision (post_id, revision, source, replaced_at)
+        SELECT $1, coalesce(max(revision), 0) + 1, $2, $3 FROM post_revision WHERE post_id = $1
+        """,
+        post_id,
+        old_source,
+        now,
+    )
+    await conn.execute(
+        "UPDATE post SET source = $2, html = $3, edited_at = $4 WHERE id = $1", post_id, source, html, now
+    )
+
+
+async def list_revisions(conn: asyncpg.Connection, post_id: int) -> list[Revision]:
+    rows = await conn.fetch(
+        "SELECT revision, source, replaced_at FROM post_revision WHERE post_id = $1 ORDER BY revision", post_id
+    )
+    return [Revision(**dict(row)) for row in rows]
+
+
+async def tombstone_post(conn: asyncpg.Connection, post_id: int, *, now: datetime) -> None:
+    """The text and its history are erased; the row stays so the thread and its replies keep their shape."""
+    await conn.execute("DELETE FROM post_revision WHERE post_id = $1", post_id)
+    await conn.execute("UPDATE post SET source = '', html = '', deleted_at = $2 WHERE id = $1", post_id, now)
+
+
+async def toggle_reaction(conn: asyncpg.Connection, post_id: int, account_id: int, *, kind: str, now: datetime) -> bool:
+    """Add the reaction, or remove it if it was there; True when it is now present."""
+    removed = await conn.fetchval(
+        "DELETE FROM reaction WHERE post_id = $1 AND account_id = $2 AND kind = $3 RETURNING true",
+        post_id,
+        account_id,
+        kind,
+    )
+    if removed:
+        return False
+    await conn.execute(
+        """
+        INSERT INTO reaction (post_id, account_id, kind, created_at) VALUES ($1, $2, $3, $4)
+        ON CONFLICT DO NOTHING
+        """,
+        post_id,
+        account_id,
+        kind,
+        now,
+    )
+    return True
+
+
+async def search_posts(conn: asyncpg.Connection, *, query: str, account_id: int | None, limit: int) -> list[SearchHit]:
+    rows = await conn.fetch(
+        """
+        WITH q AS (SELECT websearch_to_tsquery('es_unaccent', $1) AS query)
+        SELECT p.id AS post_id, t.id AS thread_id, t.title AS thread_title, f.slug AS forum_slug,
+               ts_headline('es_unaccent', p.source, q.query,
+                           $4) AS snippet,
+               p.created_at
+        FROM q, post p
+        JOIN thread t ON t.id = p.thread_id
+        JOIN forum f ON f.id = t.forum_id
+        WHERE p.search @@ q.query AND p.deleted_at IS NULL AND p.hidden_at IS NULL
+          AND (f.visibility = 'public' OR EXISTS (
+                SELECT 1 FROM organization_member m WHERE m.organization_id = f.organization_id AND m.account_id = $2))
+        ORDER BY ts_rank(p.search, q.query) DESC, p.id DESC
+        LIMIT $3
+        """,
+        query,
+        account_id,
+        limit,
+        HEADLINE_OPTIONS,
+    )
+    return [SearchHit(**dict(row)) for row in rows]

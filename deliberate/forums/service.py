@@ -1,0 +1,345 @@
+"""Forum use cases: categories and organization forums, threads, replies, edits, deletions, reactions, search.
+
+The rules for who may read and write live here once, shared by the web pages, the JSON API and (with federation)
+the inbox: a members-only forum does not exist for anyone outside its organization (NotFound, so its existence does
+not leak); posting as an organization needs an admin of it; a locked thread takes no replies; a deleted post takes
+no replies and no edits. Replies lock their thread row, so a lock and a reply racing each other are ordered.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+
+from deliberate.accounts.model import Account
+from deliberate.clock import Clock
+from deliberate.errors import (
+    N_,
+    AccountSuspended,
+    InvalidInput,
+    NotAuthor,
+    NotForumMember,
+    NotFound,
+    NotModerator,
+    NotOperator,
+    NotOrganizationAdmin,
+    PostDeleted,
+    ThreadLocked,
+    Unauthenticated,
+)
+from deliberate.events import record_event
+from deliberate.forums import queries
+from deliberate.forums.markup import render_markdown
+from deliberate.forums.model import REACTIONS, Forum, ForumForm, Post, PostForm, Revision, SearchHit, Thread, ThreadForm
+from deliberate.organizations import queries as org_queries
+from deliberate.organizations import service as organizations
+from deliberate.organizations.model import ADMIN_ROLES, slugify
+from deliberate.validation import parse
+
+THREADS_PER_PAGE = 30
+POSTS_PER_PAGE = 50
+
+
+@dataclass(frozen=True)
+class ThreadPage:
+    forum: Forum
+    thread: Thread
+    posts: list[Post]
+    next_after: int | None
+
+
+async def _unique_slug(conn: asyncpg.Connection, name: str) -> str:
+    base = slugify(name)
+    slug, suffix = base, 2
+    while await queries.forum_slug_exists(conn, slug):
+        slug, suffix = f"{base[:55]}-{suffix}", suffix + 1
+    return slug
+
+
+async def create_category(conn: asyncpg.Connection, *, clock: Clock, actor: Account, data: Mapping[str, Any]) -> Forum:
+    """A node-wide category; only operators create them, and they are always public."""
+    if not actor.has_role("operator"):
+        raise NotOperator()
+    form = parse(ForumForm, {**data, "visibility": "public"})
+    forum_id = await queries.insert_forum(
+        conn,
+        slug=await _unique_slug(conn, form.name),
+        name=form.name,
+        description=form.description,
+        organization_id=None,
+        visibility="public",
+        created_by=actor.id,
+        now=clock.now(),
+    )
+    await record_event(conn, "forum_created", {"forum_id": forum_id, "by": actor.id})
+    return await _forum(conn, forum_id)
+
+
+async def create_organization_forum(
+    conn: asyncpg.Connection, *, clock: Clock, actor: Account, organization_slug: str, data: Mapping[str, Any]
+) -> Forum:
+    org = await organizations.access_organization(conn, organization_slug)
+    membership = await org_queries.get_membership(conn, org.id, actor.id)
+    if membership is None or membership.role not in ADMIN_ROLES:
+        raise NotOrganizationAdmin()
+    form = parse(ForumForm, data)
+    forum_id = await queries.insert_forum(
+        conn,
+        slug=await _unique_slug(conn, f"{org.slug}-{form.name}"),
+        name=form.name,
+        description=form.description,
+        organization_id=org.id,
+        visibility=form.visibility,
+        created_by=actor.id,
+        now=clock.now(),
+    )
+    await record_event(conn, "forum_created", {"forum_id": forum_id, "by": actor.id, "organization_id": org.id})
+    return await _forum(conn, forum_id)
+
+
+async def _forum(conn: asyncpg.Connection, forum_id: int) -> Forum:
+    forum = await queries.get_forum_by_id(conn, forum_id)
+    if forum is None:
+        raise NotFound()
+    return forum
+
+
+async def _is_member(conn: asyncpg.Connection, forum: Forum, viewer: Account | None) -> bool:
+    if viewer is None or forum.organization_id is None:
+        return False
+    return await org_queries.get_membership(conn, forum.organization_id, viewer.id) is not None
+
+
+async def _check_can_read(conn: asyncpg.Connection, forum: Forum, viewer: Account | None) -> None:
+    if forum.visibility == "members" and not await _is_member(conn, forum, viewer):
+        raise NotFound()  # members-only forums do not exist for outsiders
+
+
+async def access_forum(conn: asyncpg.Connection, slug: str, *, viewer: Account | None) -> Forum:
+    forum = await queries.get_forum_by_slug(conn, slug)
+    if forum is None:
+        raise NotFound()
+    await _check_can_read(conn, forum, viewer)
+    return forum
+
+
+async def list_forums(conn: asyncpg.Connection, *, viewer: Account | None) -> list[Forum]:
+    return await queries.list_forums_visible_to(conn, viewer.id if viewer else None)
+
+
+async def forum_threads(
+    conn: asyncpg.Connection, *, forum: Forum, before: tuple[datetime, int] | None = None, limit: int = THREADS_PER_PAGE
+) -> list[Thread]:
+    return await queries.list_threads(conn, forum.id, before=before, limit=min(max(limit, 1), 100))
+
+
+def _check_can_write(actor: Account | None, clock: Clock) -> Account:
+    if actor is None:
+        raise Unauthenticated()
+    if actor.suspended_until is not None and actor.suspended_until > clock.now():
+        raise AccountSuspended()
+    return actor
+
+
+async def _check_can_post(conn: asyncpg.Connection, forum: Forum, actor: Account) -> None:
+    await _check_can_read(conn, forum, actor)
+    if forum.visibility == "members" and not await _is_member(conn, forum, actor):
+        raise NotForumMember()
+
+
+async def _speaking_for(conn: asyncpg.Connection, actor: Account, organization_slug: str | None) -> int | None:
+    """The organization a post is made in the name of; only its admins may speak for it."""
+    if not organization_slug:
+        return None
+    org = await organizations.access_organization(conn, organization_slug)
+    membership = await org_queries.get_membership(conn, org.id, actor.id)
+    if membership is None or membership.role not in ADMIN_ROLES:
+        raise NotOrganizationAdmin(field="as_organization")
+    return org.id
+
+
+async def start_thread(
+    conn: asyncpg.Connection,
+    *,
+    clock: Clock,
+    actor: Account | None,
+    forum_slug: str,
+    data: Mapping[str, Any],
+    as_organization: str | None = None,
+) -> Thread:
+    author = _check_can_write(actor, clock)
+    form = parse(ThreadForm, data)
+    forum = await access_forum(conn, forum_slug, viewer=author)
+    await _check_can_post(conn, forum, author)
+    org_id = await _speaking_for(conn, author, as_organization)
+    now = clock.now()
+    thread_id = await queries.insert_thread(
+        conn, forum_id=forum.id, title=form.title, author_id=author.id, as_organization_id=org_id, now=now
+    )
+    post_id = await queries.insert_post(
+        conn,
+        thread_id=thread_id,
+        author_id=author.id,
+        as_organization_id=org_id,
+        reply_to_id=None,
+        source=form.body,
+        html=render_markdown(form.body),
+        now=now,
+    )
+    await record_event(
+        conn, "thread_started", {"thread_id": thread_id, "post_id": post_id, "forum_id": forum.id, "by": author.id}
+    )
+    thread = await queries.get_thread(conn, thread_id)
+    assert thread is not None
+    return thread
+
+
+async def access_thread(conn: asyncpg.Connection, thread_id: int, *, viewer: Account | None) -> tuple[Forum, Thread]:
+    thread = await queries.get_thread(conn, thread_id)
+    if thread is None:
+        raise NotFound()
+    forum = await _forum(conn, thread.forum_id)
+    await _check_can_read(conn, forum, viewer)
+    return forum, thread
+
+
+async def thread_page(
+    conn: asyncpg.Connection, *, thread_id: int, viewer: Account | None, after_id: int | None = None,
+    limit: int = POSTS_PER_PAGE,
+) -> ThreadPage:  # fmt: skip
+    forum, thread = await access_thread(conn, thread_id, viewer=viewer)
+    limit = min(max(limit, 1), 200)
+    posts = await queries.list_posts(conn, thread.id, after_id=after_id, limit=limit + 1)
+    next_after = posts[limit - 1].id if len(posts) > limit else None
+    return ThreadPage(forum, thread, posts[:limit], next_after)
+
+
+async def reply(
+    conn: asyncpg.Connection,
+    *,
+    clock: Clock,
+    actor: Account | None,
+    thread_id: int,
+    data: Mapping[str, Any],
+    reply_to_id: int | None = None,
+    as_organization: str | None = None,
+) -> Post:
+    author = _check_can_write(actor, clock)
+    form = parse(PostForm, data)
+    forum, _ = await access_thread(conn, thread_id, viewer=author)
+    thread = await queries.get_thread(conn, thread_id, for_update=True)
+    assert thread is not None
+    if thread.locked:
+        raise ThreadLocked()
+    await _check_can_post(conn, forum, author)
+    if reply_to_id is not None:
+        quoted = await queries.get_post(conn, reply_to_id)
+        if quoted is None or quoted.thread_id != thread.id:
+            raise InvalidInput(field="reply_to", message=N_("The post you are replying to is not in this thread."))
+        if quoted.deleted:
+            raise PostDeleted(field="reply_to")
+    org_id = await _speaking_for(conn, author, as_organization)
+    post_id = await queries.insert_post(
+        conn,
+        thread_id=thread.id,
+        author_id=author.id,
+        as_organization_id=org_id,
+        reply_to_id=reply_to_id,
+        source=form.body,
+        html=render_markdown(form.body),
+        now=clock.now(),
+    )
+    await record_event(conn, "post_created", {"post_id": post_id, "thread_id": thread.id, "by": author.id})
+    post = await queries.get_post(conn, post_id)
+    assert post is not None
+    return post
+
+
+async def _own_live_post(conn: asyncpg.Connection, actor: Account, post_id: int, clock: Clock) -> Post:
+    _check_can_write(actor, clock)
+    post = await queries.get_post(conn, post_id, for_update=True)
+    if post is None:
+        raise NotFound()
+    await access_thread(conn, post.thread_id, viewer=actor)
+    if post.author_id != actor.id:
+        raise NotAuthor()
+    if post.deleted:
+        raise PostDeleted()
+    return post
+
+
+async def edit_post(
+    conn: asyncpg.Connection, *, clock: Clock, actor: Account, post_id: int, data: Mapping[str, Any]
+) -> Post:
+    """The author changes a post; the earlier text stays visible as a revision."""
+    form = parse(PostForm, data)
+    post = await _own_live_post(conn, actor, post_id, clock)
+    if form.body != post.source:
+        await queries.update_post_text(
+            conn, post.id, old_source=post.source, source=form.body, html=render_markdown(form.body), now=clock.now()
+        )
+        await record_event(conn, "post_edited", {"post_id": post.id, "by": actor.id})
+    edited = await queries.get_post(conn, post.id)
+    assert edited is not None
+    return edited
+
+
+async def delete_post(conn: asyncpg.Connection, *, clock: Clock, actor: Account, post_id: int) -> None:
+    post = await _own_live_post(conn, actor, post_id, clock)
+    await queries.tombstone_post(conn, post.id, now=clock.now())
+    await record_event(conn, "post_deleted", {"post_id": post.id, "by": actor.id})
+
+
+async def post_history(
+    conn: asyncpg.Connection, *, viewer: Account | None, post_id: int
+) -> tuple[Post, list[Revision]]:
+    post = await queries.get_post(conn, post_id)
+    if post is None:
+        raise NotFound()
+    await access_thread(conn, post.thread_id, viewer=viewer)
+    return post, await queries.list_revisions(conn, post.id)
+
+
+async def react(conn: asyncpg.Connection, *, clock: Clock, actor: Account | None, post_id: int, kind: str) -> bool:
+    """Toggle a reaction; True when the reaction is now there."""
+    author = _check_can_write(actor, clock)
+    if kind not in REACTIONS:
+        raise InvalidInput(field="kind", message=N_("Please choose one of the options."))
+    post = await queries.get_post(conn, post_id)
+    if post is None:
+        raise NotFound()
+    await access_thread(conn, post.thread_id, viewer=author)
+    if post.deleted:
+        raise PostDeleted()
+    present = await queries.toggle_reaction(conn, post.id, author.id, kind=kind, now=clock.now())
+    await record_event(
+        conn, "reaction_added" if present else "reaction_removed", {"post_id": post.id, "by": author.id, "kind": kind}
+    )
+    return present
+
+
+async def set_thread_locked(
+    conn: asyncpg.Connection, *, clock: Clock, actor: Account, thread_id: int, locked: bool
+) -> None:
+    """Moderators lock any thread; organization admins lock threads in their organization's forums."""
+    forum, _ = await access_thread(conn, thread_id, viewer=actor)
+    allowed = actor.has_role("moderator")
+    if not allowed and forum.organization_id is not None:
+        membership = await org_queries.get_membership(conn, forum.organization_id, actor.id)
+        allowed = membership is not None and membership.role in ADMIN_ROLES
+    if not allowed:
+        raise NotModerator()
+    await queries.get_thread(conn, thread_id, for_update=True)
+    await queries.set_thread_lock(conn, thread_id, by=actor.id if locked else None, now=clock.now() if locked else None)
+    await record_event(conn, "thread_locked" if locked else "thread_unlocked", {"thread_id": thread_id, "by": actor.id})
+
+
+async def search(conn: asyncpg.Connection, *, viewer: Account | None, query: str, limit: int = 20) -> list[SearchHit]:
+    query = query.strip()[:200]
+    if not query:
+        return []
+    return await queries.search_posts(conn, query=query, account_id=viewer.id if viewer else None, limit=limit)
