@@ -30,7 +30,8 @@ async def test_a_thread_opens_with_its_first_post_rendered_safely(db: asyncpg.Co
     _, rosa, slug = await setup(db)
     thread = await forums.start_thread(
         db, clock=CLOCK, actor=rosa, forum_slug=slug,
-        data={"title": "Agua para el sector 3", "body": "**Urgente** <script>alert(1)</script> [x](javascript:alert(1))"},
+        data={"title": "Agua para el sector 3",
+              "body": "**Urgente** <script>alert(1)</script> [x](javascript:alert(1))"},
     )  # fmt: skip
     page = await forums.thread_page(db, thread_id=thread.id, viewer=None)
     (post,) = page.posts
