@@ -10,35 +10,18 @@ from redis.exceptions import RedisError
 
 from deliberate.accounts import service as accounts
 from deliberate.errors import DomainError, InvalidInput, RateLimited, Unavailable, WrongCredentials
+from web.forms import form_page
 from web.handlers.common import form_data, redirect, require_user, safe_next
 from web.middlewares import client_address
-from web.problems import domain_error_response, error_headers, field_errors, status_for, wants_json
 from web.ratelimit import LoginLimiter
-from web.render import page, translate
 from web.sessions import SESSION_COOKIE, SESSION_TTL, SessionStore
 from web.state import state
 
 _KEEP = ("username", "display_name", "email", "phone", "next")
 
 
-def _typed(data: dict[str, Any]) -> dict[str, str]:
-    return {key: str(data.get(key, ""))[:300] for key in _KEEP}
-
-
 def _form_page(request: web.Request, template: str, data: dict[str, Any], error: DomainError | None) -> web.Response:
-    if error is not None and wants_json(request):
-        return domain_error_response(request, error)
-    context: dict[str, Any] = {"form": _typed(data), "errors": {}, "form_error": None}
-    status = 200
-    if error is not None:
-        status = status_for(error)
-        messages = field_errors(request, error)
-        context["errors"] = {field: text for field, text in messages.items() if field}
-        context["form_error"] = messages.get("") or translate(request, error.message, **error.params)
-    response = page(request, template, context, status=status)
-    if error is not None:
-        response.headers.update(error_headers(error))
-    return response
+    return form_page(request, template, data=data, keep=_KEEP, error=error)
 
 
 def _set_session_cookie(request: web.Request, response: web.StreamResponse, session_id: str) -> None:
@@ -142,8 +125,7 @@ async def logout(request: web.Request) -> web.Response:
 
 async def password_form(request: web.Request) -> web.Response:
     require_user(request)
-    done = request.query.get("done") == "1"
-    return page(request, "accounts/password.html", {"errors": {}, "form_error": None, "done": done})
+    return form_page(request, "accounts/password.html", context={"done": request.query.get("done") == "1"})
 
 
 async def change_password(request: web.Request) -> web.Response:
@@ -156,13 +138,7 @@ async def change_password(request: web.Request) -> web.Response:
                 conn, clock=app_state.clock, passwords=app_state.passwords, account_id=user.id, data=data
             )
     except InvalidInput as error:
-        messages = field_errors(request, error)
-        context = {
-            "errors": {field: text for field, text in messages.items() if field},
-            "form_error": messages.get("") or translate(request, error.message),
-            "done": False,
-        }
-        return page(request, "accounts/password.html", context, status=status_for(error))
+        return form_page(request, "accounts/password.html", error=error, context={"done": False})
     try:
         # Someone who learned the old password may be signed in elsewhere: end every other session.
         await SessionStore(app_state.kv).end_others(user.id, request.cookies.get(SESSION_COOKIE))
