@@ -46,6 +46,8 @@ def field_error(error: Mapping[str, Any]) -> InvalidInput:
     if kind == "value_error" and isinstance(ctx.get("error"), ValueError) and ctx["error"].args:
         # Our own validators raise ValueError(message_id); use that message.
         return InvalidInput(field=field, message=str(ctx["error"].args[0]))
+    if kind == "string_too_short" and ctx.get("min_length") == 1:
+        kind = "missing"  # blank after trimming spaces: for a person, the field is simply empty
     message = _MESSAGES.get(kind, _MESSAGES["value_error"])
     params = {key: value for key, value in ctx.items() if isinstance(value, int | str)}
     return InvalidInput(field=field, message=message, **params)

@@ -23,8 +23,9 @@ from deliberate.db.pool import create_pool
 from deliberate.errors import MigrationError
 from deliberate.node.service import ensure_node_keys
 from deliberate.settings import Settings, resolve_secret_key
-from web.handlers import accounts, health, pages
+from web.handlers import accounts, forums, health, organizations, pages
 from web.i18n import install_i18n, load_catalogs
+from web.labels import FILTERS
 from web.metrics import Metrics
 from web.middlewares import MIDDLEWARES
 from web.state import STATE, AppState
@@ -54,6 +55,27 @@ def _routes(app: web.Application) -> None:
     router.add_post("/logout", accounts.logout, name="logout")
     router.add_get("/account/password", accounts.password_form, name="password")
     router.add_post("/account/password", accounts.change_password)
+    router.add_get("/organizations", organizations.directory, name="organizations")
+    router.add_get("/organizations/new", organizations.new_form)
+    router.add_post("/organizations", organizations.create)
+    router.add_get("/o/{slug}", organizations.show, name="organization")
+    router.add_post("/o/{slug}/forums", forums.create_organization_forum)
+    router.add_post("/o/{slug}/members/{account_id}/{action}", organizations.act_on_member)
+    router.add_post("/o/{slug}/{action}", organizations.act)
+    router.add_get("/forums", forums.index, name="forums")
+    router.add_get("/forums/new", forums.new_category)
+    router.add_post("/forums", forums.create_category)
+    router.add_get("/f/{slug}", forums.show_forum, name="forum")
+    router.add_post("/f/{slug}/threads", forums.start_thread)
+    router.add_get("/t/{thread_id}", forums.show_thread, name="thread")
+    router.add_post("/t/{thread_id}/replies", forums.reply)
+    router.add_post("/t/{thread_id}/lock", forums.lock)
+    router.add_get("/p/{post_id}/edit", forums.edit_form)
+    router.add_post("/p/{post_id}/edit", forums.edit)
+    router.add_post("/p/{post_id}/delete", forums.delete)
+    router.add_get("/p/{post_id}/history", forums.history)
+    router.add_post("/p/{post_id}/react", forums.react)
+    router.add_get("/search", forums.search, name="search")
     router.add_get("/healthz", health.healthz, name="healthz")
     router.add_get("/metrics", health.metrics, name="metrics")
     router.add_static("/static/", STATIC_DIR, name="static", append_version=False)
@@ -70,6 +92,7 @@ def create_app(
         undefined=jinja2.StrictUndefined,
     )
     install_i18n(env)
+    env.filters.update(FILTERS)
     app[STATE] = AppState(
         settings=settings,
         secret_key=resolve_secret_key(settings),

@@ -221,3 +221,16 @@ async def list_requests(conn: asyncpg.Connection, org_id: int) -> list[PendingRe
         org_id,
     )
     return [PendingRequest(**dict(row)) for row in rows]
+
+
+async def has_request(conn: asyncpg.Connection, org_id: int, account_id: int, *, direction: str) -> bool:
+    found: bool = await conn.fetchval(
+        """
+        SELECT EXISTS (SELECT 1 FROM membership_request
+                       WHERE organization_id = $1 AND account_id = $2 AND direction = $3)
+        """,
+        org_id,
+        account_id,
+        direction,
+    )
+    return found

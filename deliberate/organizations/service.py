@@ -96,6 +96,10 @@ async def members_visible_to(conn: asyncpg.Connection, org: Organization, viewer
     return await queries.list_members(conn, org.id, listed_only=not is_member)
 
 
+async def has_invitation(conn: asyncpg.Connection, org: Organization, account: Account) -> bool:
+    return await queries.has_request(conn, org.id, account.id, direction="invitation")
+
+
 async def _require_admin(conn: asyncpg.Connection, org: Organization, actor: Account) -> Membership:
     membership = await queries.get_membership(conn, org.id, actor.id)
     if membership is None or membership.role not in ADMIN_ROLES:
