@@ -5,9 +5,9 @@ from __future__ import annotations
 from functools import cache
 
 from babel.support import Translations
-from web.i18n import load_catalogs
 
 from tests.conftest import Node
+from web.i18n import load_catalogs
 
 
 @cache
