@@ -12,74 +12,24 @@ import shutil
 import signal
 import time
 from collections.abc import Coroutine
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from aiohttp import web
 
-from deliberate.accounts import service as accounts
 from deliberate.accounts.passwords import Passwords
 from deliberate.clock import SystemClock
 from deliberate.db.pool import connect
 from deliberate.runtime.node import run_node
+from deliberate.runtime.sample import DEMO_PASSWORD, DISTRICTS, District, seed
 from deliberate.settings import Settings
 
-DEMO_PASSWORD = "demo-clave-2026"  # noqa: S105 - demo accounts only; printed at start-up
 
-
-@dataclass(frozen=True)
-class District:
-    slug: str
-    name: str
-    members: tuple[tuple[str, str], ...]
-
-
-DISTRICTS = (
-    District(
-        "ves",
-        "Villa El Salvador",
-        (
-            ("rosa.quispe", "Rosa Quispe"),
-            ("juan.mamani", "Juan Mamani"),
-            ("carmen.huaman", "Carmen Huamán"),
-            ("luis.condori", "Luis Condori"),
-        ),
-    ),
-    District(
-        "vmt",
-        "Villa María del Triunfo",
-        (
-            ("maria.flores", "María Flores"),
-            ("pedro.ccahuana", "Pedro Ccahuana"),
-            ("elena.torres", "Elena Torres"),
-        ),
-    ),
-)
-
-
-async def seed(database_url: str, district: District) -> None:
+async def _seed(database_url: str, district: District) -> None:
     conn = await connect(database_url)
-    clock, passwords = SystemClock(), Passwords()
     try:
         async with conn.transaction():
-            if await accounts.count_accounts(conn) > 0:
-                return
-            await accounts.create_operator(
-                conn, clock=clock, passwords=passwords, username="operador", password=DEMO_PASSWORD
-            )
-            for username, name in district.members:
-                await accounts.register_account(
-                    conn,
-                    clock=clock,
-                    passwords=passwords,
-                    data={
-                        "username": username,
-                        "display_name": name,
-                        "password": DEMO_PASSWORD,
-                        "password_confirm": DEMO_PASSWORD,
-                    },
-                )
+            await seed(conn, district, clock=SystemClock(), passwords=Passwords())
     finally:
         await conn.close()
 
@@ -104,7 +54,7 @@ async def run_demo(base_dir: Path, *, reset: bool, base_port: int = 8001) -> Non
 
     def announce(district: District):  # type: ignore[no-untyped-def]
         async def on_ready(live: Settings, runner: web.AppRunner) -> None:
-            await seed(live.database_url, district)
+            await _seed(live.database_url, district)
             ready.append(f"  {district.name:<26} {live.base_url}")
             if len(ready) == len(DISTRICTS):
                 print(
