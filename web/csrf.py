@@ -1,13 +1,19 @@
 """Cross-site request forgery protection for every state-changing request.
 
 Two checks, both needed to pass (OWASP CSRF cheat sheet): the Origin header, when the browser sends one, must be
-this node; and the form's `csrf_token` (or the `X-CSRF-Token` header) must be the HMAC, under the node's secret, of
-the random value in the `csrf` cookie. The token does not live in Redis, so forms keep working while Redis is down,
-and it does not depend on being logged in, so the log-in form itself is protected.
+this node; and the form's `csrf_token` (or the `X-CSRF-Token` header) must carry the HMAC, under the node's
+secret, of the random value in the `csrf` cookie. The token does not live in Redis, so forms keep working while
+Redis is down, and it does not depend on being logged in, so the log-in form itself is protected.
+
+Each page gets the HMAC masked with fresh random bytes (token = mask ‖ mask⊕hmac, as Django does): pages are
+gzipped by nginx, and a secret repeated identically in compressed responses can be recovered byte by byte by an
+attacker who can inject text into the page (BREACH).
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
 import hmac
 import secrets
@@ -29,17 +35,33 @@ class CsrfRejected(PermissionDenied):
     message = N_("This form was not sent from this site or has expired. Please go back, reload the page and try again.")
 
 
-def _sign(secret: str, value: str) -> str:
-    return hmac.new(secret.encode(), f"csrf:{value}".encode(), hashlib.sha256).hexdigest()
+def _sign(secret: str, value: str) -> bytes:
+    return hmac.new(secret.encode(), f"csrf:{value}".encode(), hashlib.sha256).digest()
+
+
+def _mask(signed: bytes) -> str:
+    mask = secrets.token_bytes(len(signed))
+    return base64.urlsafe_b64encode(mask + bytes(a ^ b for a, b in zip(mask, signed, strict=True))).decode()
+
+
+def _unmask(token: str) -> bytes | None:
+    try:
+        raw = base64.urlsafe_b64decode(token.encode())
+    except (binascii.Error, ValueError):
+        return None
+    half = len(raw) // 2
+    if half == 0 or len(raw) % 2:
+        return None
+    return bytes(a ^ b for a, b in zip(raw[:half], raw[half:], strict=True))
 
 
 def csrf_token(request: web.Request) -> str:
-    """The token for forms on this page; creates the cookie value on first use (set by the middleware)."""
+    """A token for forms on this page, masked afresh; creates the cookie value on first use (set by a middleware)."""
     value = request.cookies.get(CSRF_COOKIE) or request.get(NEW_CSRF_COOKIE)
     if not value:
         value = secrets.token_urlsafe(24)
         request[NEW_CSRF_COOKIE] = value
-    return _sign(state(request).secret_key, str(value))
+    return _mask(_sign(state(request).secret_key, str(value)))
 
 
 def _same_origin(request: web.Request) -> bool:
@@ -62,7 +84,8 @@ async def check_csrf(request: web.Request) -> None:
         form = await request.post()
         value = form.get(FIELD)
         sent = value if isinstance(value, str) else None
-    if not cookie or not sent or not hmac.compare_digest(sent, _sign(state(request).secret_key, cookie)):
+    unmasked = _unmask(sent) if sent and len(sent) < 200 else None
+    if not cookie or unmasked is None or not hmac.compare_digest(unmasked, _sign(state(request).secret_key, cookie)):
         raise CsrfRejected()
 
 

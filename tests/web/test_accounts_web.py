@@ -186,3 +186,15 @@ async def test_api_clients_get_rfc9457_problems(node: Node, accept: str) -> None
     assert {e["field"] for e in problem["errors"]} >= {"username", "password"}
     missing = await visitor.session.get(visitor.url("/no/such/page"), headers={"Accept": accept})
     assert missing.status == 404 and (await missing.json())["code"] == "not_found"
+
+
+async def test_each_page_masks_the_csrf_token_differently(node: Node) -> None:
+    """BREACH: a secret repeated byte for byte in gzipped pages leaks; every page gets a fresh mask."""
+    visitor = await node.visitor()
+    first, second = await visitor.csrf("/register"), await visitor.csrf("/login")
+    assert first != second
+    for token in (first, second):  # both still valid for this browser
+        response = await visitor.session.post(
+            visitor.url("/language"), data={"lang": "en", "next": "/", "csrf_token": token}
+        )
+        assert response.status == 200
