@@ -23,7 +23,7 @@ from deliberate.db.pool import create_pool
 from deliberate.errors import MigrationError
 from deliberate.node.service import ensure_node_keys
 from deliberate.settings import Settings, resolve_secret_key
-from web.handlers import accounts, forums, health, organizations, pages
+from web.handlers import accounts, api, forums, health, organizations, pages
 from web.i18n import install_i18n, load_catalogs
 from web.labels import FILTERS
 from web.metrics import Metrics
@@ -55,6 +55,9 @@ def _routes(app: web.Application) -> None:
     router.add_post("/logout", accounts.logout, name="logout")
     router.add_get("/account/password", accounts.password_form, name="password")
     router.add_post("/account/password", accounts.change_password)
+    router.add_get("/account/tokens", accounts.tokens_page, name="tokens")
+    router.add_post("/account/tokens", accounts.create_token)
+    router.add_post("/account/tokens/{token_id}/revoke", accounts.revoke_token)
     router.add_get("/organizations", organizations.directory, name="organizations")
     router.add_get("/organizations/new", organizations.new_form)
     router.add_post("/organizations", organizations.create)
@@ -76,6 +79,7 @@ def _routes(app: web.Application) -> None:
     router.add_get("/p/{post_id}/history", forums.history)
     router.add_post("/p/{post_id}/react", forums.react)
     router.add_get("/search", forums.search, name="search")
+    api.add_routes(router)
     router.add_get("/healthz", health.healthz, name="healthz")
     router.add_get("/metrics", health.metrics, name="metrics")
     router.add_static("/static/", STATIC_DIR, name="static", append_version=False)

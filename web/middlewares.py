@@ -26,7 +26,7 @@ from web import problems
 from web.csrf import check_csrf, set_csrf_cookie
 from web.logs import request_id_var
 from web.sessions import SESSION_COOKIE, SessionStore
-from web.state import REQUEST_ID, USER, state
+from web.state import REQUEST_ID, TOKEN_AUTH, USER, state
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 log = logging.getLogger("deliberate.request")
@@ -132,10 +132,20 @@ async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
 
 @web.middleware
 async def session(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Who is asking: a personal API token (`Authorization: Bearer …`) or the session cookie."""
     request[USER] = None
+    request[TOKEN_AUTH] = False
+    app_state = state(request)
+    authorization = request.headers.get("Authorization", "")
+    if authorization.startswith("Bearer "):
+        async with app_state.db.acquire() as conn:
+            request[USER] = await accounts.authenticate_token(
+                conn, clock=app_state.clock, token=authorization.removeprefix("Bearer ").strip()
+            )
+        request[TOKEN_AUTH] = True
+        return await handler(request)
     session_id = request.cookies.get(SESSION_COOKIE)
     if session_id and not request.path.startswith("/static/"):
-        app_state = state(request)
         account_id = await SessionStore(app_state.kv).load(session_id)
         if account_id is not None:
             async with app_state.db.acquire() as conn:
@@ -145,7 +155,9 @@ async def session(request: web.Request, handler: Handler) -> web.StreamResponse:
 
 @web.middleware
 async def csrf(request: web.Request, handler: Handler) -> web.StreamResponse:
-    await check_csrf(request)
+    # A bearer token is never sent by a browser on its own, so token requests cannot be forged cross-site.
+    if not request[TOKEN_AUTH]:
+        await check_csrf(request)
     return await handler(request)
 
 

@@ -120,6 +120,8 @@ def field_errors(request: web.Request, error: errors.DomainError) -> dict[str, s
 def error_headers(error: errors.DomainError) -> dict[str, str]:
     if isinstance(error, errors.RateLimited):
         return {"Retry-After": str(60 * int(error.params.get("minutes", 1)))}  # RFC 9110 §10.2.3
+    if isinstance(error, errors.Unauthenticated):
+        return {"WWW-Authenticate": 'Bearer realm="deliberate"'}  # RFC 9110 §11.6.1, RFC 6750 §3
     return {}
 
 

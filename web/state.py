@@ -57,6 +57,7 @@ REQUEST_ID = web.RequestKey("request_id", str)
 USER: web.RequestKey[Account | None] = web.RequestKey("user", object)  # type: ignore[arg-type]
 LANG = web.RequestKey("lang", str)
 NEW_CSRF_COOKIE = web.RequestKey("new_csrf_cookie", str)
+TOKEN_AUTH = web.RequestKey("token_auth", bool)
 
 
 def state(request: web.Request) -> AppState:

@@ -95,3 +95,19 @@ class PasswordChange(BaseModel):
         if "new_password" in info.data and value != info.data["new_password"]:
             raise ValueError(N_("The two passwords are not the same."))
         return value
+
+
+@dataclass(frozen=True)
+class ApiToken:
+    id: int
+    account_id: int
+    name: str
+    created_at: datetime
+    last_used_at: datetime | None
+    revoked_at: datetime | None
+
+
+class ApiTokenForm(BaseModel):
+    model_config = ConfigDict(str_strip_whitespace=True, frozen=True)
+
+    name: str = Field(min_length=1, max_length=80)

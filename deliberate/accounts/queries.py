@@ -6,7 +6,7 @@ from datetime import datetime
 
 import asyncpg
 
-from deliberate.accounts.model import Account
+from deliberate.accounts.model import Account, ApiToken
 
 _COLUMNS = "id, username, display_name, email, phone, roles, created_at, suspended_until"
 
@@ -101,3 +101,57 @@ async def add_role(conn: asyncpg.Connection, account_id: int, *, role: str) -> A
 async def count_accounts(conn: asyncpg.Connection) -> int:
     value: int = await conn.fetchval("SELECT count(*) FROM account")
     return value
+
+
+_API_KEY_COLUMNS = "id, account_id, name, created_at, last_used_at, revoked_at"
+
+
+async def insert_api_token(
+    conn: asyncpg.Connection, *, account_id: int, name: str, token_hash: bytes, now: datetime
+) -> ApiToken:
+    row = await conn.fetchrow(
+        f"""
+        INSERT INTO api_token (account_id, name, token_hash, created_at) VALUES ($1, $2, $3, $4)
+        RETURNING {_API_KEY_COLUMNS}
+        """,
+        account_id,
+        name,
+        token_hash,
+        now,
+    )
+    return ApiToken(**dict(row))
+
+
+async def use_api_token(conn: asyncpg.Connection, token_hash: bytes, *, now: datetime) -> int | None:
+    """The account of a live token, recording when it was last used; None when unknown or revoked."""
+    account_id: int | None = await conn.fetchval(
+        """
+        UPDATE api_token SET last_used_at = $2
+        WHERE token_hash = $1 AND revoked_at IS NULL
+        RETURNING account_id
+        """,
+        token_hash,
+        now,
+    )
+    return account_id
+
+
+async def list_api_tokens(conn: asyncpg.Connection, account_id: int) -> list[ApiToken]:
+    rows = await conn.fetch(
+        f"SELECT {_API_KEY_COLUMNS} FROM api_token WHERE account_id = $1 AND revoked_at IS NULL ORDER BY id", account_id
+    )
+    return [ApiToken(**dict(row)) for row in rows]
+
+
+async def revoke_api_token(conn: asyncpg.Connection, token_id: int, *, account_id: int, now: datetime) -> bool:
+    revoked = await conn.fetchval(
+        """
+        UPDATE api_token SET revoked_at = $3
+        WHERE id = $1 AND account_id = $2 AND revoked_at IS NULL
+        RETURNING true
+        """,
+        token_id,
+        account_id,
+        now,
+    )
+    return bool(revoked)

@@ -87,6 +87,26 @@ ALTER TABLE public.account ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
     CACHE 1
 );
 
+CREATE TABLE public.api_token (
+    id bigint NOT NULL,
+    account_id bigint NOT NULL,
+    name text NOT NULL,
+    token_hash bytea NOT NULL,
+    created_at timestamp with time zone NOT NULL,
+    last_used_at timestamp with time zone,
+    revoked_at timestamp with time zone,
+    CONSTRAINT api_token_name_check CHECK (((char_length(name) >= 1) AND (char_length(name) <= 80)))
+);
+
+ALTER TABLE public.api_token ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME public.api_token_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
 CREATE TABLE public.domain_event (
     id bigint NOT NULL,
     kind text NOT NULL,
@@ -260,6 +280,12 @@ ALTER TABLE public.thread ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
 ALTER TABLE ONLY public.account
     ADD CONSTRAINT account_pkey PRIMARY KEY (id);
 
+ALTER TABLE ONLY public.api_token
+    ADD CONSTRAINT api_token_pkey PRIMARY KEY (id);
+
+ALTER TABLE ONLY public.api_token
+    ADD CONSTRAINT api_token_token_hash_key UNIQUE (token_hash);
+
 ALTER TABLE ONLY public.domain_event
     ADD CONSTRAINT domain_event_pkey PRIMARY KEY (id);
 
@@ -301,6 +327,8 @@ ALTER TABLE ONLY public.thread
 
 CREATE UNIQUE INDEX account_username_key ON public.account USING btree (lower(username));
 
+CREATE INDEX api_token_account_idx ON public.api_token USING btree (account_id);
+
 CREATE INDEX forum_organization_idx ON public.forum USING btree (organization_id);
 
 CREATE INDEX membership_request_account_idx ON public.membership_request USING btree (account_id);
@@ -314,6 +342,9 @@ CREATE INDEX post_search_idx ON public.post USING gin (search);
 CREATE INDEX post_thread_idx ON public.post USING btree (thread_id, id);
 
 CREATE INDEX thread_forum_activity_idx ON public.thread USING btree (forum_id, last_post_at DESC, id DESC);
+
+ALTER TABLE ONLY public.api_token
+    ADD CONSTRAINT api_token_account_id_fkey FOREIGN KEY (account_id) REFERENCES public.account(id);
 
 ALTER TABLE ONLY public.forum
     ADD CONSTRAINT forum_created_by_fkey FOREIGN KEY (created_by) REFERENCES public.account(id);

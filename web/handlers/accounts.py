@@ -145,3 +145,39 @@ async def change_password(request: web.Request) -> web.Response:
     except RedisError:
         raise Unavailable() from None
     return redirect("/account/password?done=1")
+
+
+async def tokens_page(request: web.Request) -> web.Response:
+    user = require_user(request)
+    async with state(request).db.acquire() as conn:
+        tokens = await accounts.list_api_tokens(conn, actor=user)
+    return form_page(request, "accounts/tokens.html", keep=("name",), context={"tokens": tokens, "new_token": None})
+
+
+async def create_token(request: web.Request) -> web.Response:
+    user = require_user(request)
+    data = await form_data(request)
+    app_state = state(request)
+    try:
+        async with app_state.db.acquire() as conn, conn.transaction():
+            token, _ = await accounts.create_api_token(conn, clock=app_state.clock, actor=user, data=data)
+            tokens = await accounts.list_api_tokens(conn, actor=user)
+    except InvalidInput as error:
+        async with app_state.db.acquire() as conn:
+            tokens = await accounts.list_api_tokens(conn, actor=user)
+        return form_page(request, "accounts/tokens.html", data=data, keep=("name",), error=error,
+                         context={"tokens": tokens, "new_token": None})  # fmt: skip
+    # Shown once, on this response only (never redirected through a URL or stored in plain text).
+    return form_page(request, "accounts/tokens.html", keep=("name",), context={"tokens": tokens, "new_token": token})
+
+
+async def revoke_token(request: web.Request) -> web.Response:
+    user = require_user(request)
+    try:
+        token_id = int(request.match_info["token_id"])
+    except ValueError:
+        raise web.HTTPNotFound() from None
+    app_state = state(request)
+    async with app_state.db.acquire() as conn, conn.transaction():
+        await accounts.revoke_api_token(conn, clock=app_state.clock, actor=user, token_id=token_id)
+    return redirect("/account/tokens")

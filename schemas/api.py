@@ -1,0 +1,160 @@
+"""The JSON API's wire models (/api/v1): what a client sends and receives.
+
+These are the public contract, apart from the domain models on purpose: a field renamed inside the domain must not
+silently change what clients see. This package imports only pydantic and the standard library, so a client can
+reuse it as it is. Timestamps are RFC 3339 in UTC; lists are pages with an opaque `next` cursor.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Generic, Literal, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field
+
+T = TypeVar("T")
+
+
+class Wire(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Page(Wire, Generic[T]):
+    items: list[T]
+    next: str | None = Field(None, description="Pass as the cursor parameter to get the next page; null at the end.")
+
+
+class Me(Wire):
+    id: int
+    username: str
+    display_name: str | None
+    roles: list[str]
+
+
+class Organization(Wire):
+    slug: str
+    name: str
+    kind: str
+    zone: str | None
+    description: str
+    registry_number: str | None
+    verified: bool
+    member_count: int
+    url: str
+
+
+class OrganizationIn(Wire):
+    name: str = Field(min_length=3, max_length=120)
+    kind: Literal[
+        "comedor_popular", "vaso_de_leche", "junta_vecinal", "mujeres", "juventud", "mercado", "cultural", "otra"
+    ]
+    zone: str | None = Field(None, max_length=80)
+    description: str = Field("", max_length=5000)
+    registry_number: str | None = Field(None, max_length=30)
+
+
+class Member(Wire):
+    username: str
+    display_name: str | None
+    role: str
+
+
+class Invitation(Wire):
+    username: str = Field(min_length=1, max_length=30)
+
+
+class JoinRequest(Wire):
+    message: str = Field("", max_length=1000)
+
+
+class Forum(Wire):
+    slug: str
+    name: str
+    description: str
+    organization: str | None = Field(description="The owning organization's slug; null for a district forum.")
+    visibility: Literal["public", "members"]
+    thread_count: int
+    url: str
+
+
+class Thread(Wire):
+    id: int
+    forum: str
+    title: str
+    author: str
+    as_organization: str | None
+    created_at: datetime
+    last_post_at: datetime
+    post_count: int
+    locked: bool
+    url: str
+
+
+class ThreadIn(Wire):
+    title: str = Field(min_length=3, max_length=200)
+    body: str = Field(min_length=1, max_length=20000, description="Markdown (CommonMark, no raw HTML).")
+    as_organization: str | None = Field(None, description="Slug of an organization you administer, to speak for it.")
+
+
+class Post(Wire):
+    id: int
+    thread_id: int
+    author: str
+    as_organization: str | None
+    reply_to: int | None
+    source: str = Field(description="Markdown as written; empty when deleted.")
+    html: str = Field(description="Sanitised HTML rendered from the Markdown.")
+    created_at: datetime
+    edited_at: datetime | None
+    deleted: bool
+    hidden_reason: str | None
+    reactions: dict[str, int]
+
+
+class PostIn(Wire):
+    body: str = Field(min_length=1, max_length=20000)
+    reply_to: int | None = None
+    as_organization: str | None = None
+
+
+class PostEdit(Wire):
+    body: str = Field(min_length=1, max_length=20000)
+
+
+class Revision(Wire):
+    revision: int
+    source: str
+    replaced_at: datetime
+
+
+class ReactionIn(Wire):
+    kind: Literal["apoyo", "de_acuerdo", "en_desacuerdo", "gracias", "pregunta"]
+
+
+class ReactionState(Wire):
+    kind: str
+    present: bool
+
+
+class SearchHit(Wire):
+    post_id: int
+    thread_id: int
+    thread_title: str
+    forum: str
+    snippet_html: str
+    created_at: datetime
+
+
+class Problem(Wire):
+    """RFC 9457 problem details, as every error is answered."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+    type: str
+    title: str
+    status: int
+    code: str
+    instance: str
+    request_id: str
+    detail: str | None = None
+    errors: list[dict[str, str]] | None = None
