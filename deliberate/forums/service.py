@@ -35,6 +35,7 @@ from deliberate.events import record_event
 from deliberate.forums import queries
 from deliberate.forums.markup import render_markdown
 from deliberate.forums.model import REACTIONS, Forum, ForumForm, Post, PostForm, Revision, SearchHit, Thread, ThreadForm
+from deliberate.notifications import service as notifications
 from deliberate.organizations import queries as org_queries
 from deliberate.organizations import service as organizations
 from deliberate.organizations.model import ADMIN_ROLES, slugify
@@ -193,6 +194,11 @@ async def start_thread(
     await record_event(
         conn, "thread_started", {"thread_id": thread_id, "post_id": post_id, "forum_id": forum.id, "by": author.id}
     )
+    await notifications.notify_post(
+        conn, clock=clock, kind="new_thread", post_id=post_id, thread_id=thread_id, forum_id=forum.id,
+        forum_organization_id=forum.organization_id, forum_members_only=forum.visibility == "members",
+        as_organization_id=org_id, author_id=author.id,
+    )  # fmt: skip
     thread = await queries.get_thread(conn, thread_id)
     assert thread is not None
     return thread
@@ -254,6 +260,11 @@ async def reply(
         now=clock.now(),
     )
     await record_event(conn, "post_created", {"post_id": post_id, "thread_id": thread.id, "by": author.id})
+    await notifications.notify_post(
+        conn, clock=clock, kind="reply", post_id=post_id, thread_id=thread.id, forum_id=forum.id,
+        forum_organization_id=forum.organization_id, forum_members_only=forum.visibility == "members",
+        as_organization_id=org_id, author_id=author.id,
+    )  # fmt: skip
     post = await queries.get_post(conn, post_id)
     assert post is not None
     return post

@@ -1,0 +1,189 @@
+"""SQL for subscriptions and notifications. The only module that writes those tables."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import asyncpg
+
+from deliberate.notifications.model import EmailJob, Notification
+
+
+async def subscribe(conn: asyncpg.Connection, account_id: int, *, kind: str, target_id: int, now: datetime) -> None:
+    await conn.execute(
+        """
+        INSERT INTO subscription (account_id, target_kind, target_id, created_at) VALUES ($1, $2, $3, $4)
+        ON CONFLICT DO NOTHING
+        """,
+        account_id,
+        kind,
+        target_id,
+        now,
+    )
+
+
+async def unsubscribe(conn: asyncpg.Connection, account_id: int, *, kind: str, target_id: int) -> None:
+    await conn.execute(
+        "DELETE FROM subscription WHERE account_id = $1 AND target_kind = $2 AND target_id = $3",
+        account_id,
+        kind,
+        target_id,
+    )
+
+
+async def is_subscribed(conn: asyncpg.Connection, account_id: int, *, kind: str, target_id: int) -> bool:
+    found: bool = await conn.fetchval(
+        """
+        SELECT EXISTS (SELECT 1 FROM subscription
+                       WHERE account_id = $1 AND target_kind = $2 AND target_id = $3)
+        """,
+        account_id,
+        kind,
+        target_id,
+    )
+    return found
+
+
+async def fan_out(
+    conn: asyncpg.Connection,
+    *,
+    kind: str,
+    post_id: int,
+    thread_id: int,
+    forum_id: int,
+    organization_ids: list[int],
+    members_only_organization: int | None,
+    actor_id: int,
+    now: datetime,
+) -> int:
+    """One notification per follower of the thread, forum or organizations, in one statement; returns how many.
+
+    In a members-only forum only members of its organization are notified: a former member who still follows the
+    thread must not read it through their notifications.
+    """
+    result: str = await conn.execute(
+        """
+        INSERT INTO notification (account_id, kind, thread_id, post_id, actor_id, created_at, email_state,
+                                  email_next_at)
+        SELECT DISTINCT s.account_id, $1::text, $3::bigint, $2::bigint, $7::bigint, $8::timestamptz,
+               CASE WHEN a.email_notifications AND a.email IS NOT NULL THEN 'pending' ELSE 'none' END,
+               CASE WHEN a.email_notifications AND a.email IS NOT NULL THEN $8::timestamptz END
+        FROM subscription s
+        JOIN account a ON a.id = s.account_id
+        WHERE ((s.target_kind = 'thread' AND s.target_id = $3::bigint)
+            OR (s.target_kind = 'forum' AND s.target_id = $4::bigint)
+            OR (s.target_kind = 'organization' AND s.target_id = ANY ($5::bigint[])))
+          AND s.account_id <> $7::bigint
+          AND ($6::bigint IS NULL OR EXISTS (
+                SELECT 1 FROM organization_member m WHERE m.organization_id = $6 AND m.account_id = s.account_id))
+        ON CONFLICT (account_id, post_id) DO NOTHING
+        """,
+        kind,
+        post_id,
+        thread_id,
+        forum_id,
+        organization_ids,
+        members_only_organization,
+        actor_id,
+        now,
+    )
+    return int(result.split()[-1])
+
+
+_NOTE = """n.id, n.kind, n.thread_id, t.title AS thread_title, n.post_id, a.username AS actor_username,
+           n.created_at, n.read_at"""
+
+
+async def list_notifications(
+    conn: asyncpg.Connection, account_id: int, *, before_id: int | None, limit: int
+) -> list[Notification]:
+    rows = await conn.fetch(
+        f"""
+        SELECT {_NOTE}
+        FROM notification n JOIN thread t ON t.id = n.thread_id JOIN account a ON a.id = n.actor_id
+        WHERE n.account_id = $1 AND ($2::bigint IS NULL OR n.id < $2)
+        ORDER BY n.id DESC
+        LIMIT $3
+        """,
+        account_id,
+        before_id,
+        limit,
+    )
+    return [Notification(**dict(row)) for row in rows]
+
+
+async def count_unread(conn: asyncpg.Connection, account_id: int) -> int:
+    value: int = await conn.fetchval(
+        "SELECT count(*) FROM notification WHERE account_id = $1 AND read_at IS NULL", account_id
+    )
+    return value
+
+
+async def mark_read(conn: asyncpg.Connection, account_id: int, *, up_to_id: int | None, now: datetime) -> None:
+    await conn.execute(
+        """
+        UPDATE notification SET read_at = $3
+        WHERE account_id = $1 AND read_at IS NULL AND ($2::bigint IS NULL OR id <= $2)
+        """,
+        account_id,
+        up_to_id,
+        now,
+    )
+
+
+async def set_email_notifications(conn: asyncpg.Connection, account_id: int, *, enabled: bool) -> None:
+    await conn.execute("UPDATE account SET email_notifications = $2 WHERE id = $1", account_id, enabled)
+
+
+async def get_email_notifications(conn: asyncpg.Connection, account_id: int) -> bool:
+    value: bool = await conn.fetchval("SELECT email_notifications FROM account WHERE id = $1", account_id)
+    return bool(value)
+
+
+async def claim_email_jobs(
+    conn: asyncpg.Connection, *, now: datetime, lease_until: datetime, limit: int
+) -> list[EmailJob]:
+    """Lease due e-mails to this sender until `lease_until`, in one statement (SKIP LOCKED: two senders never take
+    the same row). The lease is committed before any SMTP traffic; a sender that dies lets it expire, and the
+    e-mail is tried again (at least once, never lost)."""
+    rows = await conn.fetch(
+        """
+        WITH due AS (
+            SELECT id FROM notification
+            WHERE email_state = 'pending' AND email_next_at <= $1
+            ORDER BY email_next_at
+            LIMIT $3
+            FOR UPDATE SKIP LOCKED
+        ), leased AS (
+            UPDATE notification n SET email_next_at = $2 FROM due WHERE n.id = due.id
+            RETURNING n.id, n.account_id, n.kind, n.thread_id, n.post_id, n.actor_id, n.email_attempts
+        )
+        SELECT l.id AS notification_id, r.email, r.username, l.kind, l.thread_id, t.title AS thread_title,
+               l.post_id, a.username AS actor_username, l.email_attempts AS attempts
+        FROM leased l
+        JOIN account r ON r.id = l.account_id
+        JOIN account a ON a.id = l.actor_id
+        JOIN thread t ON t.id = l.thread_id
+        """,
+        now,
+        lease_until,
+        limit,
+    )
+    return [EmailJob(**dict(row)) for row in rows]
+
+
+async def record_email_outcome(
+    conn: asyncpg.Connection, notification_id: int, *, sent: bool, retry_at: datetime | None
+) -> None:
+    await conn.execute(
+        """
+        UPDATE notification
+        SET email_state = CASE WHEN $2 THEN 'sent' WHEN $3::timestamptz IS NULL THEN 'failed' ELSE 'pending' END,
+            email_attempts = email_attempts + 1,
+            email_next_at = $3
+        WHERE id = $1
+        """,
+        notification_id,
+        sent,
+        retry_at,
+    )
