@@ -1,20 +1,23 @@
-"""Languages: Spanish (default), Quechua (`qu`, Southern Quechua in Peru's official three-vowel alphabet) and English.
+"""Languages of the interface: Spanish (default), Quechua (`qu`) and English, and the Peruvian formats for
+dates and money.
 
-Message ids are written in English in the code and templates; `web/locale/<lang>/LC_MESSAGES/messages.po` holds the
-translations, compiled in memory at start-up (no build step, no compiled files in the repository). Templates
-translate through `_`/`gettext`/`ngettext`, which read the request's catalog from the template context
-(`_translations`), so one Jinja environment serves every language at once. Dates are shown in America/Lima and
-money as "S/ 1 234,50" (thin groups with a space, decimal comma), one convention everywhere.
+Message ids are written in English in the code and the templates; the translations live in
+`web/locale/<lang>/LC_MESSAGES/messages.po`. They are compiled in memory at start-up, so there is no build
+step and no compiled file in the repository. Templates translate through `_`, `gettext`, `ngettext` and
+`pgettext`, which read the request's catalog from the template context (`_translations`): one Jinja
+environment serves every language at once.
+
+This module owns only language choice, catalogs and formatting. It must not read requests or settings: the web
+layer passes in the cookie, the Accept-Language header and the node's default.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from io import BytesIO
 from pathlib import Path
-from typing import Any
 from zoneinfo import ZoneInfo
 
 import jinja2
@@ -22,14 +25,21 @@ from babel.dates import format_date as babel_format_date
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import NullTranslations, Translations
+from jinja2.runtime import Context
 
 SUPPORTED: tuple[str, ...] = ("es", "qu", "en")
-NATIVE_NAMES = {"es": "Español", "qu": "Runasimi", "en": "English"}
+NATIVE_NAMES: dict[str, str] = {"es": "Español", "qu": "Runasimi", "en": "English"}
 LOCALE_DIR = Path(__file__).parent / "locale"
 LIMA = ZoneInfo("America/Lima")
-# Babel has no Quechua date names; Peru's Spanish ones are what people read on every official paper.
+
+# Browsers and phones send several tags for Quechua: the macrolanguage (qu), Cusco (quz), Ayacucho (quy) and
+# the ISO 639-3 codes of other Southern varieties. All of them read the Southern Quechua catalog best.
+_QUECHUA_TAGS = frozenset({"qu", "quz", "quy", "qxp", "qve", "qxu", "qws", "qvc", "cqu"})
+# CLDR's Quechua month names are the Inca calendar ("Qulla puquy"…), which almost nobody uses on paper;
+# Quechua speakers in Lima read dates with the Spanish month names, as on every municipal document.
 _BABEL_LOCALE = {"es": "es_PE", "qu": "es_PE", "en": "en"}
-_QUECHUA_TAGS = {"qu", "quz", "quy", "que", "qxp", "qvc"}
+# A header is read only this far: a long one would otherwise cost work on every request.
+_MAX_LANGUAGE_RANGES = 20
 
 
 def N_(message: str) -> str:
@@ -38,59 +48,89 @@ def N_(message: str) -> str:
 
 
 def load_catalogs(locale_dir: Path | None = None) -> dict[str, Translations]:
+    """Every supported language's catalog, compiled in memory from its .po file. Fuzzy entries are left out,
+    so a translation a reviewer has not confirmed falls back to the English message id."""
     folder = locale_dir or LOCALE_DIR
     catalogs: dict[str, Translations] = {}
     for lang in SUPPORTED:
         path = folder / lang / "LC_MESSAGES" / "messages.po"
-        buffer = BytesIO()
         with path.open("rb") as handle:
-            write_mo(buffer, read_po(handle, locale=lang), use_fuzzy=False)
+            catalog = read_po(handle, locale=lang)
+        buffer = BytesIO()
+        write_mo(buffer, catalog, use_fuzzy=False)
         buffer.seek(0)
         catalogs[lang] = Translations(buffer)
     return catalogs
 
 
+def _language_code(tag: str) -> str | None:
+    primary = tag.strip().lower().replace("_", "-").split("-")[0]
+    code = "qu" if primary in _QUECHUA_TAGS else primary
+    return code if code in SUPPORTED else None
+
+
 def negotiate(cookie_value: str | None, accept_language: str | None, default: str) -> str:
-    """The person's choice (cookie) first, then the browser's best supported language, then the node's default."""
-    if cookie_value in SUPPORTED:
-        return str(cookie_value)
+    """The person's own choice (the cookie) first, then the browser's best supported language, then the node's
+    default. Quality values follow RFC 9110 §12.5.4; among equal qualities the first listed wins."""
+    if cookie_value is not None and cookie_value in SUPPORTED:
+        return cookie_value
     best: tuple[float, int, str] | None = None
-    for position, part in enumerate((accept_language or "").split(",")[:20]):
-        tag, _, params = part.strip().partition(";")
+    for position, part in enumerate((accept_language or "").split(",")[:_MAX_LANGUAGE_RANGES]):
+        tag, *params = part.split(";")
+        code = _language_code(tag)
+        if code is None:
+            continue
         quality = 1.0
-        params = params.strip()
-        if params.startswith("q="):
-            try:
-                quality = float(params[2:])
-            except ValueError:
-                continue
-        base = tag.strip().lower().split("-")[0]
-        code = "qu" if base in _QUECHUA_TAGS else base
-        if code in SUPPORTED and quality > 0:
-            candidate = (quality, -position, code)
-            if best is None or candidate > best:
-                best = candidate
-    return best[2] if best else default
+        for param in params:
+            name, _, value = param.strip().partition("=")
+            if name.strip().lower() == "q":
+                try:
+                    quality = float(value)
+                except ValueError:
+                    quality = 0.0
+        if quality <= 0:
+            continue
+        candidate = (quality, -position, code)
+        if best is None or candidate > best:
+            best = candidate
+    if best is not None:
+        return best[2]
+    return default if default in SUPPORTED else SUPPORTED[0]
 
 
 def gettext_for(translations: NullTranslations) -> Callable[[str], str]:
-    return translations.gettext
+    """A plain `_` for Python code that already holds a catalog (a handler building a message, a test)."""
+
+    def gettext(message: str) -> str:
+        return str(translations.gettext(message))
+
+    return gettext
+
+
+def _in_lima(value: datetime) -> datetime:
+    # The database hands out aware timestamps; a naive one can only be UTC (the node stores nothing else).
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(LIMA)
 
 
 def format_datetime(value: datetime, lang: str = "es") -> str:
-    """'22/11/2026 15:04' in Lima time, the way dates are written in Peru."""
-    return value.astimezone(LIMA).strftime("%d/%m/%Y %H:%M")
+    """'22/11/2026 15:04' in Lima time, day first and a 24-hour clock, the way dates are written in Peru. The
+    same digits in every language, so a date copied from one page to another still reads the same."""
+    return _in_lima(value).strftime("%d/%m/%Y %H:%M")
 
 
 def format_date(value: date | datetime, lang: str = "es") -> str:
-    """'22 de noviembre de 2026' (Spanish and Quechua pages) or 'November 22, 2026'."""
+    """'22 de noviembre de 2026' on Spanish and Quechua pages, 'November 22, 2026' on English ones. A datetime
+    is first moved to Lima, so a late-evening timestamp shows Lima's day, not UTC's."""
     if isinstance(value, datetime):
-        value = value.astimezone(LIMA).date()
+        value = _in_lima(value).date()
     return str(babel_format_date(value, format="long", locale=_BABEL_LOCALE.get(lang, "es_PE")))
 
 
-def format_money(amount: Decimal | int | float) -> str:
-    """Soles as 'S/ 1 234,50': a space between thousands and a decimal comma, as the council's budgets write them."""
+def format_money(amount: Decimal | int | float | str) -> str:
+    """Soles as 'S/ 1 234,50': the sign S/, a plain space between groups of thousands and a decimal comma,
+    rounded half up to the céntimo. One convention on every page and in every language."""
     value = Decimal(str(amount)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
     sign = "-" if value < 0 else ""
     units, cents = f"{abs(value):.2f}".split(".")
@@ -101,25 +141,44 @@ def format_money(amount: Decimal | int | float) -> str:
     return f"{sign}S/ {' '.join(groups)},{cents}"
 
 
-def _catalog(context: Any) -> NullTranslations:
+def _catalog(context: Context) -> NullTranslations:
     translations = context.get("_translations")
     return translations if isinstance(translations, NullTranslations) else NullTranslations()
 
 
 @jinja2.pass_context
-def _gettext(context: Any, message: str) -> str:
+def _gettext(context: Context, message: str) -> str:
     return str(_catalog(context).gettext(message))
 
 
 @jinja2.pass_context
-def _ngettext(context: Any, singular: str, plural: str, n: int) -> str:
+def _ngettext(context: Context, singular: str, plural: str, n: int) -> str:
     return str(_catalog(context).ngettext(singular, plural, n))
 
 
+@jinja2.pass_context
+def _pgettext(context: Context, message_context: str, message: str) -> str:
+    return str(_catalog(context).pgettext(message_context, message))
+
+
+@jinja2.pass_context
+def _npgettext(context: Context, message_context: str, singular: str, plural: str, n: int) -> str:
+    return str(_catalog(context).npgettext(message_context, singular, plural, n))
+
+
 def install_i18n(env: jinja2.Environment) -> None:
+    """Translation calls and the date and money filters for `env`.
+
+    Newstyle gettext: `_("Hello %(name)s", name=x)` fills the placeholders itself and escapes the values, not
+    the translation. Every translated message therefore goes through `%` formatting: write a literal percent
+    sign as `%%` in a template message. `{% trans %}` blocks are trimmed (line breaks and indentation collapse
+    to one space), the same way `web.locale.extract` reads them.
+    """
     env.add_extension("jinja2.ext.i18n")
-    # newstyle: `_("Hello %(name)s", name=x)` formats and autoescapes the values, not the translation.
-    env.install_gettext_callables(_gettext, _ngettext, newstyle=True)  # type: ignore[attr-defined]
-    env.filters["format_datetime"] = format_datetime
+    env.policies["ext.i18n.trimmed"] = True
+    env.install_gettext_callables(  # type: ignore[attr-defined]  # added by the i18n extension
+        _gettext, _ngettext, newstyle=True, pgettext=_pgettext, npgettext=_npgettext
+    )
     env.filters["format_date"] = format_date
+    env.filters["format_datetime"] = format_datetime
     env.filters["format_money"] = format_money
