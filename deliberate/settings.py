@@ -46,6 +46,13 @@ class Settings(BaseSettings):
     )
     db_pool_size: int = Field(10, ge=1, le=200, description="Connections per process in the PostgreSQL pool.")
     log_format: Literal["json", "text"] = Field("json", description="Log lines as JSON or as plain text.")
+    smtp_url: str = Field(
+        "",
+        description="SMTP server for e-mail notifications, e.g. smtp://user:password@mail.example.pe:587 "
+        "(STARTTLS) or smtps://…:465. Empty: no e-mail.",
+    )
+    smtp_from: str = Field("", description="Sender address of notification e-mails, e.g. avisos@ves.example.pe.")
+    email_poll_seconds: float = Field(5.0, gt=0, description="How often the e-mail sender looks for new work.")
     login_attempts_per_window: int = Field(5, ge=1, description="Failed log-ins allowed per username and window.")
     login_window_seconds: int = Field(900, ge=1, description="Length of the log-in rate-limit window.")
 

@@ -23,9 +23,10 @@ from deliberate.db.pool import create_pool
 from deliberate.errors import MigrationError
 from deliberate.node.service import ensure_node_keys
 from deliberate.settings import Settings, resolve_secret_key
-from web.handlers import accounts, api, forums, health, organizations, pages
+from web.handlers import accounts, api, forums, health, notifications, organizations, pages
 from web.i18n import install_i18n, load_catalogs
 from web.labels import FILTERS
+from web.mailer import email_sender
 from web.metrics import Metrics
 from web.middlewares import MIDDLEWARES
 from web.state import STATE, AppState
@@ -79,6 +80,10 @@ def _routes(app: web.Application) -> None:
     router.add_get("/p/{post_id}/history", forums.history)
     router.add_post("/p/{post_id}/react", forums.react)
     router.add_get("/search", forums.search, name="search")
+    router.add_get("/notifications", notifications.index, name="notifications")
+    router.add_post("/notifications/read", notifications.mark_read)
+    router.add_post("/notifications/email", notifications.email_choice)
+    router.add_post("/follow", notifications.follow)
     api.add_routes(router)
     router.add_get("/healthz", health.healthz, name="healthz")
     router.add_get("/metrics", health.metrics, name="metrics")
@@ -108,6 +113,7 @@ def create_app(
         static_version=_static_version(),
     )
     app.cleanup_ctx.append(_resources)
+    app.cleanup_ctx.append(email_sender)
     _routes(app)
     return app
 

@@ -21,12 +21,13 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 
 from deliberate.accounts import service as accounts
+from deliberate.notifications import service as notifications
 from deliberate.errors import DomainError
 from web import problems
 from web.csrf import check_csrf, set_csrf_cookie
 from web.logs import request_id_var
 from web.sessions import SESSION_COOKIE, SessionStore
-from web.state import REQUEST_ID, TOKEN_AUTH, USER, state
+from web.state import REQUEST_ID, TOKEN_AUTH, UNREAD, USER, state
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 log = logging.getLogger("deliberate.request")
@@ -135,6 +136,7 @@ async def session(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Who is asking: a personal API token (`Authorization: Bearer …`) or the session cookie."""
     request[USER] = None
     request[TOKEN_AUTH] = False
+    request[UNREAD] = 0
     app_state = state(request)
     authorization = request.headers.get("Authorization", "")
     if authorization.startswith("Bearer "):
@@ -149,7 +151,10 @@ async def session(request: web.Request, handler: Handler) -> web.StreamResponse:
         account_id = await SessionStore(app_state.kv).load(session_id)
         if account_id is not None:
             async with app_state.db.acquire() as conn:
-                request[USER] = await accounts.find_account(conn, account_id)
+                user = await accounts.find_account(conn, account_id)
+                request[USER] = user
+                # The header of every page shows the unread count: one indexed count, same connection.
+                request[UNREAD] = await notifications.unread_count(conn, actor=user)
     return await handler(request)
 
 

@@ -9,7 +9,7 @@ from aiohttp import web
 
 from web.csrf import csrf_token
 from web.i18n import NATIVE_NAMES, SUPPORTED, negotiate
-from web.state import LANG, USER, state
+from web.state import LANG, UNREAD, USER, state
 
 LANG_COOKIE = "lang"
 
@@ -42,6 +42,7 @@ def page(
         "lang": lang,
         "languages": [(code, NATIVE_NAMES[code]) for code in SUPPORTED],
         "user": request.get(USER),
+        "unread": request.get(UNREAD, 0),
         "csrf_token": csrf_token(request),
         "node_name": app_state.settings.node_name,
         "_translations": app_state.translations[lang],

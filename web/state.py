@@ -58,6 +58,7 @@ USER: web.RequestKey[Account | None] = web.RequestKey("user", object)  # type: i
 LANG = web.RequestKey("lang", str)
 NEW_CSRF_COOKIE = web.RequestKey("new_csrf_cookie", str)
 TOKEN_AUTH = web.RequestKey("token_auth", bool)
+UNREAD = web.RequestKey("unread", int)
 
 
 def state(request: web.Request) -> AppState:
