@@ -45,6 +45,7 @@ def page(
         "unread": request.get(UNREAD, 0),
         "csrf_token": csrf_token(request),
         "node_name": app_state.settings.node_name,
+        "base_url": app_state.settings.base_url,
         "_translations": app_state.translations[lang],
         "static_version": app_state.static_version,
     }

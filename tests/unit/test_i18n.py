@@ -29,6 +29,7 @@ from web.i18n import (
     load_catalogs,
     negotiate,
 )
+from web.labels import FILTERS
 
 CATALOGS = load_catalogs()
 
@@ -197,7 +198,7 @@ PAGES = jinja2.Environment(
     undefined=jinja2.StrictUndefined,
 )
 install_i18n(PAGES)
-PAGES.filters.update(kind_label=str, role_label=str, reaction_label=str)
+PAGES.filters.update(FILTERS)
 ROSA = SimpleNamespace(username="rosa.quispe", display_name="Rosa Quispe", roles=frozenset({"member"}))
 
 
@@ -211,6 +212,8 @@ def render(name: str, lang: str = "es", user: SimpleNamespace | None = None, **c
         "node_name": "Villa El Salvador",
         "_translations": CATALOGS[lang],
         "static_version": "abc123",
+        "unread": 0,
+        "base_url": "https://ves.example.pe",
     }
     return PAGES.get_template(name).render({**base, **context})
 

@@ -12,6 +12,7 @@ from deliberate.errors import DomainError, InvalidInput
 from deliberate.forums import service as forums
 from deliberate.forums.markup import highlight
 from deliberate.forums.model import REACTIONS
+from deliberate.notifications import service as notifications
 from web.forms import form_page
 from web.handlers.common import form_data, redirect, require_user
 from web.render import page
@@ -46,6 +47,9 @@ async def _forum_context(request: web.Request) -> dict[str, Any]:
     async with state(request).db.acquire() as conn:
         forum = await forums.access_forum(conn, request.match_info["slug"], viewer=request.get(USER))
         threads = await forums.forum_threads(conn, forum=forum, before=_before(request.query.get("before")), limit=31)
+        following = await notifications.is_following(
+            conn, actor=request.get(USER), kind="forum", target_id=forum.id
+        )
     more = len(threads) > 30
     threads = threads[:30]
     last = threads[-1] if more else None
@@ -53,6 +57,7 @@ async def _forum_context(request: web.Request) -> dict[str, Any]:
         "forum": forum,
         "threads": threads,
         "next_before": f"{last.last_post_at.isoformat()}_{last.id}" if last else None,
+        "following": following,
     }
 
 
@@ -85,8 +90,11 @@ async def _thread_context(request: web.Request) -> dict[str, Any]:
         view = await forums.thread_page(
             conn, thread_id=thread_id, viewer=request.get(USER), after_id=_int(request.query.get("after"))
         )
+        following = await notifications.is_following(
+            conn, actor=request.get(USER), kind="thread", target_id=view.thread.id
+        )
     quoted = {post.id: post for post in view.posts}
-    return {"view": view, "reactions": REACTIONS, "quoted": quoted}
+    return {"view": view, "reactions": REACTIONS, "quoted": quoted, "following": following}
 
 
 async def show_thread(request: web.Request) -> web.Response:

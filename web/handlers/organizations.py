@@ -12,6 +12,7 @@ from aiohttp import web
 
 from deliberate.errors import InvalidInput
 from deliberate.forums import service as forums
+from deliberate.notifications import service as notifications
 from deliberate.organizations import service as orgs
 from deliberate.organizations.model import KINDS
 from web.forms import form_page
@@ -78,6 +79,7 @@ async def _organization_context(request: web.Request) -> dict[str, Any]:
         )
         invited = viewer is not None and await orgs.has_invitation(conn, org, viewer)
         org_forums = [f for f in await forums.list_forums(conn, viewer=viewer) if f.organization_id == org.id]
+        following = await notifications.is_following(conn, actor=viewer, kind="organization", target_id=org.id)
     return {
         "organization": org,
         "membership": membership,
@@ -85,6 +87,7 @@ async def _organization_context(request: web.Request) -> dict[str, Any]:
         "pending": pending,
         "invited": invited,
         "forums": org_forums,
+        "following": following,
     }
 
 
