@@ -81,7 +81,7 @@ class Thread(Wire):
     id: int
     forum: str
     title: str
-    author: str
+    author: str | None = Field(description="Null when written in an organization's name (see as_organization).")
     as_organization: str | None
     created_at: datetime
     last_post_at: datetime
@@ -99,7 +99,7 @@ class ThreadIn(Wire):
 class Post(Wire):
     id: int
     thread_id: int
-    author: str
+    author: str | None = Field(description="Null when written in an organization's name (see as_organization).")
     as_organization: str | None
     reply_to: int | None
     source: str = Field(description="Markdown as written; empty when deleted.")

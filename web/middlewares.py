@@ -21,8 +21,8 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 
 from deliberate.accounts import service as accounts
-from deliberate.notifications import service as notifications
 from deliberate.errors import DomainError
+from deliberate.notifications import service as notifications
 from web import problems
 from web.csrf import check_csrf, set_csrf_cookie
 from web.logs import request_id_var

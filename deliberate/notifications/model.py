@@ -22,7 +22,8 @@ class Notification:
     thread_id: int
     thread_title: str
     post_id: int
-    actor_username: str
+    actor_username: str | None  # None when the post speaks for an organization
+    as_organization_name: str | None
     created_at: datetime
     read_at: datetime | None
 

@@ -90,7 +90,9 @@ async def fan_out(
     return int(result.split()[-1])
 
 
-_NOTE = """n.id, n.kind, n.thread_id, t.title AS thread_title, n.post_id, a.username AS actor_username,
+# A post made in an organization's name shows the organization, never the member who wrote it.
+_NOTE = """n.id, n.kind, n.thread_id, t.title AS thread_title, n.post_id,
+           CASE WHEN o.id IS NULL THEN a.username END AS actor_username, o.name AS as_organization_name,
            n.created_at, n.read_at"""
 
 
@@ -100,7 +102,11 @@ async def list_notifications(
     rows = await conn.fetch(
         f"""
         SELECT {_NOTE}
-        FROM notification n JOIN thread t ON t.id = n.thread_id JOIN account a ON a.id = n.actor_id
+        FROM notification n
+        JOIN thread t ON t.id = n.thread_id
+        JOIN account a ON a.id = n.actor_id
+        JOIN post p ON p.id = n.post_id
+        LEFT JOIN organization o ON o.id = p.as_organization_id
         WHERE n.account_id = $1 AND ($2::bigint IS NULL OR n.id < $2)
         ORDER BY n.id DESC
         LIMIT $3

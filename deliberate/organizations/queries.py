@@ -234,3 +234,16 @@ async def has_request(conn: asyncpg.Connection, org_id: int, account_id: int, *,
         direction,
     )
     return found
+
+
+async def list_administered(conn: asyncpg.Connection, account_id: int) -> list[Organization]:
+    rows = await conn.fetch(
+        f"""
+        SELECT {_ORG} FROM organization o
+        JOIN organization_member m ON m.organization_id = o.id
+        WHERE m.account_id = $1 AND m.role IN ('owner', 'admin')
+        ORDER BY lower(o.name)
+        """,
+        account_id,
+    )
+    return [_organization(row) for row in rows]

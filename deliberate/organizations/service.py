@@ -265,3 +265,10 @@ async def verify_organization(
         {"organization_id": org.id, "by": actor.id},
     )  # fmt: skip
     return await access_organization(conn, slug)
+
+
+async def organizations_administered_by(conn: asyncpg.Connection, account: Account | None) -> list[Organization]:
+    """Organizations `account` may speak for (and whose posts' real authors it may see)."""
+    if account is None:
+        return []
+    return await queries.list_administered(conn, account.id)

@@ -150,7 +150,9 @@ async def test_only_admins_speak_for_their_organization(db: asyncpg.Connection) 
         db, clock=CLOCK, actor=rosa, forum_slug=slug, data={"title": "Comunicado", "body": "x"},
         as_organization=org.slug,
     )  # fmt: skip
-    assert thread.as_organization_name == org.name and thread.author_username == "rosa"
+    assert (
+        thread.as_organization_name == org.name and thread.author_username == "rosa"
+    )  # the domain knows; pages decide
 
 
 async def test_reactions_toggle_and_are_counted(db: asyncpg.Connection) -> None:

@@ -116,3 +116,24 @@ async def test_search_finds_words_without_their_accents(node: Node) -> None:
     visitor = await node.visitor()
     response = await visitor.get("/search?q=participacion")
     assert response.status == 200 and "<mark>participación</mark>" in visitor.last_html
+
+
+async def test_only_the_organizations_admins_see_who_wrote_in_its_name(node: Node) -> None:
+    rosa = await signed_in(node, "rosa")
+    org_path = await found_organization(rosa)
+    operator = await signed_in(node, "operador", "operator")
+    forum_path = (await operator.submit("/forums", {"name": "General"}, form_page="/forums/new")).url.path
+    response = await rosa.submit(
+        forum_path + "/threads",
+        {"title": "Comunicado", "body": "Convocamos a asamblea", "as_organization": org_path.split("/")[-1]},
+        form_page=forum_path,
+    )
+    thread_path = response.url.path
+    assert es("written by @%(name)s") % {"name": "rosa"} in rosa.last_html
+    neighbour = await signed_in(node, "juan")
+    await neighbour.get(thread_path)
+    assert "Comedor Popular Santa Rosa" in neighbour.last_html
+    assert "@rosa" not in neighbour.last_html
+    async with neighbour.session.get(neighbour.url(f"/api/v1/threads/{thread_path.split('/')[-1]}/posts")) as api:
+        (post,) = (await api.json())["items"]
+    assert post["author"] is None and post["as_organization"] == org_path.split("/")[-1]

@@ -89,7 +89,8 @@ def _forum(request: web.Request, forum: forum_model.Forum) -> api.Forum:
 
 def _thread(request: web.Request, forum_slug: str, thread: forum_model.Thread) -> api.Thread:
     return api.Thread(
-        id=thread.id, forum=forum_slug, title=thread.title, author=thread.author_username,
+        id=thread.id, forum=forum_slug, title=thread.title,
+        author=None if thread.as_organization_id else thread.author_username,
         as_organization=thread.as_organization_slug, created_at=thread.created_at, last_post_at=thread.last_post_at,
         post_count=thread.post_count, locked=thread.locked, url=f"{_base(request)}/t/{thread.id}",
     )  # fmt: skip
@@ -98,7 +99,8 @@ def _thread(request: web.Request, forum_slug: str, thread: forum_model.Thread) -
 def _post(post: forum_model.Post) -> api.Post:
     hidden = post.hidden_at is not None
     return api.Post(
-        id=post.id, thread_id=post.thread_id, author=post.author_username, as_organization=post.as_organization_slug,
+        id=post.id, thread_id=post.thread_id, author=None if post.as_organization_id else post.author_username,
+        as_organization=post.as_organization_slug,
         reply_to=post.reply_to_id, source="" if hidden else post.source, html="" if hidden else post.html,
         created_at=post.created_at, edited_at=post.edited_at, deleted=post.deleted,
         hidden_reason=post.hidden_reason if hidden else None, reactions=dict(post.reactions),

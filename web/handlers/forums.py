@@ -13,6 +13,7 @@ from deliberate.forums import service as forums
 from deliberate.forums.markup import highlight
 from deliberate.forums.model import REACTIONS
 from deliberate.notifications import service as notifications
+from deliberate.organizations import service as orgs
 from web.forms import form_page
 from web.handlers.common import form_data, redirect, require_user
 from web.render import page
@@ -47,9 +48,8 @@ async def _forum_context(request: web.Request) -> dict[str, Any]:
     async with state(request).db.acquire() as conn:
         forum = await forums.access_forum(conn, request.match_info["slug"], viewer=request.get(USER))
         threads = await forums.forum_threads(conn, forum=forum, before=_before(request.query.get("before")), limit=31)
-        following = await notifications.is_following(
-            conn, actor=request.get(USER), kind="forum", target_id=forum.id
-        )
+        following = await notifications.is_following(conn, actor=request.get(USER), kind="forum", target_id=forum.id)
+        speak_for = await orgs.organizations_administered_by(conn, request.get(USER))
     more = len(threads) > 30
     threads = threads[:30]
     last = threads[-1] if more else None
@@ -58,6 +58,7 @@ async def _forum_context(request: web.Request) -> dict[str, Any]:
         "threads": threads,
         "next_before": f"{last.last_post_at.isoformat()}_{last.id}" if last else None,
         "following": following,
+        "speak_for": speak_for,
     }
 
 
@@ -93,8 +94,17 @@ async def _thread_context(request: web.Request) -> dict[str, Any]:
         following = await notifications.is_following(
             conn, actor=request.get(USER), kind="thread", target_id=view.thread.id
         )
+        speak_for = await orgs.organizations_administered_by(conn, request.get(USER))
     quoted = {post.id: post for post in view.posts}
-    return {"view": view, "reactions": REACTIONS, "quoted": quoted, "following": following}
+    return {
+        "view": view,
+        "reactions": REACTIONS,
+        "quoted": quoted,
+        "following": following,
+        "speak_for": speak_for,
+        # Who wrote in an organization's name is shown to that organization's admins only.
+        "admin_of": {org.id for org in speak_for},
+    }
 
 
 async def show_thread(request: web.Request) -> web.Response:
