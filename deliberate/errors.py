@@ -145,3 +145,54 @@ class NotForumMember(PermissionDenied):
 class NotModerator(PermissionDenied):
     code = "not_moderator"
     message = N_("Only moderators can do this.")
+
+
+# Moderation
+class ReasonRequired(InvalidInput):
+    code = "reason_required"
+    message = N_("Please write the reason. Everyone can read it in the public moderation log.")
+
+
+class AlreadyReported(Conflict):
+    code = "already_reported"
+    message = N_("You have already reported this post. The moderators will look at it.")
+
+
+class PostAlreadyHidden(Conflict):
+    code = "post_already_hidden"
+    message = N_("A moderator has already hidden this post.")
+
+
+class PostNotHidden(Conflict):
+    code = "post_not_hidden"
+    message = N_("This post is not hidden.")
+
+
+class NotSuspended(Conflict):
+    code = "not_suspended"
+    message = N_("This account is not suspended.")
+
+
+class NotAffected(PermissionDenied):
+    code = "not_affected"
+    message = N_("Only the person this decision is about can appeal it.")
+
+
+class NotAppealable(Conflict):
+    code = "not_appealable"
+    message = N_("This decision cannot be appealed.")
+
+
+class AlreadyAppealed(Conflict):
+    code = "already_appealed"
+    message = N_("This decision has already been appealed. Each decision can be appealed only once.")
+
+
+class AppealAlreadyAnswered(Conflict):
+    code = "appeal_already_answered"
+    message = N_("This appeal has already been answered.")
+
+
+class OwnDecision(PermissionDenied):
+    code = "own_decision"
+    message = N_("Another moderator must answer an appeal against your own decision.")

@@ -23,7 +23,7 @@ from deliberate.db.pool import create_pool
 from deliberate.errors import MigrationError
 from deliberate.node.service import ensure_node_keys
 from deliberate.settings import Settings, resolve_secret_key
-from web.handlers import accounts, api, forums, health, notifications, organizations, pages
+from web.handlers import accounts, api, forums, health, moderation, notifications, organizations, pages
 from web.i18n import install_i18n, load_catalogs
 from web.labels import FILTERS
 from web.mailer import email_sender
@@ -85,6 +85,7 @@ def _routes(app: web.Application) -> None:
     router.add_post("/notifications/email", notifications.email_choice)
     router.add_post("/follow", notifications.follow)
     api.add_routes(router)
+    moderation.add_routes(router)
     router.add_get("/healthz", health.healthz, name="healthz")
     router.add_get("/metrics", health.metrics, name="metrics")
     router.add_static("/static/", STATIC_DIR, name="static", append_version=False)

@@ -155,3 +155,11 @@ async def revoke_api_token(conn: asyncpg.Connection, token_id: int, *, account_i
         now,
     )
     return bool(revoked)
+
+
+async def set_suspension(conn: asyncpg.Connection, account_id: int, *, until: datetime | None) -> Account | None:
+    """Suspend the account until `until`, or lift its suspension with None; the account, or None if unknown."""
+    row = await conn.fetchrow(
+        f"UPDATE account SET suspended_until = $2 WHERE id = $1 RETURNING {_COLUMNS}", account_id, until
+    )
+    return _account(row) if row else None

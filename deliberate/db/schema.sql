@@ -71,6 +71,7 @@ CREATE TABLE public.account (
     created_at timestamp with time zone NOT NULL,
     password_changed_at timestamp with time zone NOT NULL,
     suspended_until timestamp with time zone,
+    email_notifications boolean DEFAULT false NOT NULL,
     CONSTRAINT account_display_name_check CHECK ((char_length(display_name) <= 80)),
     CONSTRAINT account_email_check CHECK ((char_length(email) <= 254)),
     CONSTRAINT account_phone_check CHECK ((char_length(phone) <= 20)),
@@ -100,6 +101,33 @@ CREATE TABLE public.api_token (
 
 ALTER TABLE public.api_token ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
     SEQUENCE NAME public.api_token_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+CREATE TABLE public.appeal (
+    id bigint NOT NULL,
+    action_id bigint NOT NULL,
+    appellant_id bigint NOT NULL,
+    text text NOT NULL,
+    created_at timestamp with time zone NOT NULL,
+    answer text,
+    answered_by bigint,
+    answered_at timestamp with time zone,
+    outcome text,
+    CONSTRAINT appeal_answer_check CHECK (((char_length(answer) >= 1) AND (char_length(answer) <= 1000))),
+    CONSTRAINT appeal_check CHECK (((answered_at IS NULL) = (answered_by IS NULL))),
+    CONSTRAINT appeal_check1 CHECK (((answered_at IS NULL) = (answer IS NULL))),
+    CONSTRAINT appeal_check2 CHECK (((answered_at IS NULL) = (outcome IS NULL))),
+    CONSTRAINT appeal_outcome_check CHECK ((outcome = ANY (ARRAY['upheld'::text, 'reversed'::text]))),
+    CONSTRAINT appeal_text_check CHECK (((char_length(text) >= 1) AND (char_length(text) <= 2000)))
+);
+
+ALTER TABLE public.appeal ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME public.appeal_id_seq
     START WITH 1
     INCREMENT BY 1
     NO MINVALUE
@@ -160,12 +188,65 @@ CREATE TABLE public.membership_request (
     CONSTRAINT membership_request_message_check CHECK ((char_length(message) <= 1000))
 );
 
+CREATE TABLE public.moderation_action (
+    id bigint NOT NULL,
+    actor_id bigint NOT NULL,
+    kind text NOT NULL,
+    post_id bigint,
+    thread_id bigint,
+    account_id bigint,
+    suspended_until timestamp with time zone,
+    reason text NOT NULL,
+    created_at timestamp with time zone NOT NULL,
+    CONSTRAINT moderation_action_check CHECK (((btrim(reason) <> ''::text) OR (kind = ANY (ARRAY['lock_thread'::text, 'unlock_thread'::text])))),
+    CONSTRAINT moderation_action_check1 CHECK (((kind <> ALL (ARRAY['hide_post'::text, 'unhide_post'::text, 'dismiss_report'::text])) OR (post_id IS NOT NULL))),
+    CONSTRAINT moderation_action_check2 CHECK (((kind <> ALL (ARRAY['lock_thread'::text, 'unlock_thread'::text])) OR (thread_id IS NOT NULL))),
+    CONSTRAINT moderation_action_check3 CHECK (((kind <> ALL (ARRAY['suspend_account'::text, 'lift_suspension'::text])) OR (account_id IS NOT NULL))),
+    CONSTRAINT moderation_action_check4 CHECK (((kind = 'suspend_account'::text) = (suspended_until IS NOT NULL))),
+    CONSTRAINT moderation_action_kind_check CHECK ((kind = ANY (ARRAY['hide_post'::text, 'unhide_post'::text, 'lock_thread'::text, 'unlock_thread'::text, 'suspend_account'::text, 'lift_suspension'::text, 'dismiss_report'::text]))),
+    CONSTRAINT moderation_action_reason_check CHECK ((char_length(reason) <= 1000))
+);
+
+ALTER TABLE public.moderation_action ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME public.moderation_action_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
 CREATE TABLE public.node_key (
     id smallint DEFAULT 1 NOT NULL,
     rsa_private_pem text NOT NULL,
     ed25519_private_pem text NOT NULL,
     created_at timestamp with time zone NOT NULL,
     CONSTRAINT node_key_id_check CHECK ((id = 1))
+);
+
+CREATE TABLE public.notification (
+    id bigint NOT NULL,
+    account_id bigint NOT NULL,
+    kind text NOT NULL,
+    thread_id bigint NOT NULL,
+    post_id bigint NOT NULL,
+    actor_id bigint NOT NULL,
+    created_at timestamp with time zone NOT NULL,
+    read_at timestamp with time zone,
+    email_state text DEFAULT 'none'::text NOT NULL,
+    email_attempts integer DEFAULT 0 NOT NULL,
+    email_next_at timestamp with time zone,
+    CONSTRAINT notification_email_state_check CHECK ((email_state = ANY (ARRAY['none'::text, 'pending'::text, 'sent'::text, 'failed'::text]))),
+    CONSTRAINT notification_kind_check CHECK ((kind = ANY (ARRAY['reply'::text, 'new_thread'::text])))
+);
+
+ALTER TABLE public.notification ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME public.notification_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
 );
 
 CREATE TABLE public.organization (
@@ -248,10 +329,46 @@ CREATE TABLE public.reaction (
     CONSTRAINT reaction_kind_check CHECK ((kind = ANY (ARRAY['apoyo'::text, 'de_acuerdo'::text, 'en_desacuerdo'::text, 'gracias'::text, 'pregunta'::text])))
 );
 
+CREATE TABLE public.report (
+    id bigint NOT NULL,
+    post_id bigint NOT NULL,
+    reporter_id bigint NOT NULL,
+    reason text NOT NULL,
+    text text DEFAULT ''::text NOT NULL,
+    created_at timestamp with time zone NOT NULL,
+    resolved_at timestamp with time zone,
+    resolved_by bigint,
+    resolution text,
+    action_id bigint,
+    CONSTRAINT report_check CHECK (((resolved_at IS NULL) = (resolved_by IS NULL))),
+    CONSTRAINT report_check1 CHECK (((resolved_at IS NULL) = (resolution IS NULL))),
+    CONSTRAINT report_check2 CHECK (((resolved_at IS NULL) = (action_id IS NULL))),
+    CONSTRAINT report_reason_check CHECK ((reason = ANY (ARRAY['spam'::text, 'insult'::text, 'false_information'::text, 'off_topic'::text, 'other'::text]))),
+    CONSTRAINT report_resolution_check CHECK ((resolution = ANY (ARRAY['hidden'::text, 'dismissed'::text]))),
+    CONSTRAINT report_text_check CHECK ((char_length(text) <= 1000))
+);
+
+ALTER TABLE public.report ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME public.report_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
 CREATE TABLE public.schema_migration (
     version integer NOT NULL,
     name text NOT NULL,
     applied_at timestamp with time zone DEFAULT now() NOT NULL
+);
+
+CREATE TABLE public.subscription (
+    account_id bigint NOT NULL,
+    target_kind text NOT NULL,
+    target_id bigint NOT NULL,
+    created_at timestamp with time zone NOT NULL,
+    CONSTRAINT subscription_target_kind_check CHECK ((target_kind = ANY (ARRAY['thread'::text, 'forum'::text, 'organization'::text])))
 );
 
 CREATE TABLE public.thread (
@@ -286,6 +403,12 @@ ALTER TABLE ONLY public.api_token
 ALTER TABLE ONLY public.api_token
     ADD CONSTRAINT api_token_token_hash_key UNIQUE (token_hash);
 
+ALTER TABLE ONLY public.appeal
+    ADD CONSTRAINT appeal_action_id_key UNIQUE (action_id);
+
+ALTER TABLE ONLY public.appeal
+    ADD CONSTRAINT appeal_pkey PRIMARY KEY (id);
+
 ALTER TABLE ONLY public.domain_event
     ADD CONSTRAINT domain_event_pkey PRIMARY KEY (id);
 
@@ -298,8 +421,17 @@ ALTER TABLE ONLY public.forum
 ALTER TABLE ONLY public.membership_request
     ADD CONSTRAINT membership_request_pkey PRIMARY KEY (organization_id, account_id);
 
+ALTER TABLE ONLY public.moderation_action
+    ADD CONSTRAINT moderation_action_pkey PRIMARY KEY (id);
+
 ALTER TABLE ONLY public.node_key
     ADD CONSTRAINT node_key_pkey PRIMARY KEY (id);
+
+ALTER TABLE ONLY public.notification
+    ADD CONSTRAINT notification_account_id_post_id_key UNIQUE (account_id, post_id);
+
+ALTER TABLE ONLY public.notification
+    ADD CONSTRAINT notification_pkey PRIMARY KEY (id);
 
 ALTER TABLE ONLY public.organization_member
     ADD CONSTRAINT organization_member_pkey PRIMARY KEY (organization_id, account_id);
@@ -319,8 +451,14 @@ ALTER TABLE ONLY public.post_revision
 ALTER TABLE ONLY public.reaction
     ADD CONSTRAINT reaction_pkey PRIMARY KEY (post_id, account_id, kind);
 
+ALTER TABLE ONLY public.report
+    ADD CONSTRAINT report_pkey PRIMARY KEY (id);
+
 ALTER TABLE ONLY public.schema_migration
     ADD CONSTRAINT schema_migration_pkey PRIMARY KEY (version);
+
+ALTER TABLE ONLY public.subscription
+    ADD CONSTRAINT subscription_pkey PRIMARY KEY (target_kind, target_id, account_id);
 
 ALTER TABLE ONLY public.thread
     ADD CONSTRAINT thread_pkey PRIMARY KEY (id);
@@ -329,9 +467,19 @@ CREATE UNIQUE INDEX account_username_key ON public.account USING btree (lower(us
 
 CREATE INDEX api_token_account_idx ON public.api_token USING btree (account_id);
 
+CREATE INDEX appeal_pending_idx ON public.appeal USING btree (id) WHERE (answered_at IS NULL);
+
 CREATE INDEX forum_organization_idx ON public.forum USING btree (organization_id);
 
 CREATE INDEX membership_request_account_idx ON public.membership_request USING btree (account_id);
+
+CREATE INDEX moderation_action_post_idx ON public.moderation_action USING btree (post_id, id) WHERE (post_id IS NOT NULL);
+
+CREATE INDEX notification_account_idx ON public.notification USING btree (account_id, id DESC);
+
+CREATE INDEX notification_email_idx ON public.notification USING btree (email_next_at) WHERE (email_state = 'pending'::text);
+
+CREATE INDEX notification_unread_idx ON public.notification USING btree (account_id, id DESC) WHERE (read_at IS NULL);
 
 CREATE INDEX organization_member_account_idx ON public.organization_member USING btree (account_id);
 
@@ -341,10 +489,25 @@ CREATE INDEX post_search_idx ON public.post USING gin (search);
 
 CREATE INDEX post_thread_idx ON public.post USING btree (thread_id, id);
 
+CREATE UNIQUE INDEX report_open_key ON public.report USING btree (post_id, reporter_id) WHERE (resolved_at IS NULL);
+
+CREATE INDEX report_queue_idx ON public.report USING btree (id) WHERE (resolved_at IS NULL);
+
+CREATE INDEX subscription_account_idx ON public.subscription USING btree (account_id);
+
 CREATE INDEX thread_forum_activity_idx ON public.thread USING btree (forum_id, last_post_at DESC, id DESC);
 
 ALTER TABLE ONLY public.api_token
     ADD CONSTRAINT api_token_account_id_fkey FOREIGN KEY (account_id) REFERENCES public.account(id);
+
+ALTER TABLE ONLY public.appeal
+    ADD CONSTRAINT appeal_action_id_fkey FOREIGN KEY (action_id) REFERENCES public.moderation_action(id);
+
+ALTER TABLE ONLY public.appeal
+    ADD CONSTRAINT appeal_answered_by_fkey FOREIGN KEY (answered_by) REFERENCES public.account(id);
+
+ALTER TABLE ONLY public.appeal
+    ADD CONSTRAINT appeal_appellant_id_fkey FOREIGN KEY (appellant_id) REFERENCES public.account(id);
 
 ALTER TABLE ONLY public.forum
     ADD CONSTRAINT forum_created_by_fkey FOREIGN KEY (created_by) REFERENCES public.account(id);
@@ -360,6 +523,30 @@ ALTER TABLE ONLY public.membership_request
 
 ALTER TABLE ONLY public.membership_request
     ADD CONSTRAINT membership_request_organization_id_fkey FOREIGN KEY (organization_id) REFERENCES public.organization(id);
+
+ALTER TABLE ONLY public.moderation_action
+    ADD CONSTRAINT moderation_action_account_id_fkey FOREIGN KEY (account_id) REFERENCES public.account(id);
+
+ALTER TABLE ONLY public.moderation_action
+    ADD CONSTRAINT moderation_action_actor_id_fkey FOREIGN KEY (actor_id) REFERENCES public.account(id);
+
+ALTER TABLE ONLY public.moderation_action
+    ADD CONSTRAINT moderation_action_post_id_fkey FOREIGN KEY (post_id) REFERENCES public.post(id);
+
+ALTER TABLE ONLY public.moderation_action
+    ADD CONSTRAINT moderation_action_thread_id_fkey FOREIGN KEY (thread_id) REFERENCES public.thread(id);
+
+ALTER TABLE ONLY public.notification
+    ADD CONSTRAINT notification_account_id_fkey FOREIGN KEY (account_id) REFERENCES public.account(id);
+
+ALTER TABLE ONLY public.notification
+    ADD CONSTRAINT notification_actor_id_fkey FOREIGN KEY (actor_id) REFERENCES public.account(id);
+
+ALTER TABLE ONLY public.notification
+    ADD CONSTRAINT notification_post_id_fkey FOREIGN KEY (post_id) REFERENCES public.post(id);
+
+ALTER TABLE ONLY public.notification
+    ADD CONSTRAINT notification_thread_id_fkey FOREIGN KEY (thread_id) REFERENCES public.thread(id);
 
 ALTER TABLE ONLY public.organization
     ADD CONSTRAINT organization_created_by_fkey FOREIGN KEY (created_by) REFERENCES public.account(id);
@@ -393,6 +580,21 @@ ALTER TABLE ONLY public.reaction
 
 ALTER TABLE ONLY public.reaction
     ADD CONSTRAINT reaction_post_id_fkey FOREIGN KEY (post_id) REFERENCES public.post(id);
+
+ALTER TABLE ONLY public.report
+    ADD CONSTRAINT report_action_id_fkey FOREIGN KEY (action_id) REFERENCES public.moderation_action(id);
+
+ALTER TABLE ONLY public.report
+    ADD CONSTRAINT report_post_id_fkey FOREIGN KEY (post_id) REFERENCES public.post(id);
+
+ALTER TABLE ONLY public.report
+    ADD CONSTRAINT report_reporter_id_fkey FOREIGN KEY (reporter_id) REFERENCES public.account(id);
+
+ALTER TABLE ONLY public.report
+    ADD CONSTRAINT report_resolved_by_fkey FOREIGN KEY (resolved_by) REFERENCES public.account(id);
+
+ALTER TABLE ONLY public.subscription
+    ADD CONSTRAINT subscription_account_id_fkey FOREIGN KEY (account_id) REFERENCES public.account(id);
 
 ALTER TABLE ONLY public.thread
     ADD CONSTRAINT thread_as_organization_id_fkey FOREIGN KEY (as_organization_id) REFERENCES public.organization(id);

@@ -236,6 +236,15 @@ async def tombstone_post(conn: asyncpg.Connection, post_id: int, *, now: datetim
     await conn.execute("UPDATE post SET source = '', html = '', deleted_at = $2 WHERE id = $1", post_id, now)
 
 
+async def set_post_hidden(conn: asyncpg.Connection, post_id: int, *, reason: str, now: datetime) -> None:
+    """A moderator hides the post: the text stays (an appeal may restore it), pages show the reason instead."""
+    await conn.execute("UPDATE post SET hidden_at = $2, hidden_reason = $3 WHERE id = $1", post_id, now, reason)
+
+
+async def set_post_visible(conn: asyncpg.Connection, post_id: int) -> None:
+    await conn.execute("UPDATE post SET hidden_at = NULL, hidden_reason = NULL WHERE id = $1", post_id)
+
+
 async def toggle_reaction(conn: asyncpg.Connection, post_id: int, account_id: int, *, kind: str, now: datetime) -> bool:
     """Add the reaction, or remove it if it was there; True when it is now present."""
     removed = await conn.fetchval(

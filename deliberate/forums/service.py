@@ -35,6 +35,8 @@ from deliberate.events import record_event
 from deliberate.forums import queries
 from deliberate.forums.markup import render_markdown
 from deliberate.forums.model import REACTIONS, Forum, ForumForm, Post, PostForm, Revision, SearchHit, Thread, ThreadForm
+from deliberate.moderation import queries as moderation_queries
+from deliberate.moderation.model import REASON_MAX
 from deliberate.notifications import service as notifications
 from deliberate.organizations import queries as org_queries
 from deliberate.organizations import service as organizations
@@ -334,9 +336,19 @@ async def react(conn: asyncpg.Connection, *, clock: Clock, actor: Account | None
 
 
 async def set_thread_locked(
-    conn: asyncpg.Connection, *, clock: Clock, actor: Account, thread_id: int, locked: bool
+    conn: asyncpg.Connection, *, clock: Clock, actor: Account, thread_id: int, locked: bool, reason: str = ""
 ) -> None:
-    """Moderators lock any thread; organization admins lock threads in their organization's forums."""
+    """Moderators lock any thread; organization admins lock threads in their organization's forums.
+
+    Each change is an entry in the public moderation log. `reason` is required by the moderation pages
+    (`moderation.service.lock_thread`); the thread page's close button sends none, and the log says so.
+    Locking a locked thread (or reopening an open one) changes nothing and logs nothing.
+    """
+    _check_can_write(actor, clock)
+    reason = reason.strip()
+    if len(reason) > REASON_MAX:
+        raise InvalidInput(field="reason", message=N_("Please write at most %(max_length)s characters."),
+                           max_length=REASON_MAX)  # fmt: skip
     forum, _ = await access_thread(conn, thread_id, viewer=actor)
     allowed = actor.has_role("moderator")
     if not allowed and forum.organization_id is not None:
@@ -344,8 +356,16 @@ async def set_thread_locked(
         allowed = membership is not None and membership.role in ADMIN_ROLES
     if not allowed:
         raise NotModerator()
-    await queries.get_thread(conn, thread_id, for_update=True)
-    await queries.set_thread_lock(conn, thread_id, by=actor.id if locked else None, now=clock.now() if locked else None)
+    thread = await queries.get_thread(conn, thread_id, for_update=True)
+    assert thread is not None
+    if thread.locked == locked:
+        return
+    now = clock.now()
+    await queries.set_thread_lock(conn, thread_id, by=actor.id if locked else None, now=now if locked else None)
+    await moderation_queries.insert_action(
+        conn, actor_id=actor.id, kind="lock_thread" if locked else "unlock_thread", reason=reason, now=now,
+        thread_id=thread_id, account_id=thread.author_id,
+    )  # fmt: skip
     await record_event(conn, "thread_locked" if locked else "thread_unlocked", {"thread_id": thread_id, "by": actor.id})
 
 
