@@ -24,6 +24,7 @@ from deliberate.errors import (
     AccountSuspended,
     InvalidInput,
     NotFound,
+    Unauthenticated,
     UsernameTaken,
     WrongCredentials,
     WrongPassword,
@@ -67,7 +68,10 @@ async def register_account(
 async def authenticate(
     conn: asyncpg.Connection, *, clock: Clock, passwords: Passwords, username: str, password: str
 ) -> Account:
-    """The account whose password this is. Raises WrongCredentials (same answer for unknown user) or suspension."""
+    """The account whose password this is; raises WrongCredentials (the same answer for an unknown user).
+
+    A suspended member may still log in: to read, and to appeal the suspension in the public moderation log.
+    Writing is what a suspension stops, and every service that writes checks it (`check_can_act`)."""
     if len(password) > 200 or len(username) > 30:
         await passwords.verify(None, "x")  # same cost as a real miss
         raise WrongCredentials()
@@ -76,13 +80,20 @@ async def authenticate(
     if not await passwords.verify(stored, password) or found is None:
         raise WrongCredentials()
     account, stored_hash = found
-    if account.suspended_until is not None and account.suspended_until > clock.now():
-        raise AccountSuspended()
     if passwords.needs_rehash(stored_hash):
         await queries.update_password_hash(
             conn, account.id, password_hash=await passwords.hash(password), now=clock.now()
         )
     return account
+
+
+def check_can_act(actor: Account | None, clock: Clock) -> Account:
+    """The signed-in, unsuspended account about to change something; raises otherwise."""
+    if actor is None:
+        raise Unauthenticated()
+    if actor.suspended_until is not None and actor.suspended_until > clock.now():
+        raise AccountSuspended()
+    return actor
 
 
 async def change_password(
@@ -173,8 +184,6 @@ async def authenticate_token(conn: asyncpg.Connection, *, clock: Clock, token: s
     account = await queries.get_account_by_id(conn, account_id) if account_id is not None else None
     if account is None:
         raise WrongCredentials()
-    if account.suspended_until is not None and account.suspended_until > clock.now():
-        raise AccountSuspended()
     return account
 
 

@@ -15,11 +15,11 @@ from typing import Any
 
 import asyncpg
 
+from deliberate.accounts import service as accounts
 from deliberate.accounts.model import Account
 from deliberate.clock import Clock
 from deliberate.errors import (
     N_,
-    AccountSuspended,
     InvalidInput,
     NotAuthor,
     NotForumMember,
@@ -29,7 +29,6 @@ from deliberate.errors import (
     NotOrganizationAdmin,
     PostDeleted,
     ThreadLocked,
-    Unauthenticated,
 )
 from deliberate.events import record_event
 from deliberate.forums import queries
@@ -140,12 +139,7 @@ async def forum_threads(
     return await queries.list_threads(conn, forum.id, before=before, limit=min(max(limit, 1), 100))
 
 
-def _check_can_write(actor: Account | None, clock: Clock) -> Account:
-    if actor is None:
-        raise Unauthenticated()
-    if actor.suspended_until is not None and actor.suspended_until > clock.now():
-        raise AccountSuspended()
-    return actor
+_check_can_write = accounts.check_can_act
 
 
 async def _check_can_post(conn: asyncpg.Connection, forum: Forum, actor: Account) -> None:
@@ -314,6 +308,8 @@ async def post_history(
     if post is None:
         raise NotFound()
     await access_thread(conn, post.thread_id, viewer=viewer)
+    if post.hidden_at is not None:
+        return post, []  # a hidden post's earlier texts are hidden with it
     return post, await queries.list_revisions(conn, post.id)
 
 

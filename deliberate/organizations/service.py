@@ -43,6 +43,7 @@ async def create_organization(
     conn: asyncpg.Connection, *, clock: Clock, actor: Account, data: Mapping[str, Any]
 ) -> Organization:
     """Found an organization; the founder becomes its owner. It starts unverified."""
+    accounts.check_can_act(actor, clock)
     form = parse(OrganizationForm, data)
     if await queries.name_exists(conn, form.name):
         raise InvalidFields([OrganizationNameTaken(field="name")])
@@ -116,6 +117,7 @@ async def pending_requests(conn: asyncpg.Connection, *, actor: Account, slug: st
 async def request_to_join(
     conn: asyncpg.Connection, *, clock: Clock, actor: Account, slug: str, message: str = ""
 ) -> None:
+    accounts.check_can_act(actor, clock)
     org = await access_organization(conn, slug, for_update=True)
     if await queries.get_membership(conn, org.id, actor.id) is not None:
         raise AlreadyMember()
@@ -134,6 +136,7 @@ async def request_to_join(
 
 
 async def invite_member(conn: asyncpg.Connection, *, clock: Clock, actor: Account, slug: str, username: str) -> None:
+    accounts.check_can_act(actor, clock)
     org = await access_organization(conn, slug, for_update=True)
     await _require_admin(conn, org, actor)
     invitee = await accounts.access_account_by_username(conn, username)
@@ -152,6 +155,7 @@ async def invite_member(conn: asyncpg.Connection, *, clock: Clock, actor: Accoun
 
 
 async def accept_invitation(conn: asyncpg.Connection, *, clock: Clock, actor: Account, slug: str) -> None:
+    accounts.check_can_act(actor, clock)
     org = await access_organization(conn, slug, for_update=True)
     if await queries.take_request(conn, org.id, actor.id, direction="invitation") is None:
         raise NotFound()

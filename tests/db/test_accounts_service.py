@@ -76,20 +76,20 @@ async def test_authentication_accepts_the_right_password_only(db: asyncpg.Connec
             await accounts.authenticate(db, clock=CLOCK, passwords=PASSWORDS, username=username, password=password)
 
 
-async def test_a_suspended_account_cannot_log_in_until_the_suspension_ends(db: asyncpg.Connection) -> None:
+async def test_a_suspended_member_can_log_in_but_not_act_until_the_suspension_ends(db: asyncpg.Connection) -> None:
+    """Logging in stays possible so the member can read and appeal; acting is what the suspension stops."""
     clock = FrozenClock()
     account = await register(db)
     await db.execute(
         "UPDATE account SET suspended_until = $2 WHERE id = $1", account.id, clock.now().replace(year=2027)
     )
-    with pytest.raises(AccountSuspended):
-        await accounts.authenticate(
-            db, clock=clock, passwords=PASSWORDS, username="rosa.quispe", password="clave-segura-123"
-        )
-    clock.advance(days=400)
-    assert await accounts.authenticate(
+    suspended = await accounts.authenticate(
         db, clock=clock, passwords=PASSWORDS, username="rosa.quispe", password="clave-segura-123"
     )
+    with pytest.raises(AccountSuspended):
+        accounts.check_can_act(suspended, clock)
+    clock.advance(days=400)
+    assert accounts.check_can_act(suspended, clock) == suspended
 
 
 async def test_changing_the_password_needs_the_current_one(db: asyncpg.Connection) -> None:

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import re
 
+from deliberate.accounts import service as accounts
+from deliberate.clock import SystemClock
+from deliberate.moderation import service as moderation
 from tests.conftest import Node, Visitor
 from tests.web.support import es
 from tests.web.test_organizations_and_forums_web import signed_in
@@ -147,3 +150,27 @@ async def test_closing_a_thread_with_a_reason_is_in_the_log(node: Node) -> None:
     anonymous = await node.visitor()
     await anonymous.get("/moderation/log")
     assert es("Closed a thread") in anonymous.last_html and "Tema resuelto en asamblea" in anonymous.last_html
+
+
+async def test_the_history_of_a_hidden_post_does_not_show_its_text(node: Node) -> None:
+    operator = await signed_in(node, "operador", "operator", "moderator")
+    forum_path = (await operator.submit("/forums", {"name": "General"}, form_page="/forums/new")).url.path
+    rosa = await signed_in(node, "rosa")
+    thread_path = (
+        await rosa.submit(forum_path + "/threads", {"title": "Hola", "body": "primera versión"}, form_page=forum_path)
+    ).url.path
+    conn = await node.connect()
+    post_id = await conn.fetchval("SELECT id FROM post")
+    await rosa.submit(f"/p/{post_id}/edit", {"body": "texto ofensivo"}, form_page=f"/p/{post_id}/edit")
+    await rosa.get(f"/p/{post_id}/history")
+    assert "primera versión" in rosa.last_html and "texto ofensivo" in rosa.last_html  # before hiding, both show
+    async with conn.transaction():
+        actor = await accounts.access_account_by_username(conn, "operador")
+        await moderation.hide_post(conn, clock=SystemClock(), actor=actor, post_id=post_id, reason="Insultos")
+    await conn.close()
+    visitor = await node.visitor()
+    await visitor.get(f"/p/{post_id}/history")
+    assert "texto ofensivo" not in visitor.last_html and "primera versión" not in visitor.last_html
+    assert "Insultos" in visitor.last_html
+    await visitor.get(thread_path)
+    assert "texto ofensivo" not in visitor.last_html
