@@ -158,3 +158,71 @@ class Problem(Wire):
     request_id: str
     detail: str | None = None
     errors: list[dict[str, str]] | None = None
+
+
+class ReportIn(Wire):
+    reason: Literal["spam", "insult", "false_information", "off_topic", "other"]
+    text: str = Field("", max_length=1000)
+
+
+class Created(Wire):
+    id: int
+
+
+class ReasonIn(Wire):
+    reason: str = Field(min_length=1, max_length=1000, description="Shown in the public moderation log.")
+
+
+class LockIn(Wire):
+    locked: bool
+    reason: str = Field(min_length=1, max_length=1000)
+
+
+class SuspensionIn(Wire):
+    days: int = Field(ge=1, le=365)
+    reason: str = Field(min_length=1, max_length=1000)
+
+
+class AppealIn(Wire):
+    text: str = Field(min_length=1, max_length=2000)
+
+
+class AnswerIn(Wire):
+    outcome: Literal["upheld", "reversed"]
+    answer: str = Field(min_length=1, max_length=1000)
+
+
+class AppealOut(Wire):
+    id: int
+    text: str
+    created_at: datetime
+    answer: str | None
+    outcome: str | None
+    answered_at: datetime | None
+
+
+class ModerationAction(Wire):
+    """One entry of the public moderation log: who decided what, why and when."""
+
+    id: int
+    kind: str
+    moderator: str
+    account: str | None
+    post_id: int | None
+    thread_id: int | None
+    suspended_until: datetime | None
+    reason: str
+    created_at: datetime
+    appeal: AppealOut | None
+
+
+class ReportedPost(Wire):
+    post_id: int
+    thread_id: int
+    thread_title: str
+    reasons: list[str] = Field(description="One per open report; reporters are never named.")
+
+
+class ModerationQueue(Wire):
+    reported: list[ReportedPost]
+    appeals: list[ModerationAction]

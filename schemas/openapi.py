@@ -47,6 +47,9 @@ SLUG = Param("slug", "path", "The organization's or forum's URL name.")
 THREAD = Param("thread_id", "path", "The thread's number.", "integer")
 POST = Param("post_id", "path", "The post's number.", "integer")
 CURSOR = Param("cursor", "query", "The `next` value of the previous page.")
+USERNAME = Param("username", "path", "A member's username.")
+ACTION = Param("action_id", "path", "The moderation decision's number.", "integer")
+APPEAL = Param("appeal_id", "path", "The appeal's number.", "integer")
 
 ENDPOINTS: tuple[Endpoint, ...] = (
     Endpoint("GET", "/api/v1/me", "getMe", "The account making the request.", "accounts", api.Me, auth=True),
@@ -86,6 +89,33 @@ ENDPOINTS: tuple[Endpoint, ...] = (
              "forums", api.ReactionState, api.ReactionIn, auth=True, params=(POST,)),
     Endpoint("GET", "/api/v1/search", "search", "Search posts (Spanish, accents ignored).", "forums",
              api.Page[api.SearchHit], params=(Param("q", "query", "Words to look for."),)),
+    Endpoint("POST", "/api/v1/posts/{post_id}/reports", "reportPost", "Report a post to the moderators.",
+             "moderation", api.Created, api.ReportIn, status=201, auth=True, params=(POST,)),
+    Endpoint("GET", "/api/v1/moderation/queue", "moderationQueue",
+             "Open reports (and, for node moderators, unanswered appeals).", "moderation", api.ModerationQueue,
+             auth=True),
+    Endpoint("POST", "/api/v1/posts/{post_id}/hide", "hidePost", "Hide a post behind a public reason.",
+             "moderation", api.ModerationAction, api.ReasonIn, auth=True, params=(POST,)),
+    Endpoint("POST", "/api/v1/posts/{post_id}/unhide", "unhidePost", "Show a hidden post again.", "moderation",
+             api.ModerationAction, api.ReasonIn, auth=True, params=(POST,)),
+    Endpoint("POST", "/api/v1/posts/{post_id}/dismiss-reports", "dismissReports",
+             "Close a post's open reports without hiding it.", "moderation", api.ModerationAction, api.ReasonIn,
+             auth=True, params=(POST,)),
+    Endpoint("POST", "/api/v1/threads/{thread_id}/lock", "lockThread", "Close or reopen a thread.", "moderation",
+             None, api.LockIn, status=204, auth=True, params=(THREAD,)),
+    Endpoint("POST", "/api/v1/accounts/{username}/suspension", "suspendAccount",
+             "Suspend an account for some days (node moderators).", "moderation", api.ModerationAction,
+             api.SuspensionIn, auth=True, params=(USERNAME,)),
+    Endpoint("POST", "/api/v1/accounts/{username}/suspension/lift", "liftSuspension", "End a suspension early.",
+             "moderation", api.ModerationAction, api.ReasonIn, auth=True, params=(USERNAME,)),
+    Endpoint("GET", "/api/v1/moderation/log", "moderationLog", "Every moderation decision, newest first (public).",
+             "moderation", api.Page[api.ModerationAction], params=(CURSOR,)),
+    Endpoint("POST", "/api/v1/moderation/actions/{action_id}/appeal", "appeal",
+             "Appeal a decision about you (once).", "moderation", api.ModerationAction, api.AppealIn, status=201,
+             auth=True, params=(ACTION,)),
+    Endpoint("POST", "/api/v1/moderation/appeals/{appeal_id}/answer", "answerAppeal",
+             "Uphold or reverse a decision (node moderators).", "moderation", api.ModerationAction, api.AnswerIn,
+             auth=True, params=(APPEAL,)),
 )  # fmt: skip
 
 

@@ -278,7 +278,7 @@ def parse_suspension(clock: Clock, data: Mapping[str, Any]) -> tuple[datetime, s
 async def suspend_account(
     conn: asyncpg.Connection, *, clock: Clock, actor: Account, username: str, until: datetime, reason: str
 ) -> Action:
-    """Suspend an account until `until`: it can read but not write, and cannot log in again until then."""
+    """Suspend an account until `until`: it can log in, read and appeal, but not write."""
     moderator = _node_moderator(actor, clock)
     target = await accounts.access_account_by_username(conn, username)
     if target.id == moderator.id:

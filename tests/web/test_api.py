@@ -124,3 +124,39 @@ async def test_a_session_cookie_works_with_the_csrf_header(node: Node) -> None:
     assert response.status == 201
     response = await rosa.session.post(rosa.url("/api/v1/organizations"), json={"name": "Otro Club", "kind": "otra"})
     assert response.status == 403
+
+
+async def test_moderation_through_the_api_is_public_and_accountable(node: Node) -> None:
+    operator = await signed_in(node, "operador", "operator")
+    await operator.submit("/forums", {"name": "General"}, form_page="/forums/new")
+    rosa_token = await make_token(await signed_in(node, "rosa"))
+    juan_token = await make_token(await signed_in(node, "juan"))
+    moderator_token = await make_token(await signed_in(node, "moderadora", "moderator"))
+    _, thread, _ = await api(node, "POST", "/api/v1/forums/general/threads", rosa_token,
+                             {"title": "Hola", "body": "Algo feo"})  # fmt: skip
+    assert thread is not None
+    _, page, _ = await api(node, "GET", f"/api/v1/threads/{thread['id']}/posts")
+    assert page is not None
+    post_id = page["items"][0]["id"]
+    status, created, _ = await api(node, "POST", f"/api/v1/posts/{post_id}/reports", juan_token, {"reason": "insult"})
+    assert status == 201 and created is not None
+    status, again, _ = await api(node, "POST", f"/api/v1/posts/{post_id}/reports", juan_token, {"reason": "insult"})
+    assert status == 409 and again is not None and again["code"] == "already_reported"
+    status, problem, _ = await api(node, "GET", "/api/v1/moderation/queue", juan_token)
+    assert status == 403 and problem is not None and problem["code"] == "not_moderator"
+    status, queue, _ = await api(node, "GET", "/api/v1/moderation/queue", moderator_token)
+    assert status == 200 and queue is not None and queue["reported"][0]["reasons"] == ["insult"]
+    status, action, _ = await api(
+        node, "POST", f"/api/v1/posts/{post_id}/hide", moderator_token, {"reason": "Insultos"}
+    )
+    assert status == 200 and action is not None and action["kind"] == "hide_post"
+    _, page, _ = await api(node, "GET", f"/api/v1/threads/{thread['id']}/posts")
+    assert page is not None and page["items"][0]["html"] == "" and page["items"][0]["hidden_reason"] == "Insultos"
+    status, log, _ = await api(node, "GET", "/api/v1/moderation/log")
+    assert status == 200 and log is not None and log["items"][0]["reason"] == "Insultos"
+    status, appealed, _ = await api(node, "POST", f"/api/v1/moderation/actions/{action['id']}/appeal", juan_token,
+                                    {"text": "No es mío"})  # fmt: skip
+    assert status == 403 and appealed is not None  # only the author may appeal
+    status, appealed, _ = await api(node, "POST", f"/api/v1/moderation/actions/{action['id']}/appeal", rosa_token,
+                                    {"text": "Fue un malentendido"})  # fmt: skip
+    assert status == 201 and appealed is not None and appealed["appeal"]["text"] == "Fue un malentendido"

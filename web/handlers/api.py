@@ -20,6 +20,8 @@ from deliberate.errors import N_, InvalidInput, Unauthenticated
 from deliberate.forums import model as forum_model
 from deliberate.forums import service as forums
 from deliberate.forums.markup import highlight
+from deliberate.moderation import model as mod_model
+from deliberate.moderation import service as moderation
 from deliberate.organizations import model as org_model
 from deliberate.organizations import service as orgs
 from deliberate.validation import InvalidFields, field_error
@@ -276,6 +278,126 @@ async def search(request: web.Request) -> web.Response:
     return _json(api.Page[api.SearchHit](items=items))
 
 
+def _action(action: mod_model.Action) -> api.ModerationAction:
+    appeal = action.appeal
+    return api.ModerationAction(
+        id=action.id, kind=action.kind, moderator=action.actor_username, account=action.account_username,
+        post_id=action.post_id, thread_id=action.thread_id, suspended_until=action.suspended_until,
+        reason=action.reason, created_at=action.created_at,
+        appeal=api.AppealOut(
+            id=appeal.id, text=appeal.text, created_at=appeal.created_at, answer=appeal.answer,
+            outcome=appeal.outcome, answered_at=appeal.answered_at,
+        ) if appeal is not None else None,
+    )  # fmt: skip
+
+
+async def report_post(request: web.Request) -> web.Response:
+    body = await _body(request, api.ReportIn)
+    app = state(request)
+    async with app.db.acquire() as conn, conn.transaction():
+        report_id = await moderation.report_post(
+            conn, clock=app.clock, actor=_user(request), post_id=_int(request, "post_id"), data=body.model_dump()
+        )
+    return _json(api.Created(id=report_id), status=201)
+
+
+async def moderation_queue(request: web.Request) -> web.Response:
+    app = state(request)
+    async with app.db.acquire() as conn:
+        queue = await moderation.moderation_queue(conn, clock=app.clock, actor=_user(request))
+    reported = [
+        api.ReportedPost(post_id=r.post_id, thread_id=r.thread_id, thread_title=r.thread_title,
+                         reasons=[report.reason for report in r.reports])
+        for r in queue.reported
+    ]  # fmt: skip
+    return _json(api.ModerationQueue(reported=reported, appeals=[_action(a) for a in queue.appeals]))
+
+
+async def _post_decision(request: web.Request, decide: Callable[..., Awaitable[mod_model.Action]]) -> web.Response:
+    body = await _body(request, api.ReasonIn)
+    app = state(request)
+    async with app.db.acquire() as conn, conn.transaction():
+        action = await decide(
+            conn, clock=app.clock, actor=_user(request), post_id=_int(request, "post_id"), reason=body.reason
+        )
+    return _json(_action(action))
+
+
+async def hide_post(request: web.Request) -> web.Response:
+    return await _post_decision(request, moderation.hide_post)
+
+
+async def unhide_post(request: web.Request) -> web.Response:
+    return await _post_decision(request, moderation.unhide_post)
+
+
+async def dismiss_reports(request: web.Request) -> web.Response:
+    return await _post_decision(request, moderation.dismiss_reports)
+
+
+async def lock_thread(request: web.Request) -> web.Response:
+    body = await _body(request, api.LockIn)
+    app = state(request)
+    async with app.db.acquire() as conn, conn.transaction():
+        await moderation.lock_thread(
+            conn, clock=app.clock, actor=_user(request), thread_id=_int(request, "thread_id"), locked=body.locked,
+            reason=body.reason,
+        )  # fmt: skip
+    return _json(None)
+
+
+async def suspend_account(request: web.Request) -> web.Response:
+    body = await _body(request, api.SuspensionIn)
+    app = state(request)
+    until, reason = moderation.parse_suspension(app.clock, body.model_dump())
+    async with app.db.acquire() as conn, conn.transaction():
+        action = await moderation.suspend_account(
+            conn, clock=app.clock, actor=_user(request), username=request.match_info["username"], until=until,
+            reason=reason,
+        )  # fmt: skip
+    return _json(_action(action))
+
+
+async def lift_suspension(request: web.Request) -> web.Response:
+    body = await _body(request, api.ReasonIn)
+    app = state(request)
+    async with app.db.acquire() as conn, conn.transaction():
+        action = await moderation.lift_suspension(
+            conn, clock=app.clock, actor=_user(request), username=request.match_info["username"], reason=body.reason
+        )
+    return _json(_action(action))
+
+
+async def moderation_log(request: web.Request) -> web.Response:
+    cursor = request.query.get("cursor")
+    if cursor is not None and not cursor.isdigit():
+        raise InvalidInput(field="cursor")
+    async with state(request).db.acquire() as conn:
+        log_page = await moderation.public_log(conn, before_id=int(cursor) if cursor else None)
+    next_cursor = str(log_page.next_before) if log_page.next_before is not None else None
+    return _json(api.Page[api.ModerationAction](items=[_action(a) for a in log_page.actions], next=next_cursor))
+
+
+async def appeal(request: web.Request) -> web.Response:
+    body = await _body(request, api.AppealIn)
+    app = state(request)
+    async with app.db.acquire() as conn, conn.transaction():
+        action = await moderation.appeal(
+            conn, clock=app.clock, actor=_user(request), action_id=_int(request, "action_id"), data=body.model_dump()
+        )
+    return _json(_action(action), status=201)
+
+
+async def answer_appeal(request: web.Request) -> web.Response:
+    body = await _body(request, api.AnswerIn)
+    app = state(request)
+    async with app.db.acquire() as conn, conn.transaction():
+        action = await moderation.answer_appeal(
+            conn, clock=app.clock, actor=_user(request), appeal_id=_int(request, "appeal_id"), data=body.model_dump()
+        )
+    return _json(_action(action))
+
+
 async def openapi_document(request: web.Request) -> web.Response:
     return web.Response(text=render_document(), content_type="application/json")
 
@@ -299,6 +421,17 @@ HANDLERS: dict[str, Handler] = {
     "postHistory": post_history,
     "toggleReaction": toggle_reaction,
     "search": search,
+    "reportPost": report_post,
+    "moderationQueue": moderation_queue,
+    "hidePost": hide_post,
+    "unhidePost": unhide_post,
+    "dismissReports": dismiss_reports,
+    "lockThread": lock_thread,
+    "suspendAccount": suspend_account,
+    "liftSuspension": lift_suspension,
+    "moderationLog": moderation_log,
+    "appeal": appeal,
+    "answerAppeal": answer_appeal,
 }
 
 
