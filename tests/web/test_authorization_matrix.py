@@ -109,6 +109,18 @@ ACTIONS: dict[str, tuple[Attempt, set[str]]] = {
     ),
     "edit someone else's post": (post(lambda w: f"/p/{w.post}/edit", lambda w: {"body": "cambiado"}), set()),
     "delete someone else's post": (post(lambda w: f"/p/{w.post}/delete"), set()),
+    "report a post": (
+        post(lambda w: f"/p/{w.post}/report", lambda w: {"reason": "spam"}),
+        {"member", "org_admin", "moderator", "operator"},
+    ),
+    "hide a post": (
+        post(lambda w: f"/p/{w.post}/hide", lambda w: {"reason": "Fuera de lugar"}),
+        {"org_admin", "moderator"},  # the organization's admins moderate their own forums
+    ),
+    "suspend an account": (
+        post(lambda w: "/u/autor/suspend", lambda w: {"days": "3", "reason": "Insultos repetidos"}),
+        {"moderator"},
+    ),
     "lock a thread": (
         post(lambda w: f"/t/{w.thread}/lock", lambda w: {"locked": "1"}),
         {"org_admin", "moderator"},
@@ -122,13 +134,19 @@ async def outcome(response: Any) -> str:
     return "allowed" if response.status == 200 else f"refused {response.status}"
 
 
+# Actions that only one person can do to the same target (hiding a post twice is a conflict): each role gets a
+# world of its own.
+ONCE_PER_TARGET = {"hide a post"}
+
+
 @pytest.mark.parametrize("action", list(ACTIONS))
 async def test_each_action_is_allowed_exactly_to_the_roles_that_may_do_it(node_factory: Any, action: str) -> None:
-    node: Node = await node_factory("ves")
-    world = await build_world(node)
+    world = await build_world(await node_factory("ves"))
     attempt, allowed = ACTIONS[action]
     results = {}
     for role in sorted(ROLES, key=lambda r: r in allowed):  # refused roles first: they must change nothing
+        if action in ONCE_PER_TARGET and role in allowed and any(results.get(r) == "allowed" for r in allowed):
+            world = await build_world(await node_factory("ves"))
         results[role] = await outcome(await attempt(world, world.people[role]))
     expected = {
         role: "allowed" if role in allowed else ("login" if role == "anonymous" else "refused") for role in ROLES
