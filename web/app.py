@@ -57,6 +57,7 @@ def _routes(app: web.Application) -> None:
     router.add_get("/account/password", accounts.password_form, name="password")
     router.add_post("/account/password", accounts.change_password)
     router.add_get("/account/tokens", accounts.tokens_page, name="tokens")
+    router.add_get("/u/{username}", accounts.profile, name="member")
     router.add_post("/account/tokens", accounts.create_token)
     router.add_post("/account/tokens/{token_id}/revoke", accounts.revoke_token)
     router.add_get("/organizations", organizations.directory, name="organizations")

@@ -247,3 +247,17 @@ async def list_administered(conn: asyncpg.Connection, account_id: int) -> list[O
         account_id,
     )
     return [_organization(row) for row in rows]
+
+
+async def list_listed_memberships(conn: asyncpg.Connection, account_id: int) -> list[Organization]:
+    """Organizations a member chose to be listed in, for their public page."""
+    rows = await conn.fetch(
+        f"""
+        SELECT {_ORG} FROM organization o
+        JOIN organization_member m ON m.organization_id = o.id
+        WHERE m.account_id = $1 AND m.listed
+        ORDER BY lower(o.name)
+        """,
+        account_id,
+    )
+    return [_organization(row) for row in rows]

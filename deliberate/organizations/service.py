@@ -276,3 +276,8 @@ async def organizations_administered_by(conn: asyncpg.Connection, account: Accou
     if account is None:
         return []
     return await queries.list_administered(conn, account.id)
+
+
+async def public_memberships(conn: asyncpg.Connection, account: Account) -> list[Organization]:
+    """The organizations `account` appears in publicly (their own listing choice is respected)."""
+    return await queries.list_listed_memberships(conn, account.id)

@@ -137,3 +137,32 @@ async def test_only_the_organizations_admins_see_who_wrote_in_its_name(node: Nod
     async with neighbour.session.get(neighbour.url(f"/api/v1/threads/{thread_path.split('/')[-1]}/posts")) as api:
         (post,) = (await api.json())["items"]
     assert post["author"] is None and post["as_organization"] == org_path.split("/")[-1]
+
+
+async def test_a_member_page_shows_only_the_organizations_they_chose_to_appear_in(node: Node) -> None:
+    rosa = await signed_in(node, "rosa")
+    path = await found_organization(rosa)
+    await found_organization(rosa, "Vaso de Leche Las Lomas")
+    await rosa.submit(path + "/listing", {"listed": "0"}, form_page=path)
+    visitor = await node.visitor()
+    response = await visitor.get("/u/rosa")
+    assert response.status == 200
+    assert "Vaso de Leche Las Lomas" in visitor.last_html and "Comedor Popular Santa Rosa" not in visitor.last_html
+    assert f'<link rel="alternate" type="application/activity+json" href="{node.base_url}/u/rosa">' in (
+        visitor.last_html
+    )
+    assert (await visitor.get("/u/nadie")).status == 404
+
+
+async def test_every_reaction_can_be_given_from_the_thread_page(node: Node) -> None:
+    operator = await signed_in(node, "operador", "operator")
+    forum_path = (await operator.submit("/forums", {"name": "General"}, form_page="/forums/new")).url.path
+    thread_path = (
+        await operator.submit(forum_path + "/threads", {"title": "Hola", "body": "Primero"}, form_page=forum_path)
+    ).url.path
+    juan = await signed_in(node, "juan")
+    await juan.get(thread_path)
+    post_id = re.search(r'action="/p/(\d+)/react"', juan.last_html)
+    assert post_id and juan.last_html.count('<button type="submit" name="kind"') == 5
+    await juan.submit(f"/p/{post_id[1]}/react", {"kind": "gracias"}, form_page=thread_path)
+    assert f"{es('Thanks')} (1)" in juan.last_html

@@ -10,12 +10,15 @@ from redis.exceptions import RedisError
 
 from deliberate.accounts import service as accounts
 from deliberate.errors import DomainError, InvalidInput, RateLimited, Unavailable, WrongCredentials
+from deliberate.forums import service as forums
+from deliberate.organizations import service as orgs
 from web.forms import form_page
 from web.handlers.common import form_data, redirect, require_user, safe_next
 from web.middlewares import client_address
 from web.ratelimit import LoginLimiter
+from web.render import page
 from web.sessions import SESSION_COOKIE, SESSION_TTL, SessionStore
-from web.state import state
+from web.state import USER, state
 
 _KEEP = ("username", "display_name", "email", "phone", "next")
 
@@ -181,3 +184,15 @@ async def revoke_token(request: web.Request) -> web.Response:
     async with app_state.db.acquire() as conn, conn.transaction():
         await accounts.revoke_api_token(conn, clock=app_state.clock, actor=user, token_id=token_id)
     return redirect("/account/tokens")
+
+
+async def profile(request: web.Request) -> web.Response:
+    """A member's public page: their name, the organizations they chose to appear in, the threads they started."""
+    viewer = request.get(USER)
+    async with state(request).db.acquire() as conn:
+        member = await accounts.access_account_by_username(conn, request.match_info["username"])
+        organizations = await orgs.public_memberships(conn, member)
+        threads = await forums.threads_of_member(conn, author_id=member.id, viewer=viewer)
+    return page(
+        request, "accounts/profile.html", {"member": member, "organizations": organizations, "threads": threads}
+    )

@@ -80,6 +80,7 @@ async def _organization_context(request: web.Request) -> dict[str, Any]:
         invited = viewer is not None and await orgs.has_invitation(conn, org, viewer)
         org_forums = [f for f in await forums.list_forums(conn, viewer=viewer) if f.organization_id == org.id]
         following = await notifications.is_following(conn, actor=viewer, kind="organization", target_id=org.id)
+        spoken = await forums.threads_of_organization(conn, organization_id=org.id, viewer=viewer)
     return {
         "organization": org,
         "membership": membership,
@@ -88,6 +89,7 @@ async def _organization_context(request: web.Request) -> dict[str, Any]:
         "invited": invited,
         "forums": org_forums,
         "following": following,
+        "threads": spoken,
     }
 
 
