@@ -38,6 +38,14 @@ class InvalidFields(InvalidInput):
         self.errors = errors
 
 
+def blank_to_none(value: object) -> object:
+    """A before-validator for optional text: an empty or blank field means "not given"."""
+    if isinstance(value, str):
+        value = value.strip()
+        return value or None
+    return value
+
+
 def field_error(error: Mapping[str, Any]) -> InvalidInput:
     loc = error.get("loc") or ()
     field = str(loc[0]) if loc else None

@@ -13,6 +13,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from deliberate.errors import N_
+from deliberate.validation import blank_to_none
 
 Role = Literal["member", "moderator", "official", "operator"]
 ROLES: tuple[Role, ...] = ("member", "moderator", "official", "operator")
@@ -41,13 +42,6 @@ class Account:
         return self.display_name or self.username
 
 
-def _blank_to_none(value: object) -> object:
-    if isinstance(value, str):
-        value = value.strip()
-        return value or None
-    return value
-
-
 class Registration(BaseModel):
     model_config = ConfigDict(str_strip_whitespace=True, frozen=True)
 
@@ -58,7 +52,7 @@ class Registration(BaseModel):
     email: str | None = Field(None, max_length=254)
     phone: str | None = Field(None, max_length=20)
 
-    _blanks = field_validator("display_name", "email", "phone", mode="before")(_blank_to_none)
+    _blanks = field_validator("display_name", "email", "phone", mode="before")(blank_to_none)
 
     @field_validator("email")
     @classmethod

@@ -293,41 +293,28 @@ async def search_posts(conn: asyncpg.Connection, *, query: str, account_id: int 
     return [SearchHit(**dict(row)) for row in rows]
 
 
-async def list_threads_by_organization(
-    conn: asyncpg.Connection, organization_id: int, *, account_id: int | None, limit: int
+async def list_threads_started(
+    conn: asyncpg.Connection,
+    *,
+    organization_id: int | None = None,
+    author_id: int | None = None,
+    account_id: int | None,
+    limit: int,
 ) -> list[Thread]:
-    """Threads started in an organization's name, newest first, in forums the reader may see."""
+    """Threads started in an organization's name, or by a member in their own name, newest first, in forums the
+    reader (`account_id`) may see."""
     rows = await conn.fetch(
         f"""
         SELECT {_THREAD} FROM {_THREAD_FROM}
         JOIN forum f ON f.id = t.forum_id
-        WHERE t.as_organization_id = $1
+        WHERE ($1::bigint IS NULL OR t.as_organization_id = $1)
+          AND ($2::bigint IS NULL OR (t.author_id = $2 AND t.as_organization_id IS NULL))
           AND (f.visibility = 'public' OR EXISTS (
-                SELECT 1 FROM organization_member m WHERE m.organization_id = f.organization_id AND m.account_id = $2))
+                SELECT 1 FROM organization_member m WHERE m.organization_id = f.organization_id AND m.account_id = $3))
         ORDER BY t.created_at DESC, t.id DESC
-        LIMIT $3
+        LIMIT $4
         """,
         organization_id,
-        account_id,
-        limit,
-    )
-    return [Thread(**dict(row)) for row in rows]
-
-
-async def list_threads_by_author(
-    conn: asyncpg.Connection, author_id: int, *, account_id: int | None, limit: int
-) -> list[Thread]:
-    """Threads a member started in their own name, newest first, in forums the reader may see."""
-    rows = await conn.fetch(
-        f"""
-        SELECT {_THREAD} FROM {_THREAD_FROM}
-        JOIN forum f ON f.id = t.forum_id
-        WHERE t.author_id = $1 AND t.as_organization_id IS NULL
-          AND (f.visibility = 'public' OR EXISTS (
-                SELECT 1 FROM organization_member m WHERE m.organization_id = f.organization_id AND m.account_id = $2))
-        ORDER BY t.created_at DESC, t.id DESC
-        LIMIT $3
-        """,
         author_id,
         account_id,
         limit,

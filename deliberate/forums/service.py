@@ -375,12 +375,14 @@ async def search(conn: asyncpg.Connection, *, viewer: Account | None, query: str
 async def threads_of_organization(
     conn: asyncpg.Connection, *, organization_id: int, viewer: Account | None, limit: int = 20
 ) -> list[Thread]:
-    return await queries.list_threads_by_organization(
-        conn, organization_id, account_id=viewer.id if viewer else None, limit=limit
+    return await queries.list_threads_started(
+        conn, organization_id=organization_id, account_id=viewer.id if viewer else None, limit=limit
     )
 
 
 async def threads_of_member(
     conn: asyncpg.Connection, *, author_id: int, viewer: Account | None, limit: int = 20
 ) -> list[Thread]:
-    return await queries.list_threads_by_author(conn, author_id, account_id=viewer.id if viewer else None, limit=limit)
+    return await queries.list_threads_started(
+        conn, author_id=author_id, account_id=viewer.id if viewer else None, limit=limit
+    )

