@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo demo-reset test check lint format install clean
+.PHONY: demo demo-reset test bench check lint format install clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "deliberate needs Python 3.11 or newer"'
@@ -29,6 +29,13 @@ check: $(STAMP)
 
 test: check
 	$(BIN)/pytest -n 2 --dist loadfile
+
+# Benchmarks (tests/bench/README.md): minutes long, never part of `make test`. wrk comes from Debian's packages.
+bench: $(STAMP)
+	@command -v wrk >/dev/null 2>&1 || { \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq wrk; }
+	$(BIN)/pytest tests/bench -v
 
 format: $(STAMP)
 	$(BIN)/ruff format deliberate federation web schemas tests

@@ -101,6 +101,8 @@ def create_app(
         loader=jinja2.PackageLoader("web", "templates"),
         autoescape=jinja2.select_autoescape(default=True),
         undefined=jinja2.StrictUndefined,
+        # Templates ship inside the package and change only with a new release: no stat() per render.
+        auto_reload=False,
     )
     install_i18n(env)
     env.filters.update(FILTERS)

@@ -160,6 +160,7 @@ CREATE TABLE public.forum (
     visibility text DEFAULT 'public'::text NOT NULL,
     created_by bigint NOT NULL,
     created_at timestamp with time zone NOT NULL,
+    thread_count integer DEFAULT 0 NOT NULL,
     CONSTRAINT forum_check CHECK (((organization_id IS NOT NULL) OR (visibility = 'public'::text))),
     CONSTRAINT forum_description_check CHECK ((char_length(description) <= 2000)),
     CONSTRAINT forum_name_check CHECK (((char_length(name) >= 3) AND (char_length(name) <= 120))),

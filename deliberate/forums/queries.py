@@ -17,8 +17,7 @@ from deliberate.forums.model import Forum, Post, Revision, SearchHit, Thread
 HEADLINE_OPTIONS = "StartSel=\x01, StopSel=\x02, MaxWords=30, MinWords=10, MaxFragments=2, FragmentDelimiter=\x03"
 
 _FORUM = """f.id, f.slug, f.name, f.description, f.organization_id, o.slug AS organization_slug,
-            o.name AS organization_name, f.visibility, f.created_at,
-            (SELECT count(*) FROM thread t WHERE t.forum_id = f.id) AS thread_count"""
+            o.name AS organization_name, f.visibility, f.created_at, f.thread_count"""
 _FORUM_FROM = "forum f LEFT JOIN organization o ON o.id = f.organization_id"
 
 _THREAD = """t.id, t.forum_id, t.title, t.author_id, a.username AS author_username, t.as_organization_id,
@@ -115,6 +114,7 @@ async def insert_thread(
         as_organization_id,
         now,
     )
+    await conn.execute("UPDATE forum SET thread_count = thread_count + 1 WHERE id = $1", forum_id)
     return thread_id
 
 
