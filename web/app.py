@@ -74,7 +74,6 @@ def _routes(app: web.Application) -> None:
     router.add_post("/f/{slug}/threads", forums.start_thread)
     router.add_get("/t/{thread_id}", forums.show_thread, name="thread")
     router.add_post("/t/{thread_id}/replies", forums.reply)
-    router.add_post("/t/{thread_id}/lock", forums.lock)
     router.add_get("/p/{post_id}/edit", forums.edit_form)
     router.add_post("/p/{post_id}/edit", forums.edit)
     router.add_post("/p/{post_id}/delete", forums.delete)

@@ -122,7 +122,7 @@ ACTIONS: dict[str, tuple[Attempt, set[str]]] = {
         {"moderator"},
     ),
     "lock a thread": (
-        post(lambda w: f"/t/{w.thread}/lock", lambda w: {"locked": "1"}),
+        post(lambda w: f"/t/{w.thread}/close", lambda w: {"locked": "1", "reason": "Tema agotado"}),
         {"org_admin", "moderator"},
     ),
 }

@@ -193,19 +193,6 @@ async def react(request: web.Request) -> web.Response:
     return redirect(f"/t/{post.thread_id}?after={max(post.id - 1, 0)}#p{post.id}")
 
 
-async def lock(request: web.Request) -> web.Response:
-    user = require_user(request)
-    thread_id = _int(request.match_info["thread_id"])
-    assert thread_id is not None
-    data = await form_data(request)
-    app = state(request)
-    async with app.db.acquire() as conn, conn.transaction():
-        await forums.set_thread_locked(
-            conn, clock=app.clock, actor=user, thread_id=thread_id, locked=data.get("locked") != "0"
-        )
-    return redirect(f"/t/{thread_id}")
-
-
 async def search(request: web.Request) -> web.Response:
     query = request.query.get("q", "")[:200]
     async with state(request).db.acquire() as conn:
