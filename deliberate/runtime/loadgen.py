@@ -507,9 +507,7 @@ async def load(
             await conn.execute("RESET maintenance_work_mem")
 
     with timer.phase("vacuum analyze"):
-        await conn.execute(
-            "UPDATE forum f SET thread_count = (SELECT count(*) FROM thread t WHERE t.forum_id = f.id)"
-        )
+        await conn.execute("UPDATE forum f SET thread_count = (SELECT count(*) FROM thread t WHERE t.forum_id = f.id)")
         for table in ("account", "organization", "forum", "thread", "post"):
             await conn.execute(
                 f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT coalesce(max(id), 1) FROM {table}))"  # noqa: S608
