@@ -145,8 +145,10 @@ class Visitor:
         self, path: str, data: dict[str, str], *, form_page: str | None = None, **kwargs: Any
     ) -> aiohttp.ClientResponse:
         """Post a form the way a browser does after showing `form_page` (default: the same path)."""
-        token = await self.csrf(form_page or path)
-        response = await self.session.post(self.url(path), data={**data, "csrf_token": token}, **kwargs)
+        await self.get(form_page or path)
+        match = CSRF_FIELD.search(self.last_html)  # the language form carries none, like a browser would send
+        token = {"csrf_token": match[1]} if match else {}
+        response = await self.session.post(self.url(path), data={**data, **token}, **kwargs)
         if response.content_type == "text/html":
             self.last_html = await response.text()
         return response

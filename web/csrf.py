@@ -28,6 +28,10 @@ CSRF_COOKIE = "csrf"
 FIELD = "csrf_token"
 HEADER = "X-CSRF-Token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# Choosing the display language changes nothing but a cookie: a forged request can do no harm, and the language form
+# (on every page) carrying no per-visitor token keeps pages for readers who are not signed in identical, so they
+# can be cached (web/cache.py). The Origin check still applies.
+TOKEN_EXEMPT = frozenset({"/language"})
 
 
 class CsrfRejected(PermissionDenied):
@@ -55,6 +59,23 @@ def _unmask(token: str) -> bytes | None:
     return bytes(a ^ b for a, b in zip(raw[:half], raw[half:], strict=True))
 
 
+class LazyToken:
+    """The page's CSRF token, made (and its cookie set) only if a template prints it, so a page without a form
+    sets no cookie and is the same for every reader."""
+
+    def __init__(self, request: web.Request) -> None:
+        self._request = request
+        self._value: str | None = None
+
+    def __str__(self) -> str:
+        if self._value is None:
+            self._value = csrf_token(self._request)
+        return self._value
+
+    def __html__(self) -> str:  # Jinja's autoescape: the token is URL-safe base64, nothing to escape
+        return str(self)
+
+
 def csrf_token(request: web.Request) -> str:
     """A token for forms on this page, masked afresh; creates the cookie value on first use (set by a middleware)."""
     value = request.cookies.get(CSRF_COOKIE) or request.get(NEW_CSRF_COOKIE)
@@ -78,6 +99,8 @@ async def check_csrf(request: web.Request) -> None:
         return
     if not _same_origin(request):
         raise CsrfRejected()
+    if request.path in TOKEN_EXEMPT:
+        return
     cookie = request.cookies.get(CSRF_COOKIE)
     sent = request.headers.get(HEADER)
     if sent is None and request.content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):

@@ -7,7 +7,7 @@ from typing import Any
 
 from aiohttp import web
 
-from web.csrf import csrf_token
+from web.csrf import LazyToken
 from web.i18n import NATIVE_NAMES, SUPPORTED, negotiate
 from web.state import LANG, UNREAD, USER, state
 
@@ -43,7 +43,7 @@ def page(
         "languages": [(code, NATIVE_NAMES[code]) for code in SUPPORTED],
         "user": request.get(USER),
         "unread": request.get(UNREAD, 0),
-        "csrf_token": csrf_token(request),
+        "csrf_token": LazyToken(request),
         "node_name": app_state.settings.node_name,
         "base_url": app_state.settings.base_url,
         "_translations": app_state.translations[lang],

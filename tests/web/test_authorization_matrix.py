@@ -80,7 +80,7 @@ Attempt = Callable[[World, Visitor], Awaitable[Any]]
 
 def post(path: Callable[[World], str], data: Callable[[World], dict[str, str]] = lambda w: {}) -> Attempt:
     async def attempt(world: World, visitor: Visitor) -> Any:
-        return await visitor.submit(path(world), data(world), form_page="/")
+        return await visitor.submit(path(world), data(world), form_page="/login")  # a page with a token
 
     return attempt
 
