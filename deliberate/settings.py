@@ -53,6 +53,12 @@ class Settings(BaseSettings):
     )
     smtp_from: str = Field("", description="Sender address of notification e-mails, e.g. avisos@ves.example.pe.")
     email_poll_seconds: float = Field(5.0, gt=0, description="How often the e-mail sender looks for new work.")
+    anonymous_cache_seconds: float = Field(
+        10.0,
+        ge=0,
+        description="How long a page for readers who are not signed in may be reused (0: never). They may see a new "
+        "post that much later; members always see fresh pages.",
+    )
     login_attempts_per_window: int = Field(5, ge=1, description="Failed log-ins allowed per username and window.")
     login_window_seconds: int = Field(900, ge=1, description="Length of the log-in rate-limit window.")
 

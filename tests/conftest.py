@@ -214,6 +214,8 @@ async def node_factory(servers: Servers) -> AsyncIterator[Any]:
             "dev_allow_private_network": True,
             "db_pool_size": 4,
             "log_format": "text",
+            # Tests read pages right after changing them; the anonymous page cache has its own test.
+            "anonymous_cache_seconds": 0,
         }
         settings = Settings(**(values | overrides))
         app = create_app(settings, clock=clock or SystemClock(), passwords=cheap_passwords())

@@ -23,6 +23,7 @@ from deliberate.db.pool import create_pool
 from deliberate.errors import MigrationError
 from deliberate.node.service import ensure_node_keys
 from deliberate.settings import Settings, resolve_secret_key
+from web.cache import PageCache
 from web.handlers import accounts, api, forums, health, moderation, notifications, organizations, pages
 from web.i18n import install_i18n, load_catalogs
 from web.labels import FILTERS
@@ -114,6 +115,7 @@ def create_app(
         metrics=Metrics(),
         jinja=env,
         static_version=_static_version(),
+        page_cache=PageCache(settings.anonymous_cache_seconds) if settings.anonymous_cache_seconds > 0 else None,
     )
     app.cleanup_ctx.append(_resources)
     app.cleanup_ctx.append(email_sender)

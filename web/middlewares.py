@@ -1,4 +1,4 @@
-"""Request middlewares, outermost first: observe → security headers → errors → session → CSRF.
+"""Request middlewares, outermost first: observe → security headers → errors → session → anonymous pages → CSRF.
 
 * observe: gives every request an id (kept from a trusted proxy's X-Request-Id), logs one line per request and
   records latency; the id is on every log line and every error page.
@@ -6,6 +6,7 @@
   policy; on error pages too, which is why it sits outside the error mapping.
 * errors: `web/problems.py` turns domain errors and HTTP errors into pages or problem documents.
 * session: loads the signed-in account, if any; a Redis outage only means "nobody is signed in" for reading.
+* anonymous pages: a short-lived cache of pages for readers who are not signed in (web/cache.py).
 * CSRF: checks every state-changing request before its handler runs.
 """
 
@@ -24,6 +25,7 @@ from deliberate.accounts import service as accounts
 from deliberate.errors import DomainError
 from deliberate.notifications import service as notifications
 from web import problems
+from web.cache import anonymous_pages
 from web.csrf import check_csrf, set_csrf_cookie
 from web.logs import request_id_var
 from web.sessions import SESSION_COOKIE, SessionStore
@@ -166,4 +168,4 @@ async def csrf(request: web.Request, handler: Handler) -> web.StreamResponse:
     return await handler(request)
 
 
-MIDDLEWARES = [observe, security_headers, errors, session, csrf]
+MIDDLEWARES = [observe, security_headers, errors, session, anonymous_pages, csrf]

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from deliberate.clock import Clock
     from deliberate.node.model import NodeKeys
     from deliberate.settings import Settings
+    from web.cache import PageCache
     from web.metrics import Metrics
 
 
@@ -38,6 +39,7 @@ class AppState:
     pool: asyncpg.Pool | None = None
     redis: Redis | None = None
     node_keys: NodeKeys | None = field(default=None, repr=False)
+    page_cache: PageCache | None = None
 
     @property
     def db(self) -> asyncpg.Pool:
