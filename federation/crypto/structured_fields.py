@@ -1,0 +1,194 @@
+"""The RFC 8941 Structured Field Values subset that RFC 9421 signature fields use.
+
+``Signature-Input`` is a Dictionary of Inner Lists of Strings with Parameters, ``Signature`` a Dictionary of
+Byte Sequences (RFC 9421 §4.1, §4.2). Parsing follows RFC 8941 §4.2 (Dictionary, Inner List, Item,
+Parameters, String, Token, Integer, Byte Sequence, Boolean); Decimals are refused as no signature parameter
+uses one. Parameters keep their order, because the ``@signature-params`` line re-serialises them as received
+(RFC 9421 §2.3). Serialisation follows RFC 8941 §4.1. Every syntax error raises ``MalformedSignature``.
+"""
+
+import base64
+import binascii
+import re
+from dataclasses import dataclass
+
+from federation.crypto.errors import MalformedSignature
+
+
+@dataclass(frozen=True, slots=True)
+class Token:
+    value: str
+
+
+BareItem = str | int | bool | bytes | Token
+Parameters = tuple[tuple[str, BareItem], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Item:
+    value: BareItem
+    params: Parameters = ()
+
+
+@dataclass(frozen=True, slots=True)
+class InnerList:
+    items: tuple[Item, ...]
+    params: Parameters = ()
+
+
+_KEY = re.compile(r"[a-z*][a-z0-9_\-.*]*")
+_TOKEN = re.compile(r"[A-Za-z*][!#$%&'*+\-.^_`|~0-9A-Za-z:/]*")
+_INTEGER = re.compile(r"-?[0-9]{1,15}")
+_BYTES = re.compile(r":([A-Za-z0-9+/=]*):")
+
+
+def parse_dictionary(text: str) -> dict[str, Item | InnerList]:
+    """RFC 8941 §4.2.2; a later duplicate key overrides an earlier one."""
+    parser = _Parser(text)
+    members: dict[str, Item | InnerList] = {}
+    parser.skip(" ")
+    while not parser.done():
+        key = parser.key()
+        if parser.peek() == "=":
+            parser.position += 1
+            members[key] = parser.member()
+        else:
+            members[key] = Item(True, parser.parameters())
+        parser.skip(" \t")
+        if parser.done():
+            break
+        parser.expect(",")
+        parser.skip(" \t")
+        if parser.done():
+            raise MalformedSignature("trailing comma in a structured field dictionary")
+    return members
+
+
+def parse_inner_list(text: str) -> InnerList:
+    parser = _Parser(text)
+    member = parser.member()
+    if not parser.done() or not isinstance(member, InnerList):
+        raise MalformedSignature("expected exactly one inner list")
+    return member
+
+
+def serialize_bare_item(value: BareItem) -> str:
+    if isinstance(value, bool):
+        return "?1" if value else "?0"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, bytes):
+        return f":{base64.b64encode(value).decode()}:"
+    if isinstance(value, Token):
+        return value.value
+    if any(not 0x20 <= ord(char) <= 0x7E for char in value):
+        raise MalformedSignature("structured field strings are printable ASCII only")
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def serialize_parameters(params: Parameters) -> str:
+    return "".join(f";{key}" if value is True else f";{key}={serialize_bare_item(value)}" for key, value in params)
+
+
+def serialize_item(item: Item) -> str:
+    return serialize_bare_item(item.value) + serialize_parameters(item.params)
+
+
+def serialize_inner_list(inner: InnerList) -> str:
+    return "(" + " ".join(serialize_item(item) for item in inner.items) + ")" + serialize_parameters(inner.params)
+
+
+class _Parser:
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.position = 0
+
+    def done(self) -> bool:
+        return self.position >= len(self.text)
+
+    def peek(self) -> str:
+        return self.text[self.position] if not self.done() else ""
+
+    def skip(self, chars: str) -> None:
+        while not self.done() and self.text[self.position] in chars:
+            self.position += 1
+
+    def expect(self, char: str) -> None:
+        if self.peek() != char:
+            raise MalformedSignature(f"expected {char!r} at offset {self.position}")
+        self.position += 1
+
+    def match(self, pattern: re.Pattern[str]) -> re.Match[str]:
+        found = pattern.match(self.text, self.position)
+        if found is None:
+            raise MalformedSignature(f"unexpected {self.peek()!r} at offset {self.position}")
+        self.position = found.end()
+        return found
+
+    def key(self) -> str:
+        return self.match(_KEY).group(0)
+
+    def member(self) -> Item | InnerList:
+        if self.peek() != "(":
+            return Item(self.bare_item(), self.parameters())
+        self.position += 1
+        items: list[Item] = []
+        while True:
+            self.skip(" ")
+            if self.peek() == ")":
+                self.position += 1
+                return InnerList(tuple(items), self.parameters())
+            items.append(Item(self.bare_item(), self.parameters()))
+            if self.peek() not in (" ", ")"):
+                raise MalformedSignature(f"bad inner list at offset {self.position}")
+
+    def parameters(self) -> Parameters:
+        params: dict[str, BareItem] = {}
+        while self.peek() == ";":
+            self.position += 1
+            self.skip(" ")
+            key = self.key()
+            value: BareItem = True
+            if self.peek() == "=":
+                self.position += 1
+                value = self.bare_item()
+            params[key] = value
+        return tuple(params.items())
+
+    def bare_item(self) -> BareItem:
+        char = self.peek()
+        if char == '"':
+            return self.string()
+        if char == ":":
+            try:
+                return base64.b64decode(self.match(_BYTES).group(1), validate=True)
+            except binascii.Error as exc:
+                raise MalformedSignature("a byte sequence is not valid base64") from exc
+        if char == "?":
+            return self.match(re.compile(r"\?[01]")).group(0) == "?1"
+        if char == "-" or char.isdigit():
+            number = self.match(_INTEGER).group(0)
+            if self.peek() == ".":
+                raise MalformedSignature("decimals are not used by signature fields")
+            return int(number)
+        return Token(self.match(_TOKEN).group(0))
+
+    def string(self) -> str:
+        self.position += 1
+        out = []
+        while not self.done():
+            char = self.text[self.position]
+            self.position += 1
+            if char == "\\":
+                escaped = self.peek()
+                if escaped not in ('"', "\\"):
+                    raise MalformedSignature("bad escape in a structured field string")
+                out.append(escaped)
+                self.position += 1
+            elif char == '"':
+                return "".join(out)
+            elif not 0x20 <= ord(char) <= 0x7E:
+                raise MalformedSignature("control character in a structured field string")
+            else:
+                out.append(char)
+        raise MalformedSignature("unterminated structured field string")
