@@ -24,7 +24,17 @@ from deliberate.errors import MigrationError
 from deliberate.node.service import ensure_node_keys
 from deliberate.settings import Settings, resolve_secret_key
 from web.cache import PageCache
-from web.handlers import accounts, api, forums, health, moderation, notifications, organizations, pages
+from web.handlers import (
+    accounts,
+    api,
+    federation,
+    forums,
+    health,
+    moderation,
+    notifications,
+    organizations,
+    pages,
+)
 from web.i18n import install_i18n, load_catalogs
 from web.labels import FILTERS
 from web.mailer import email_sender
@@ -86,6 +96,7 @@ def _routes(app: web.Application) -> None:
     router.add_post("/notifications/email", notifications.email_choice)
     router.add_post("/follow", notifications.follow)
     api.add_routes(router)
+    federation.add_routes(router)
     moderation.add_routes(router)
     router.add_get("/healthz", health.healthz, name="healthz")
     router.add_get("/metrics", health.metrics, name="metrics")

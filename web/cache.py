@@ -61,6 +61,8 @@ class PageCache:
 def _cacheable(request: web.Request) -> bool:
     if request.method != "GET" or request.get(USER) is not None or request.get(TOKEN_AUTH):
         return False
+    if "json" in request.headers.get("Accept", ""):
+        return False  # the same URL answers AS2 JSON to federation clients: only browsers' pages are kept
     path = request.path
     return path in CACHEABLE_PATHS or path.startswith(CACHEABLE_PREFIXES)
 

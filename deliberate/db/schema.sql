@@ -88,6 +88,15 @@ ALTER TABLE public.account ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
     CACHE 1
 );
 
+CREATE TABLE public.actor_key (
+    actor_kind text NOT NULL,
+    actor_id bigint NOT NULL,
+    rsa_private_pem text NOT NULL,
+    ed25519_private_pem text NOT NULL,
+    created_at timestamp with time zone NOT NULL,
+    CONSTRAINT actor_key_actor_kind_check CHECK ((actor_kind = ANY (ARRAY['person'::text, 'organization'::text, 'group'::text])))
+);
+
 CREATE TABLE public.api_token (
     id bigint NOT NULL,
     account_id bigint NOT NULL,
@@ -397,6 +406,9 @@ ALTER TABLE public.thread ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
 
 ALTER TABLE ONLY public.account
     ADD CONSTRAINT account_pkey PRIMARY KEY (id);
+
+ALTER TABLE ONLY public.actor_key
+    ADD CONSTRAINT actor_key_pkey PRIMARY KEY (actor_kind, actor_id);
 
 ALTER TABLE ONLY public.api_token
     ADD CONSTRAINT api_token_pkey PRIMARY KEY (id);

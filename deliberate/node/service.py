@@ -7,6 +7,8 @@ back, so a node never has two identities.
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
+from typing import Literal
 
 import asyncpg
 from cryptography.hazmat.primitives import serialization
@@ -14,7 +16,7 @@ from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 
 from deliberate.clock import Clock
 from deliberate.node import queries
-from deliberate.node.model import NodeKeys
+from deliberate.node.model import ActorKeys, NodeKeys
 
 
 def _pem(key: rsa.RSAPrivateKey | ed25519.Ed25519PrivateKey) -> str:
@@ -37,3 +39,30 @@ async def ensure_node_keys(conn: asyncpg.Connection, *, clock: Clock) -> NodeKey
     keys = await queries.get_node_keys(conn)
     assert keys is not None
     return keys
+
+
+ActorKind = Literal["person", "organization", "group"]
+
+
+async def ensure_actor_keys(conn: asyncpg.Connection, *, clock: Clock, kind: ActorKind, actor_id: int) -> ActorKeys:
+    """The actor's keys, made on first use (concurrent first uses agree: the first insert wins)."""
+    existing = await queries.get_actor_keys(conn, kind=kind, actor_id=actor_id)
+    if existing is not None:
+        return existing
+    rsa_key = await asyncio.to_thread(rsa.generate_private_key, public_exponent=65537, key_size=2048)
+    await queries.insert_actor_keys_if_absent(
+        conn,
+        kind=kind,
+        actor_id=actor_id,
+        rsa_private_pem=_pem(rsa_key),
+        ed25519_private_pem=_pem(ed25519.Ed25519PrivateKey.generate()),
+        now=clock.now(),
+    )
+    keys = await queries.get_actor_keys(conn, kind=kind, actor_id=actor_id)
+    assert keys is not None
+    return keys
+
+
+async def usage(conn: asyncpg.Connection, *, clock: Clock) -> dict[str, int]:
+    now = clock.now()
+    return await queries.count_usage(conn, month_ago=now - timedelta(days=30), halfyear_ago=now - timedelta(days=180))

@@ -47,3 +47,12 @@ def test_entries_expire_and_the_oldest_go_first() -> None:
     assert cache.get(("es", "/b")) is None and cache.get(("es", "/c")) is not None
     now[0] = 11
     assert cache.get(("es", "/a")) is None
+
+
+async def test_federation_clients_never_get_a_kept_page(node_factory: Any) -> None:
+    node: Node = await node_factory("ves", anonymous_cache_seconds=60)
+    await signed_in(node, "rosa")
+    reader = await node.visitor()
+    await reader.get("/u/rosa")  # the page is now kept for readers
+    async with reader.session.get(reader.url("/u/rosa"), headers={"Accept": "application/activity+json"}) as r:
+        assert r.content_type == "application/activity+json" and (await r.json())["type"] == "Person"

@@ -14,6 +14,7 @@ from deliberate.forums import service as forums
 from deliberate.organizations import service as orgs
 from web.forms import form_page
 from web.handlers.common import form_data, redirect, require_user, safe_next
+from web.handlers.federation import person_document, wants_activity_json
 from web.middlewares import client_address
 from web.ratelimit import LoginLimiter
 from web.render import page
@@ -188,6 +189,8 @@ async def revoke_token(request: web.Request) -> web.Response:
 
 async def profile(request: web.Request) -> web.Response:
     """A member's public page: their name, the organizations they chose to appear in, the threads they started."""
+    if wants_activity_json(request):
+        return await person_document(request, request.match_info["username"])
     viewer = request.get(USER)
     async with state(request).db.acquire() as conn:
         member = await accounts.access_account_by_username(conn, request.match_info["username"])

@@ -16,6 +16,7 @@ from deliberate.notifications import service as notifications
 from deliberate.organizations import service as orgs
 from web.forms import form_page
 from web.handlers.common import form_data, redirect, require_user
+from web.handlers.federation import group_document, wants_activity_json
 from web.render import page
 from web.state import USER, state
 
@@ -63,6 +64,8 @@ async def _forum_context(request: web.Request) -> dict[str, Any]:
 
 
 async def show_forum(request: web.Request) -> web.Response:
+    if wants_activity_json(request):
+        return await group_document(request, request.match_info["slug"])
     return form_page(request, "forums/forum.html", context=await _forum_context(request))
 
 

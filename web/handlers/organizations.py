@@ -17,6 +17,7 @@ from deliberate.organizations import service as orgs
 from deliberate.organizations.model import KINDS
 from web.forms import form_page
 from web.handlers.common import form_data, redirect, require_user
+from web.handlers.federation import organization_document, wants_activity_json
 from web.render import page
 from web.state import USER, state
 
@@ -94,6 +95,8 @@ async def _organization_context(request: web.Request) -> dict[str, Any]:
 
 
 async def show(request: web.Request) -> web.Response:
+    if wants_activity_json(request):
+        return await organization_document(request, _slug(request))
     return form_page(request, "organizations/show.html", context=await _organization_context(request))
 
 
