@@ -320,3 +320,8 @@ async def list_threads_started(
         limit,
     )
     return [Thread(**dict(row)) for row in rows]
+
+
+async def get_opening_post_id(conn: asyncpg.Connection, thread_id: int) -> int | None:
+    value: int | None = await conn.fetchval("SELECT min(id) FROM post WHERE thread_id = $1", thread_id)
+    return value

@@ -386,3 +386,26 @@ async def threads_of_member(
     return await queries.list_threads_started(
         conn, author_id=author_id, account_id=viewer.id if viewer else None, limit=limit
     )
+
+
+@dataclass(frozen=True)
+class PostInThread:
+    forum: Forum
+    thread: Thread
+    post: Post
+    opening_post_id: int
+
+    @property
+    def is_opening(self) -> bool:
+        return self.post.id == self.opening_post_id
+
+
+async def access_post(conn: asyncpg.Connection, *, post_id: int, viewer: Account | None) -> PostInThread:
+    """A post with its thread and forum, for whoever may read the forum (NotFound otherwise)."""
+    post = await queries.get_post(conn, post_id)
+    if post is None:
+        raise NotFound()
+    forum, thread = await access_thread(conn, post.thread_id, viewer=viewer)
+    opening = await queries.get_opening_post_id(conn, thread.id)
+    assert opening is not None
+    return PostInThread(forum, thread, post, opening)

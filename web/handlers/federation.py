@@ -18,8 +18,8 @@ from deliberate.errors import NotFound
 from deliberate.forums import service as forums
 from deliberate.node import service as node
 from deliberate.organizations import service as orgs
-from federation import actors, discovery
-from web.state import state
+from federation import actors, discovery, objects
+from web.state import USER, state
 
 AS2_TYPES = ("application/activity+json", "application/ld+json")
 
@@ -67,6 +67,33 @@ async def group_document(request: web.Request, slug: str) -> web.Response:
         actors.group(app.settings.base_url, forum, rsa_private_pem=keys.rsa_private_pem,
                      ed25519_private_pem=keys.ed25519_private_pem)
     )  # fmt: skip
+
+
+async def thread_document(request: web.Request, thread_id: int) -> web.Response:
+    app = state(request)
+    async with app.db.acquire() as conn:
+        view = await forums.thread_page(conn, thread_id=thread_id, viewer=None, limit=1)
+    return activity_response(objects.page(app.settings.base_url, view.forum, view.thread, view.posts[0]))
+
+
+async def post_document(request: web.Request) -> web.Response:
+    """`/p/ID`: the post's AS2 object, or for a browser its place in the thread."""
+    try:
+        post_id = int(request.match_info["post_id"])
+    except ValueError:
+        raise web.HTTPNotFound() from None
+    app = state(request)
+    async with app.db.acquire() as conn:
+        found = await forums.access_post(conn, post_id=post_id, viewer=None if wants_activity_json(request) else
+                                         request.get(USER))  # fmt: skip
+    if not wants_activity_json(request):
+        raise web.HTTPSeeOther(f"/t/{found.thread.id}?after={max(post_id - 1, 0)}#p{post_id}")
+    base = app.settings.base_url
+    if found.is_opening:
+        return activity_response(objects.page(base, found.forum, found.thread, found.post))
+    return activity_response(
+        objects.note(base, found.forum, found.thread, found.post, opening_post_id=found.opening_post_id)
+    )
 
 
 async def node_actor(request: web.Request) -> web.Response:
@@ -139,3 +166,4 @@ def add_routes(router: web.UrlDispatcher) -> None:
     router.add_get("/.well-known/nodeinfo", nodeinfo_links)
     router.add_get("/nodeinfo/2.1", nodeinfo)
     router.add_get("/actor", node_actor)
+    router.add_get("/p/{post_id}", post_document)

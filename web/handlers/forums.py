@@ -16,7 +16,7 @@ from deliberate.notifications import service as notifications
 from deliberate.organizations import service as orgs
 from web.forms import form_page
 from web.handlers.common import form_data, redirect, require_user
-from web.handlers.federation import group_document, wants_activity_json
+from web.handlers.federation import group_document, thread_document, wants_activity_json
 from web.render import page
 from web.state import USER, state
 
@@ -111,6 +111,8 @@ async def _thread_context(request: web.Request) -> dict[str, Any]:
 
 
 async def show_thread(request: web.Request) -> web.Response:
+    if wants_activity_json(request):
+        return await thread_document(request, _int(request.match_info["thread_id"]) or 0)
     context = await _thread_context(request)
     reply_to = _int(request.query.get("reply_to"))
     return form_page(request, "forums/thread.html", data={"reply_to": reply_to or ""}, keep=("reply_to",),
