@@ -196,3 +196,29 @@ class AppealAlreadyAnswered(Conflict):
 class OwnDecision(PermissionDenied):
     code = "own_decision"
     message = N_("Another moderator must answer an appeal against your own decision.")
+
+
+# Federation
+class InstanceBlocked(PermissionDenied):
+    code = "instance_blocked"
+    message = N_("This node does not accept activities from your server.")
+
+
+class SignatureRejected(Unauthenticated):
+    code = "signature_rejected"
+    message = N_("The request's signature could not be verified: %(reason)s")
+
+
+class ActivityRejected(InvalidInput):
+    code = "activity_rejected"
+    message = N_("This activity cannot be accepted: %(reason)s")
+
+
+class RemoteUnreachable(Unavailable):
+    code = "remote_unreachable"
+    message = N_("We could not reach that server. Please check the address and try again later.")
+
+
+class NotARemoteForum(InvalidInput):
+    code = "not_a_remote_forum"
+    message = N_("That address is not a forum on another node. Write it as name@server.")

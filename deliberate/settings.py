@@ -44,6 +44,19 @@ class Settings(BaseSettings):
         False,
         description="Development only: let federation reach loopback and private addresses over plain http.",
     )
+    federation_mode: Literal["open", "allowlist"] = Field(
+        "open",
+        description="open: talk to any server that is not blocked. allowlist: only to servers an operator allowed "
+        "(`deliberate federation allow HOST`).",
+    )
+    federation_worker: bool = Field(
+        True,
+        description="Run the federation worker (outbox, deliveries, inbox processing) inside the web process. Set "
+        "false when `deliberate worker` runs as its own process.",
+    )
+    federation_poll_seconds: float = Field(
+        2.0, gt=0, description="How often the federation worker looks for new work when nothing woke it."
+    )
     db_pool_size: int = Field(10, ge=1, le=200, description="Connections per process in the PostgreSQL pool.")
     log_format: Literal["json", "text"] = Field("json", description="Log lines as JSON or as plain text.")
     smtp_url: str = Field(

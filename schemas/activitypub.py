@@ -134,6 +134,9 @@ class Post(Wire):
     published: datetime | None = None
     updated: datetime | None = None
     sensitive: bool = False
+    # The thread a reply belongs to (FEP-7888 `context`), and whether the thread takes replies (a locked thread).
+    context: str | None = None
+    comments_enabled: bool | None = None
 
     @property
     def is_public(self) -> bool:
@@ -209,7 +212,9 @@ def parse_document(data: Any, *, depth: int = 0) -> Document:
                 "in_reply_to": reference(data.get("inReplyTo")), "to": references(data.get("to")),
                 "cc": references(data.get("cc")), "audience": reference(data.get("audience")),
                 "published": data.get("published"), "updated": data.get("updated"),
-                "sensitive": bool(data.get("sensitive") or False),
+                "sensitive": bool(data.get("sensitive") or False), "context": reference(data.get("context")),
+                "comments_enabled": data.get("commentsEnabled") if isinstance(data.get("commentsEnabled"), bool)
+                else None,
             })  # fmt: skip
         if kind == "Tombstone":
             return Tombstone(id=_absolute(str(reference(data) or "")))

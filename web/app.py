@@ -23,6 +23,7 @@ from deliberate.db.pool import create_pool
 from deliberate.errors import MigrationError
 from deliberate.node.service import ensure_node_keys
 from deliberate.settings import Settings, resolve_secret_key
+from federation.runtime import federation as federation_runtime
 from web.cache import PageCache
 from web.handlers import (
     accounts,
@@ -58,6 +59,8 @@ def _static_version() -> str:
 
 def _routes(app: web.Application) -> None:
     router = app.router
+    # First: inboxes and collections live under actor pages (/o/SLUG/inbox) that later patterns would also match.
+    federation.add_routes(router)
     router.add_get("/", pages.home, name="home")
     router.add_post("/language", pages.choose_language, name="language")
     router.add_get("/register", accounts.register_form, name="register")
@@ -96,7 +99,6 @@ def _routes(app: web.Application) -> None:
     router.add_post("/notifications/email", notifications.email_choice)
     router.add_post("/follow", notifications.follow)
     api.add_routes(router)
-    federation.add_routes(router)
     moderation.add_routes(router)
     router.add_get("/healthz", health.healthz, name="healthz")
     router.add_get("/metrics", health.metrics, name="metrics")
@@ -129,6 +131,7 @@ def create_app(
         page_cache=PageCache(settings.anonymous_cache_seconds) if settings.anonymous_cache_seconds > 0 else None,
     )
     app.cleanup_ctx.append(_resources)
+    app.cleanup_ctx.append(_federation)
     app.cleanup_ctx.append(email_sender)
     _routes(app)
     return app
@@ -161,6 +164,16 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
         if app_state.redis is not None:
             await app_state.redis.aclose()
         await app_state.pool.close()
+
+
+async def _federation(app: web.Application) -> AsyncIterator[None]:
+    app_state = app[STATE]
+    async with federation_runtime(
+        app_state.settings, app_state.db, app_state.clock, run_worker=app_state.settings.federation_worker
+    ) as wired:
+        app_state.federation = wired
+        yield
+        app_state.federation = None
 
 
 def _pool_stats(app_state: AppState) -> tuple[int, int] | None:

@@ -168,4 +168,14 @@ async def csrf(request: web.Request, handler: Handler) -> web.StreamResponse:
     return await handler(request)
 
 
-MIDDLEWARES = [observe, security_headers, errors, session, anonymous_pages, csrf]
+@web.middleware
+async def wake_federation(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """A write that succeeded may have recorded a domain event for peers: let the federation worker look now rather
+    than at its next poll."""
+    response = await handler(request)
+    if request.method != "GET" and response.status < 400 and state(request).federation is not None:
+        state(request).fed.worker.wake()
+    return response
+
+
+MIDDLEWARES = [observe, security_headers, errors, session, anonymous_pages, csrf, wake_federation]

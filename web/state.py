@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from deliberate.clock import Clock
     from deliberate.node.model import NodeKeys
     from deliberate.settings import Settings
+    from federation.runtime import Federation
     from web.cache import PageCache
     from web.metrics import Metrics
 
@@ -40,6 +41,12 @@ class AppState:
     redis: Redis | None = None
     node_keys: NodeKeys | None = field(default=None, repr=False)
     page_cache: PageCache | None = None
+    federation: Federation | None = None
+
+    @property
+    def fed(self) -> Federation:
+        assert self.federation is not None, "federation is wired on application start-up"
+        return self.federation
 
     @property
     def db(self) -> asyncpg.Pool:

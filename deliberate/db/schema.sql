@@ -72,11 +72,12 @@ CREATE TABLE public.account (
     password_changed_at timestamp with time zone NOT NULL,
     suspended_until timestamp with time zone,
     email_notifications boolean DEFAULT false NOT NULL,
+    origin text,
     CONSTRAINT account_display_name_check CHECK ((char_length(display_name) <= 80)),
     CONSTRAINT account_email_check CHECK ((char_length(email) <= 254)),
     CONSTRAINT account_phone_check CHECK ((char_length(phone) <= 20)),
     CONSTRAINT account_roles_check CHECK ((roles <@ ARRAY['member'::text, 'moderator'::text, 'official'::text, 'operator'::text])),
-    CONSTRAINT account_username_check CHECK ((username ~ '^[A-Za-z0-9._-]{3,30}$'::text))
+    CONSTRAINT account_username_check CHECK (((username ~ '^[A-Za-z0-9._-]{3,30}$'::text) OR ((origin IS NOT NULL) AND (char_length(username) <= 300))))
 );
 
 ALTER TABLE public.account ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
@@ -144,6 +145,32 @@ ALTER TABLE public.appeal ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
     CACHE 1
 );
 
+CREATE TABLE public.delivery (
+    id bigint NOT NULL,
+    activity_id text NOT NULL,
+    inbox text NOT NULL,
+    host text NOT NULL,
+    body bytea NOT NULL,
+    signer_kind text NOT NULL,
+    signer_id bigint NOT NULL,
+    state text DEFAULT 'pending'::text NOT NULL,
+    attempts integer DEFAULT 0 NOT NULL,
+    next_attempt_at timestamp with time zone NOT NULL,
+    last_error text,
+    created_at timestamp with time zone NOT NULL,
+    CONSTRAINT delivery_signer_kind_check CHECK ((signer_kind = ANY (ARRAY['person'::text, 'organization'::text, 'group'::text, 'application'::text]))),
+    CONSTRAINT delivery_state_check CHECK ((state = ANY (ARRAY['pending'::text, 'failed'::text])))
+);
+
+ALTER TABLE public.delivery ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME public.delivery_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
 CREATE TABLE public.domain_event (
     id bigint NOT NULL,
     kind text NOT NULL,
@@ -160,6 +187,25 @@ ALTER TABLE public.domain_event ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY
     CACHE 1
 );
 
+CREATE TABLE public.follower (
+    actor_kind text NOT NULL,
+    actor_id bigint NOT NULL,
+    remote_actor_id bigint NOT NULL,
+    follow_id text NOT NULL,
+    created_at timestamp with time zone NOT NULL,
+    CONSTRAINT follower_actor_kind_check CHECK ((actor_kind = ANY (ARRAY['person'::text, 'organization'::text, 'group'::text, 'application'::text])))
+);
+
+CREATE TABLE public.following (
+    remote_actor_id bigint NOT NULL,
+    follow_id text NOT NULL,
+    state text NOT NULL,
+    requested_by bigint,
+    created_at timestamp with time zone NOT NULL,
+    answered_at timestamp with time zone,
+    CONSTRAINT following_state_check CHECK ((state = ANY (ARRAY['pending'::text, 'accepted'::text, 'rejected'::text])))
+);
+
 CREATE TABLE public.forum (
     id bigint NOT NULL,
     slug text NOT NULL,
@@ -170,10 +216,12 @@ CREATE TABLE public.forum (
     created_by bigint NOT NULL,
     created_at timestamp with time zone NOT NULL,
     thread_count integer DEFAULT 0 NOT NULL,
+    ap_id text,
+    origin text,
     CONSTRAINT forum_check CHECK (((organization_id IS NOT NULL) OR (visibility = 'public'::text))),
     CONSTRAINT forum_description_check CHECK ((char_length(description) <= 2000)),
     CONSTRAINT forum_name_check CHECK (((char_length(name) >= 3) AND (char_length(name) <= 120))),
-    CONSTRAINT forum_slug_check CHECK ((slug ~ '^[a-z0-9](?:[a-z0-9-]{1,58})[a-z0-9]$'::text)),
+    CONSTRAINT forum_slug_check CHECK (((slug ~ '^[a-z0-9](?:[a-z0-9-]{1,58})[a-z0-9]$'::text) OR ((ap_id IS NOT NULL) AND (char_length(slug) <= 300)))),
     CONSTRAINT forum_visibility_check CHECK ((visibility = ANY (ARRAY['public'::text, 'members'::text])))
 );
 
@@ -184,6 +232,42 @@ ALTER TABLE public.forum ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
     NO MINVALUE
     NO MAXVALUE
     CACHE 1
+);
+
+CREATE TABLE public.inbox_activity (
+    id bigint NOT NULL,
+    activity_id text NOT NULL,
+    actor_uri text NOT NULL,
+    type text NOT NULL,
+    body jsonb NOT NULL,
+    received_at timestamp with time zone NOT NULL,
+    processed_at timestamp with time zone,
+    attempts integer DEFAULT 0 NOT NULL,
+    error text
+);
+
+ALTER TABLE public.inbox_activity ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME public.inbox_activity_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+CREATE TABLE public.instance (
+    host text NOT NULL,
+    blocked_at timestamp with time zone,
+    block_reason text DEFAULT ''::text NOT NULL,
+    allowed_at timestamp with time zone,
+    first_seen_at timestamp with time zone NOT NULL,
+    consecutive_failures integer DEFAULT 0 NOT NULL,
+    failing_since timestamp with time zone,
+    paused_until timestamp with time zone,
+    unavailable boolean DEFAULT false NOT NULL,
+    last_error text,
+    last_delivery_at timestamp with time zone,
+    delivered_count bigint DEFAULT 0 NOT NULL
 );
 
 CREATE TABLE public.membership_request (
@@ -298,6 +382,12 @@ CREATE TABLE public.organization_member (
     CONSTRAINT organization_member_role_check CHECK ((role = ANY (ARRAY['owner'::text, 'admin'::text, 'member'::text])))
 );
 
+CREATE TABLE public.outbox_cursor (
+    singleton boolean DEFAULT true NOT NULL,
+    last_event_id bigint NOT NULL,
+    CONSTRAINT outbox_cursor_singleton_check CHECK (singleton)
+);
+
 CREATE TABLE public.post (
     id bigint NOT NULL,
     thread_id bigint NOT NULL,
@@ -312,6 +402,8 @@ CREATE TABLE public.post (
     hidden_at timestamp with time zone,
     hidden_reason text,
     search tsvector GENERATED ALWAYS AS (to_tsvector('public.es_unaccent'::regconfig, source)) STORED,
+    ap_id text,
+    ap_object jsonb,
     CONSTRAINT post_source_check CHECK ((char_length(source) <= 20000))
 );
 
@@ -337,6 +429,33 @@ CREATE TABLE public.reaction (
     kind text NOT NULL,
     created_at timestamp with time zone NOT NULL,
     CONSTRAINT reaction_kind_check CHECK ((kind = ANY (ARRAY['apoyo'::text, 'de_acuerdo'::text, 'en_desacuerdo'::text, 'gracias'::text, 'pregunta'::text])))
+);
+
+CREATE TABLE public.remote_actor (
+    id bigint NOT NULL,
+    uri text NOT NULL,
+    host text NOT NULL,
+    type text NOT NULL,
+    preferred_username text,
+    name text,
+    inbox text NOT NULL,
+    shared_inbox text,
+    outbox text,
+    key_id text,
+    public_key_pem text,
+    assertion_keys jsonb DEFAULT '[]'::jsonb NOT NULL,
+    fetched_at timestamp with time zone NOT NULL,
+    account_id bigint,
+    forum_id bigint
+);
+
+ALTER TABLE public.remote_actor ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME public.remote_actor_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
 );
 
 CREATE TABLE public.report (
@@ -392,6 +511,7 @@ CREATE TABLE public.thread (
     post_count integer DEFAULT 0 NOT NULL,
     locked_at timestamp with time zone,
     locked_by bigint,
+    ap_id text,
     CONSTRAINT thread_title_check CHECK (((char_length(title) >= 3) AND (char_length(title) <= 200)))
 );
 
@@ -422,14 +542,41 @@ ALTER TABLE ONLY public.appeal
 ALTER TABLE ONLY public.appeal
     ADD CONSTRAINT appeal_pkey PRIMARY KEY (id);
 
+ALTER TABLE ONLY public.delivery
+    ADD CONSTRAINT delivery_activity_id_inbox_key UNIQUE (activity_id, inbox);
+
+ALTER TABLE ONLY public.delivery
+    ADD CONSTRAINT delivery_pkey PRIMARY KEY (id);
+
 ALTER TABLE ONLY public.domain_event
     ADD CONSTRAINT domain_event_pkey PRIMARY KEY (id);
+
+ALTER TABLE ONLY public.follower
+    ADD CONSTRAINT follower_pkey PRIMARY KEY (actor_kind, actor_id, remote_actor_id);
+
+ALTER TABLE ONLY public.following
+    ADD CONSTRAINT following_follow_id_key UNIQUE (follow_id);
+
+ALTER TABLE ONLY public.following
+    ADD CONSTRAINT following_pkey PRIMARY KEY (remote_actor_id);
+
+ALTER TABLE ONLY public.forum
+    ADD CONSTRAINT forum_ap_id_key UNIQUE (ap_id);
 
 ALTER TABLE ONLY public.forum
     ADD CONSTRAINT forum_pkey PRIMARY KEY (id);
 
 ALTER TABLE ONLY public.forum
     ADD CONSTRAINT forum_slug_key UNIQUE (slug);
+
+ALTER TABLE ONLY public.inbox_activity
+    ADD CONSTRAINT inbox_activity_activity_id_key UNIQUE (activity_id);
+
+ALTER TABLE ONLY public.inbox_activity
+    ADD CONSTRAINT inbox_activity_pkey PRIMARY KEY (id);
+
+ALTER TABLE ONLY public.instance
+    ADD CONSTRAINT instance_pkey PRIMARY KEY (host);
 
 ALTER TABLE ONLY public.membership_request
     ADD CONSTRAINT membership_request_pkey PRIMARY KEY (organization_id, account_id);
@@ -455,6 +602,12 @@ ALTER TABLE ONLY public.organization
 ALTER TABLE ONLY public.organization
     ADD CONSTRAINT organization_slug_key UNIQUE (slug);
 
+ALTER TABLE ONLY public.outbox_cursor
+    ADD CONSTRAINT outbox_cursor_pkey PRIMARY KEY (singleton);
+
+ALTER TABLE ONLY public.post
+    ADD CONSTRAINT post_ap_id_key UNIQUE (ap_id);
+
 ALTER TABLE ONLY public.post
     ADD CONSTRAINT post_pkey PRIMARY KEY (id);
 
@@ -463,6 +616,18 @@ ALTER TABLE ONLY public.post_revision
 
 ALTER TABLE ONLY public.reaction
     ADD CONSTRAINT reaction_pkey PRIMARY KEY (post_id, account_id, kind);
+
+ALTER TABLE ONLY public.remote_actor
+    ADD CONSTRAINT remote_actor_account_id_key UNIQUE (account_id);
+
+ALTER TABLE ONLY public.remote_actor
+    ADD CONSTRAINT remote_actor_forum_id_key UNIQUE (forum_id);
+
+ALTER TABLE ONLY public.remote_actor
+    ADD CONSTRAINT remote_actor_pkey PRIMARY KEY (id);
+
+ALTER TABLE ONLY public.remote_actor
+    ADD CONSTRAINT remote_actor_uri_key UNIQUE (uri);
 
 ALTER TABLE ONLY public.report
     ADD CONSTRAINT report_pkey PRIMARY KEY (id);
@@ -474,6 +639,9 @@ ALTER TABLE ONLY public.subscription
     ADD CONSTRAINT subscription_pkey PRIMARY KEY (target_kind, target_id, account_id);
 
 ALTER TABLE ONLY public.thread
+    ADD CONSTRAINT thread_ap_id_key UNIQUE (ap_id);
+
+ALTER TABLE ONLY public.thread
     ADD CONSTRAINT thread_pkey PRIMARY KEY (id);
 
 CREATE UNIQUE INDEX account_username_key ON public.account USING btree (lower(username));
@@ -482,7 +650,13 @@ CREATE INDEX api_token_account_idx ON public.api_token USING btree (account_id);
 
 CREATE INDEX appeal_pending_idx ON public.appeal USING btree (id) WHERE (answered_at IS NULL);
 
+CREATE INDEX delivery_due_idx ON public.delivery USING btree (next_attempt_at) WHERE (state = 'pending'::text);
+
+CREATE INDEX delivery_host_idx ON public.delivery USING btree (host, state);
+
 CREATE INDEX forum_organization_idx ON public.forum USING btree (organization_id);
+
+CREATE INDEX inbox_activity_pending_idx ON public.inbox_activity USING btree (id) WHERE (processed_at IS NULL);
 
 CREATE INDEX membership_request_account_idx ON public.membership_request USING btree (account_id);
 
@@ -501,6 +675,8 @@ CREATE UNIQUE INDEX organization_name_key ON public.organization USING btree (lo
 CREATE INDEX post_search_idx ON public.post USING gin (search);
 
 CREATE INDEX post_thread_idx ON public.post USING btree (thread_id, id);
+
+CREATE INDEX remote_actor_key_idx ON public.remote_actor USING btree (key_id);
 
 CREATE UNIQUE INDEX report_open_key ON public.report USING btree (post_id, reporter_id) WHERE (resolved_at IS NULL);
 
@@ -521,6 +697,18 @@ ALTER TABLE ONLY public.appeal
 
 ALTER TABLE ONLY public.appeal
     ADD CONSTRAINT appeal_appellant_id_fkey FOREIGN KEY (appellant_id) REFERENCES public.account(id);
+
+ALTER TABLE ONLY public.delivery
+    ADD CONSTRAINT delivery_host_fkey FOREIGN KEY (host) REFERENCES public.instance(host);
+
+ALTER TABLE ONLY public.follower
+    ADD CONSTRAINT follower_remote_actor_id_fkey FOREIGN KEY (remote_actor_id) REFERENCES public.remote_actor(id);
+
+ALTER TABLE ONLY public.following
+    ADD CONSTRAINT following_remote_actor_id_fkey FOREIGN KEY (remote_actor_id) REFERENCES public.remote_actor(id);
+
+ALTER TABLE ONLY public.following
+    ADD CONSTRAINT following_requested_by_fkey FOREIGN KEY (requested_by) REFERENCES public.account(id);
 
 ALTER TABLE ONLY public.forum
     ADD CONSTRAINT forum_created_by_fkey FOREIGN KEY (created_by) REFERENCES public.account(id);
@@ -593,6 +781,15 @@ ALTER TABLE ONLY public.reaction
 
 ALTER TABLE ONLY public.reaction
     ADD CONSTRAINT reaction_post_id_fkey FOREIGN KEY (post_id) REFERENCES public.post(id);
+
+ALTER TABLE ONLY public.remote_actor
+    ADD CONSTRAINT remote_actor_account_id_fkey FOREIGN KEY (account_id) REFERENCES public.account(id);
+
+ALTER TABLE ONLY public.remote_actor
+    ADD CONSTRAINT remote_actor_forum_id_fkey FOREIGN KEY (forum_id) REFERENCES public.forum(id);
+
+ALTER TABLE ONLY public.remote_actor
+    ADD CONSTRAINT remote_actor_host_fkey FOREIGN KEY (host) REFERENCES public.instance(host);
 
 ALTER TABLE ONLY public.report
     ADD CONSTRAINT report_action_id_fkey FOREIGN KEY (action_id) REFERENCES public.moderation_action(id);

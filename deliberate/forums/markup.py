@@ -35,6 +35,22 @@ def render_markdown(source: str) -> str:
     )
 
 
+def remote_text(content_html: str) -> tuple[str, str]:
+    """(text, html) for a post that came from another server with HTML and no Markdown source (Mastodon sends
+    only HTML): the HTML is cleaned with the same rules as ours, and a plain-text copy stands in for the source
+    (search and the edit history read it)."""
+    html = nh3.clean(
+        content_html,
+        tags=ALLOWED_TAGS,
+        attributes=ALLOWED_ATTRIBUTES,
+        url_schemes={"http", "https", "mailto"},
+        link_rel="nofollow ugc noopener",
+    )
+    spaced = html.replace("</p>", "</p>\n\n").replace("<br>", "\n")
+    text = html_lib.unescape(nh3.clean(spaced, tags=set())).strip()
+    return text, html
+
+
 def highlight(snippet: str) -> str:
     """A search snippet (with \x01…\x02 marks from ts_headline) as safe HTML with <mark> elements."""
     escaped = html_lib.escape(snippet)

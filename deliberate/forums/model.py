@@ -32,6 +32,13 @@ class Forum:
     visibility: str
     created_at: datetime
     thread_count: int = 0
+    # Set for a forum of another node that this node follows: its Group's id and the host it lives on.
+    ap_id: str | None = None
+    origin: str | None = None
+
+    @property
+    def remote(self) -> bool:
+        return self.ap_id is not None
 
 
 @dataclass(frozen=True)
@@ -48,6 +55,7 @@ class Thread:
     last_post_at: datetime
     post_count: int
     locked_at: datetime | None
+    ap_id: str | None = None
 
     @property
     def locked(self) -> bool:
@@ -72,6 +80,8 @@ class Post:
     deleted_at: datetime | None
     hidden_at: datetime | None
     hidden_reason: str | None
+    ap_id: str | None = None
+    author_origin: str | None = None
     reactions: dict[str, int] = field(default_factory=dict)
 
     @property

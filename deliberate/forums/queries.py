@@ -7,6 +7,7 @@ page 400 costs what page 1 costs.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 import asyncpg
 
@@ -17,17 +18,18 @@ from deliberate.forums.model import Forum, Post, Revision, SearchHit, Thread
 HEADLINE_OPTIONS = "StartSel=\x01, StopSel=\x02, MaxWords=30, MinWords=10, MaxFragments=2, FragmentDelimiter=\x03"
 
 _FORUM = """f.id, f.slug, f.name, f.description, f.organization_id, o.slug AS organization_slug,
-            o.name AS organization_name, f.visibility, f.created_at, f.thread_count"""
+            o.name AS organization_name, f.visibility, f.created_at, f.thread_count, f.ap_id, f.origin"""
 _FORUM_FROM = "forum f LEFT JOIN organization o ON o.id = f.organization_id"
 
 _THREAD = """t.id, t.forum_id, t.title, t.author_id, a.username AS author_username, t.as_organization_id,
              o.name AS as_organization_name, o.slug AS as_organization_slug, t.created_at, t.last_post_at,
-             t.post_count, t.locked_at"""
+             t.post_count, t.locked_at, t.ap_id"""
 _THREAD_FROM = "thread t JOIN account a ON a.id = t.author_id LEFT JOIN organization o ON o.id = t.as_organization_id"
 
 _POST = """p.id, p.thread_id, p.author_id, a.username AS author_username, a.display_name AS author_display_name,
            p.as_organization_id, o.name AS as_organization_name, o.slug AS as_organization_slug, p.reply_to_id,
-           p.source, p.html, p.created_at, p.edited_at, p.deleted_at, p.hidden_at, p.hidden_reason"""
+           p.source, p.html, p.created_at, p.edited_at, p.deleted_at, p.hidden_at, p.hidden_reason, p.ap_id,
+           a.origin AS author_origin"""
 _POST_FROM = "post p JOIN account a ON a.id = p.author_id LEFT JOIN organization o ON o.id = p.as_organization_id"
 
 
@@ -41,11 +43,13 @@ async def insert_forum(
     visibility: str,
     created_by: int,
     now: datetime,
+    ap_id: str | None = None,
+    origin: str | None = None,
 ) -> int:
     forum_id: int = await conn.fetchval(
         """
-        INSERT INTO forum (slug, name, description, organization_id, visibility, created_by, created_at)
-        VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id
+        INSERT INTO forum (slug, name, description, organization_id, visibility, created_by, created_at, ap_id, origin)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id
         """,
         slug,
         name,
@@ -54,6 +58,8 @@ async def insert_forum(
         visibility,
         created_by,
         now,
+        ap_id,
+        origin,
     )
     return forum_id
 
@@ -102,17 +108,19 @@ async def insert_thread(
     author_id: int,
     as_organization_id: int | None,
     now: datetime,
+    ap_id: str | None = None,
 ) -> int:
     thread_id: int = await conn.fetchval(
         """
-        INSERT INTO thread (forum_id, title, author_id, as_organization_id, created_at, last_post_at)
-        VALUES ($1, $2, $3, $4, $5, $5) RETURNING id
+        INSERT INTO thread (forum_id, title, author_id, as_organization_id, created_at, last_post_at, ap_id)
+        VALUES ($1, $2, $3, $4, $5, $5, $6) RETURNING id
         """,
         forum_id,
         title,
         author_id,
         as_organization_id,
         now,
+        ap_id,
     )
     await conn.execute("UPDATE forum SET thread_count = thread_count + 1 WHERE id = $1", forum_id)
     return thread_id
@@ -157,12 +165,15 @@ async def insert_post(
     source: str,
     html: str,
     now: datetime,
+    ap_id: str | None = None,
+    ap_object: dict[str, Any] | None = None,
 ) -> int:
     """Insert a post and bump its thread's counters in one statement each (no read-modify-write race)."""
     post_id: int = await conn.fetchval(
         """
-        INSERT INTO post (thread_id, author_id, as_organization_id, reply_to_id, source, html, created_at)
-        VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id
+        INSERT INTO post (thread_id, author_id, as_organization_id, reply_to_id, source, html, created_at, ap_id,
+                          ap_object)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id
         """,
         thread_id,
         author_id,
@@ -171,6 +182,8 @@ async def insert_post(
         source,
         html,
         now,
+        ap_id,
+        ap_object,
     )
     await conn.execute(
         "UPDATE thread SET post_count = post_count + 1, last_post_at = greatest(last_post_at, $2) WHERE id = $1",
@@ -325,3 +338,45 @@ async def list_threads_started(
 async def get_opening_post_id(conn: asyncpg.Connection, thread_id: int) -> int | None:
     value: int | None = await conn.fetchval("SELECT min(id) FROM post WHERE thread_id = $1", thread_id)
     return value
+
+
+async def find_by_ap_id(conn: asyncpg.Connection, ap_id: str) -> tuple[int | None, int | None]:
+    """(post id, thread id) of a remote object we hold, by its ActivityPub id; a thread's id finds its first post."""
+    row = await conn.fetchrow(
+        """
+        SELECT p.id AS post_id, p.thread_id FROM post p WHERE p.ap_id = $1
+        UNION ALL
+        SELECT (SELECT min(p.id) FROM post p WHERE p.thread_id = t.id), t.id FROM thread t WHERE t.ap_id = $1
+        LIMIT 1
+        """,
+        ap_id,
+    )
+    return (row["post_id"], row["thread_id"]) if row else (None, None)
+
+
+async def get_ap_object(conn: asyncpg.Connection, post_id: int) -> dict[str, Any] | None:
+    value: dict[str, Any] | None = await conn.fetchval("SELECT ap_object FROM post WHERE id = $1", post_id)
+    return value
+
+
+async def set_ap_object(conn: asyncpg.Connection, post_id: int, ap_object: dict[str, Any]) -> None:
+    await conn.execute("UPDATE post SET ap_object = $2 WHERE id = $1", post_id, ap_object)
+
+
+async def set_reaction(
+    conn: asyncpg.Connection, post_id: int, account_id: int, *, kind: str, present: bool, now: datetime
+) -> bool:
+    """Make the reaction present or absent (a remote Like and its Undo are not toggles); True when it changed."""
+    if present:
+        status: str = await conn.execute(
+            """
+            INSERT INTO reaction (post_id, account_id, kind, created_at) VALUES ($1, $2, $3, $4)
+            ON CONFLICT DO NOTHING
+            """,
+            post_id, account_id, kind, now,
+        )  # fmt: skip
+        return status != "INSERT 0 0"
+    status = await conn.execute(
+        "DELETE FROM reaction WHERE post_id = $1 AND account_id = $2 AND kind = $3", post_id, account_id, kind
+    )
+    return status != "DELETE 0"

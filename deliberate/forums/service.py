@@ -47,6 +47,18 @@ POSTS_PER_PAGE = 50
 
 
 @dataclass(frozen=True)
+class RemoteText:
+    """A post that arrived from another server: its ActivityPub id, the object as received (proof included, so a
+    forum Group can relay it verbatim), and its text made safe by our own rules."""
+
+    ap_id: str
+    ap_object: dict[str, Any]
+    source: str
+    html: str
+    published: datetime
+
+
+@dataclass(frozen=True)
 class ThreadPage:
     forum: Forum
     thread: Thread
@@ -127,6 +139,11 @@ async def access_forum(conn: asyncpg.Connection, slug: str, *, viewer: Account |
         raise NotFound()
     await _check_can_read(conn, forum, viewer)
     return forum
+
+
+async def forum_by_id(conn: asyncpg.Connection, forum_id: int) -> Forum:
+    """A forum whatever its visibility; for the federation layer, which applies its own rules on what leaves."""
+    return await _forum(conn, forum_id)
 
 
 async def list_forums(conn: asyncpg.Connection, *, viewer: Account | None) -> list[Forum]:
@@ -232,6 +249,17 @@ async def reply(
 ) -> Post:
     author = _check_can_write(actor, clock)
     form = parse(PostForm, data)
+    return await _add_reply(
+        conn, clock=clock, author=author, thread_id=thread_id, reply_to_id=reply_to_id,
+        as_organization=as_organization, source=form.body, html=render_markdown(form.body),
+    )  # fmt: skip
+
+
+async def _add_reply(
+    conn: asyncpg.Connection, *, clock: Clock, author: Account, thread_id: int, reply_to_id: int | None,
+    as_organization: str | None, source: str, html: str, remote: RemoteText | None = None,
+) -> Post:  # fmt: skip
+    """Every rule a reply obeys, whether a member wrote it here or it arrived from another server."""
     forum, _ = await access_thread(conn, thread_id, viewer=author)
     thread = await queries.get_thread(conn, thread_id, for_update=True)
     assert thread is not None
@@ -251,9 +279,11 @@ async def reply(
         author_id=author.id,
         as_organization_id=org_id,
         reply_to_id=reply_to_id,
-        source=form.body,
-        html=render_markdown(form.body),
-        now=clock.now(),
+        source=source,
+        html=html,
+        now=remote.published if remote else clock.now(),
+        ap_id=remote.ap_id if remote else None,
+        ap_object=remote.ap_object if remote else None,
     )
     await record_event(conn, "post_created", {"post_id": post_id, "thread_id": thread.id, "by": author.id})
     await notifications.notify_post(
@@ -409,3 +439,118 @@ async def access_post(conn: asyncpg.Connection, *, post_id: int, viewer: Account
     opening = await queries.get_opening_post_id(conn, thread.id)
     assert opening is not None
     return PostInThread(forum, thread, post, opening)
+
+
+# Content from other servers. Each entry point applies the rules a local member meets (a locked thread refuses a
+# remote reply exactly as it refuses a local one); `author` is the remote actor's shadow account.
+
+
+async def find_remote(conn: asyncpg.Connection, ap_id: str) -> tuple[int | None, int | None]:
+    """(post id, thread id) of the object with this ActivityPub id, when we hold it."""
+    return await queries.find_by_ap_id(conn, ap_id)
+
+
+async def accept_remote_thread(
+    conn: asyncpg.Connection, *, clock: Clock, author: Account, forum_id: int, title: str, text: RemoteText
+) -> Thread:
+    _check_can_write(author, clock)
+    parse(ThreadForm, {"title": title, "body": text.source or "."})  # the same bounds as a thread written here
+    forum = await _forum(conn, forum_id)
+    await _check_can_post(conn, forum, author)
+    thread_id = await queries.insert_thread(
+        conn, forum_id=forum.id, title=title.strip(), author_id=author.id, as_organization_id=None,
+        now=text.published, ap_id=text.ap_id,
+    )  # fmt: skip
+    post_id = await queries.insert_post(
+        conn, thread_id=thread_id, author_id=author.id, as_organization_id=None, reply_to_id=None,
+        source=text.source, html=text.html, now=text.published, ap_object=text.ap_object,
+    )  # fmt: skip
+    await record_event(
+        conn, "thread_started", {"thread_id": thread_id, "post_id": post_id, "forum_id": forum.id, "by": author.id}
+    )
+    await notifications.notify_post(
+        conn, clock=clock, kind="new_thread", post_id=post_id, thread_id=thread_id, forum_id=forum.id,
+        forum_organization_id=forum.organization_id, forum_members_only=forum.visibility == "members",
+        as_organization_id=None, author_id=author.id,
+    )  # fmt: skip
+    thread = await queries.get_thread(conn, thread_id)
+    assert thread is not None
+    return thread
+
+
+async def accept_remote_post(
+    conn: asyncpg.Connection, *, clock: Clock, author: Account, thread_id: int, reply_to_id: int | None,
+    text: RemoteText,
+) -> Post:  # fmt: skip
+    """A reply from another server: shares every rule with `reply` (through `_add_reply`)."""
+    _check_can_write(author, clock)
+    parse(PostForm, {"body": text.source or "."})
+    return await _add_reply(
+        conn, clock=clock, author=author, thread_id=thread_id, reply_to_id=reply_to_id, as_organization=None,
+        source=text.source, html=text.html, remote=text,
+    )  # fmt: skip
+
+
+async def accept_remote_edit(
+    conn: asyncpg.Connection, *, clock: Clock, author: Account, post_id: int, text: RemoteText
+) -> None:
+    parse(PostForm, {"body": text.source or "."})
+    post = await _own_live_post(conn, author, post_id, clock)
+    await queries.set_ap_object(conn, post.id, text.ap_object)
+    if text.source != post.source:
+        await queries.update_post_text(
+            conn, post.id, old_source=post.source, source=text.source, html=text.html, now=clock.now()
+        )
+        await record_event(conn, "post_edited", {"post_id": post.id, "by": author.id})
+
+
+async def accept_remote_delete(conn: asyncpg.Connection, *, clock: Clock, author: Account, post_id: int) -> None:
+    await delete_post(conn, clock=clock, actor=author, post_id=post_id)
+
+
+async def set_remote_support(
+    conn: asyncpg.Connection, *, clock: Clock, author: Account, post_id: int, present: bool
+) -> bool:
+    """A Like (or its Undo) from another server: the "apoyo" reaction, idempotent. True when it changed."""
+    _check_can_write(author, clock)
+    post = await queries.get_post(conn, post_id)
+    if post is None:
+        raise NotFound()
+    await access_thread(conn, post.thread_id, viewer=author)
+    if post.deleted and present:
+        raise PostDeleted()
+    changed = await queries.set_reaction(conn, post.id, author.id, kind="apoyo", present=present, now=clock.now())
+    if changed:
+        await record_event(
+            conn, "reaction_added" if present else "reaction_removed", {"post_id": post.id, "by": author.id,
+                                                                        "kind": "apoyo"}
+        )  # fmt: skip
+    return changed
+
+
+async def accept_remote_lock(conn: asyncpg.Connection, *, clock: Clock, thread_id: int, locked: bool) -> None:
+    """The forum's own server closed or reopened one of its threads that we mirror."""
+    thread = await queries.get_thread(conn, thread_id, for_update=True)
+    if thread is None:
+        raise NotFound()
+    if thread.locked == locked:
+        return
+    await queries.set_thread_lock(conn, thread_id, by=None, now=clock.now() if locked else None)
+    await record_event(conn, "thread_locked" if locked else "thread_unlocked", {"thread_id": thread_id, "by": None})
+
+
+async def federation_view(conn: asyncpg.Connection, post_id: int) -> PostInThread | None:
+    """A post as the outbox needs it, whatever its forum's visibility (the outbox decides what leaves)."""
+    post = await queries.get_post(conn, post_id)
+    if post is None:
+        return None
+    thread = await queries.get_thread(conn, post.thread_id)
+    assert thread is not None
+    forum = await _forum(conn, thread.forum_id)
+    opening = await queries.get_opening_post_id(conn, thread.id)
+    assert opening is not None
+    return PostInThread(forum, thread, post, opening)
+
+
+async def remote_object(conn: asyncpg.Connection, post_id: int) -> dict[str, Any] | None:
+    return await queries.get_ap_object(conn, post_id)

@@ -70,6 +70,11 @@ async def get_organization_by_slug(
     return _organization(row) if row else None
 
 
+async def get_organization_by_id(conn: asyncpg.Connection, organization_id: int) -> Organization | None:
+    row = await conn.fetchrow(f"SELECT {_ORG} FROM organization o WHERE o.id = $1", organization_id)
+    return _organization(row) if row else None
+
+
 async def list_organizations(conn: asyncpg.Connection, *, after_name: str | None, limit: int) -> list[Organization]:
     """Alphabetical, keyset-paginated by lower(name) (unique), so any page costs the same."""
     rows = await conn.fetch(

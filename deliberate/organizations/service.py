@@ -79,6 +79,13 @@ async def access_organization(conn: asyncpg.Connection, slug: str, *, for_update
     return org
 
 
+async def access_organization_by_id(conn: asyncpg.Connection, organization_id: int) -> Organization:
+    org = await queries.get_organization_by_id(conn, organization_id)
+    if org is None:
+        raise NotFound()
+    return org
+
+
 async def list_organizations(
     conn: asyncpg.Connection, *, after_name: str | None = None, limit: int = 50
 ) -> list[Organization]:

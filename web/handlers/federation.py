@@ -14,13 +14,20 @@ from urllib.parse import urlsplit
 from aiohttp import web
 
 from deliberate.accounts import service as accounts
-from deliberate.errors import NotFound
+from deliberate.errors import InvalidInput, NotFound, RemoteUnreachable
 from deliberate.forums import service as forums
 from deliberate.node import service as node
 from deliberate.organizations import service as orgs
-from federation import actors, discovery, objects
+from deliberate.peers import service as peers
+from deliberate.peers.service import Signer
+from federation import activities, actors, discovery, follows, objects
+from federation import inbox as inbox_pipeline
+from federation import outbox as outbox_builders
+from web.forms import form_page
+from web.handlers.common import form_data, redirect, require_user
 from web.state import USER, state
 
+OUTBOX_PAGE = 20
 AS2_TYPES = ("application/activity+json", "application/ld+json")
 
 
@@ -161,7 +168,107 @@ async def nodeinfo(request: web.Request) -> web.Response:
     )
 
 
+async def inbox(request: web.Request) -> web.Response:
+    """Shared and per-actor inboxes: one pipeline (federation/inbox.py); 202 once the activity is stored."""
+    app = state(request)
+    length = request.content_length
+    if length is not None and length > inbox_pipeline.MAX_BODY:
+        raise web.HTTPRequestEntityTooLarge(max_size=inbox_pipeline.MAX_BODY, actual_size=length)
+    body = bytearray()
+    while chunk := await request.content.readany():
+        body += chunk
+        if len(body) > inbox_pipeline.MAX_BODY:  # a chunked body that lied by omission
+            raise web.HTTPRequestEntityTooLarge(max_size=inbox_pipeline.MAX_BODY, actual_size=len(body))
+    accepted = await inbox_pipeline.accept(
+        app.fed.resolver, method=request.method, url=app.settings.base_url + request.path_qs,
+        headers=tuple(request.headers.items()), body=bytes(body),
+    )  # fmt: skip
+    if accepted.new:
+        app.fed.worker.wake()
+    return web.Response(status=202)
+
+
+def _collection(collection_id: str, total: int, items: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    document: dict[str, Any] = {
+        "@context": "https://www.w3.org/ns/activitystreams",
+        "id": collection_id,
+        "type": "OrderedCollection",
+        "totalItems": total,
+    }
+    if items is not None:
+        document["orderedItems"] = items
+    return document
+
+
+async def _signer_for(conn: Any, kind: str, name: str) -> Signer:
+    if kind == "f":
+        forum = await forums.access_forum(conn, name, viewer=None)
+        if forum.remote:
+            raise NotFound()
+        return Signer("group", forum.id)
+    if kind == "o":
+        return Signer("organization", (await orgs.access_organization(conn, name)).id)
+    return Signer("person", (await accounts.access_account_by_username(conn, name)).id)
+
+
+async def followers(request: web.Request) -> web.Response:
+    """Only the count: who follows whom is not published (Mastodon hides it by default too)."""
+    app = state(request)
+    kind, name = request.match_info["kind"], request.match_info["name"]
+    async with app.db.acquire() as conn:
+        count = await peers.count_followers(conn, await _signer_for(conn, kind, name))
+    return activity_response(_collection(f"{app.settings.base_url}/{kind}/{name}/followers", count))
+
+
+async def outbox(request: web.Request) -> web.Response:
+    """A forum's recent threads as Create activities, so a new follower can backfill (bounded to one page)."""
+    app = state(request)
+    kind, name = request.match_info["kind"], request.match_info["name"]
+    base = app.settings.base_url
+    collection_id = f"{base}/{kind}/{name}/outbox"
+    async with app.db.acquire() as conn:
+        signer = await _signer_for(conn, kind, name)
+        if signer.kind != "group":
+            return activity_response(_collection(collection_id, 0, []))
+        forum = await forums.forum_by_id(conn, signer.id)
+        items = []
+        for thread in await forums.forum_threads(conn, forum=forum, limit=OUTBOX_PAGE):
+            page = await forums.thread_page(conn, thread_id=thread.id, viewer=None, limit=1)
+            view = await forums.federation_view(conn, page.posts[0].id)
+            if view is None or view.post.deleted or view.post.hidden_at is not None:
+                continue
+            document = await outbox_builders.local_object(conn, app.fed.outbox, view)
+            if view.post.author_origin is not None:
+                document = await forums.remote_object(conn, view.post.id) or document
+            actor = await outbox_builders.author_uri(conn, base, view)
+            items.append(activities.create(f"{document['id']}#create", actor, document))
+    return activity_response(_collection(collection_id, forum.thread_count, items))
+
+
+async def remote_forum_form(request: web.Request) -> web.Response:
+    require_user(request)
+    return form_page(request, "forums/remote.html", keep=("address",))
+
+
+async def follow_remote_forum(request: web.Request) -> web.Response:
+    user = require_user(request)
+    data = await form_data(request)
+    app = state(request)
+    try:
+        forum = await follows.follow_forum(app.fed.resolver, member=user, address=str(data.get("address", "")))
+    except (InvalidInput, RemoteUnreachable) as error:
+        return form_page(request, "forums/remote.html", data=data, keep=("address",), error=error)
+    return redirect(f"/f/{forum.slug}")
+
+
 def add_routes(router: web.UrlDispatcher) -> None:
+    router.add_post("/inbox", inbox)
+    router.add_post("/actor/inbox", inbox)
+    router.add_post("/{kind:[uof]}/{name}/inbox", inbox)
+    router.add_get("/{kind:[uof]}/{name}/followers", followers)
+    router.add_get("/{kind:[uof]}/{name}/outbox", outbox)
+    router.add_get("/forums/remote", remote_forum_form)
+    router.add_post("/forums/remote", follow_remote_forum)
     router.add_get("/.well-known/webfinger", webfinger)
     router.add_get("/.well-known/nodeinfo", nodeinfo_links)
     router.add_get("/nodeinfo/2.1", nodeinfo)

@@ -1,0 +1,336 @@
+"""SQL for instances, remote actors, follows, the inbox ledger, the outbox cursor and the delivery queue.
+
+Deliveries and inbox items are claimed the way the e-mail queue is: `FOR UPDATE SKIP LOCKED` inside a short
+transaction that also pushes the row's next attempt forward (a lease), committed before any network traffic. A
+worker killed mid-batch loses nothing: its rows come due again when the lease runs out.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+import asyncpg
+
+from deliberate.peers.model import ActorFields, Delivery, InboxItem, Instance, PeerStatus, Recipient, RemoteActor
+
+_INSTANCE = """host, blocked_at, block_reason, allowed_at, consecutive_failures, failing_since, paused_until,
+               unavailable, last_error"""
+_ACTOR = """id, uri, host, type, preferred_username, name, inbox, shared_inbox, outbox, key_id, public_key_pem,
+            assertion_keys, fetched_at, account_id, forum_id"""
+
+
+async def ensure_instance(conn: asyncpg.Connection, host: str, *, now: datetime) -> Instance:
+    row = await conn.fetchrow(
+        f"""
+        WITH inserted AS (
+            INSERT INTO instance (host, first_seen_at) VALUES ($1, $2) ON CONFLICT (host) DO NOTHING
+            RETURNING {_INSTANCE}
+        )
+        SELECT {_INSTANCE} FROM inserted UNION ALL SELECT {_INSTANCE} FROM instance WHERE host = $1
+        """,
+        host,
+        now,
+    )
+    return Instance(**dict(row))
+
+
+async def get_instance(conn: asyncpg.Connection, host: str) -> Instance | None:
+    row = await conn.fetchrow(f"SELECT {_INSTANCE} FROM instance WHERE host = $1", host)
+    return Instance(**dict(row)) if row else None
+
+
+async def set_blocked(conn: asyncpg.Connection, host: str, *, blocked_at: datetime | None, reason: str) -> None:
+    await conn.execute(
+        "UPDATE instance SET blocked_at = $2, block_reason = $3 WHERE host = $1", host, blocked_at, reason
+    )
+
+
+async def set_allowed(conn: asyncpg.Connection, host: str, *, allowed_at: datetime | None) -> None:
+    await conn.execute("UPDATE instance SET allowed_at = $2 WHERE host = $1", host, allowed_at)
+
+
+async def save_health(
+    conn: asyncpg.Connection, host: str, *, consecutive_failures: int, failing_since: datetime | None,
+    paused_until: datetime | None, unavailable: bool, last_error: str | None,
+) -> None:  # fmt: skip
+    await conn.execute(
+        """
+        UPDATE instance SET consecutive_failures = $2, failing_since = $3, paused_until = $4, unavailable = $5,
+                            last_error = coalesce($6, last_error)
+        WHERE host = $1
+        """,
+        host, consecutive_failures, failing_since, paused_until, unavailable, last_error,
+    )  # fmt: skip
+
+
+async def upsert_remote_actor(conn: asyncpg.Connection, fields: ActorFields, *, now: datetime) -> RemoteActor:
+    row = await conn.fetchrow(
+        f"""
+        INSERT INTO remote_actor (uri, host, type, preferred_username, name, inbox, shared_inbox, outbox, key_id,
+                                  public_key_pem, assertion_keys, fetched_at)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+        ON CONFLICT (uri) DO UPDATE SET
+            type = EXCLUDED.type, preferred_username = EXCLUDED.preferred_username, name = EXCLUDED.name,
+            inbox = EXCLUDED.inbox, shared_inbox = EXCLUDED.shared_inbox, outbox = EXCLUDED.outbox,
+            key_id = EXCLUDED.key_id, public_key_pem = EXCLUDED.public_key_pem,
+            assertion_keys = EXCLUDED.assertion_keys, fetched_at = EXCLUDED.fetched_at
+        RETURNING {_ACTOR}
+        """,
+        fields.uri, fields.host, fields.type, fields.preferred_username, fields.name, fields.inbox,
+        fields.shared_inbox, fields.outbox, fields.key_id, fields.public_key_pem, fields.assertion_keys, now,
+    )  # fmt: skip
+    return RemoteActor(**dict(row))
+
+
+async def get_remote_actor(conn: asyncpg.Connection, *, uri: str) -> RemoteActor | None:
+    row = await conn.fetchrow(f"SELECT {_ACTOR} FROM remote_actor WHERE uri = $1", uri)
+    return RemoteActor(**dict(row)) if row else None
+
+
+async def get_remote_actor_by_id(conn: asyncpg.Connection, remote_actor_id: int) -> RemoteActor | None:
+    row = await conn.fetchrow(f"SELECT {_ACTOR} FROM remote_actor WHERE id = $1", remote_actor_id)
+    return RemoteActor(**dict(row)) if row else None
+
+
+async def get_remote_actor_by_forum(conn: asyncpg.Connection, forum_id: int) -> RemoteActor | None:
+    row = await conn.fetchrow(f"SELECT {_ACTOR} FROM remote_actor WHERE forum_id = $1", forum_id)
+    return RemoteActor(**dict(row)) if row else None
+
+
+async def get_remote_actor_by_account(conn: asyncpg.Connection, account_id: int) -> RemoteActor | None:
+    row = await conn.fetchrow(f"SELECT {_ACTOR} FROM remote_actor WHERE account_id = $1", account_id)
+    return RemoteActor(**dict(row)) if row else None
+
+
+async def insert_shadow_account(
+    conn: asyncpg.Connection, *, remote_actor_id: int, username: str, display_name: str | None, origin: str,
+    now: datetime,
+) -> int:  # fmt: skip
+    """The local account a remote author's posts and reactions hang from; its password can never match."""
+    account_id: int = await conn.fetchval(
+        """
+        WITH account_row AS (
+            INSERT INTO account (username, display_name, password_hash, created_at, password_changed_at, origin)
+            VALUES ($1, $2, '!remote', $3, $3, $4)
+            ON CONFLICT (lower(username)) DO UPDATE SET display_name = EXCLUDED.display_name
+            RETURNING id
+        )
+        UPDATE remote_actor SET account_id = (SELECT id FROM account_row) WHERE id = $5 RETURNING account_id
+        """,
+        username, (display_name or "")[:80] or None, now, origin, remote_actor_id,
+    )  # fmt: skip
+    return account_id
+
+
+async def link_forum(conn: asyncpg.Connection, remote_actor_id: int, forum_id: int) -> None:
+    await conn.execute("UPDATE remote_actor SET forum_id = $2 WHERE id = $1", remote_actor_id, forum_id)
+
+
+async def add_follower(
+    conn: asyncpg.Connection, *, actor_kind: str, actor_id: int, remote_actor_id: int, follow_id: str, now: datetime
+) -> None:
+    await conn.execute(
+        """
+        INSERT INTO follower (actor_kind, actor_id, remote_actor_id, follow_id, created_at)
+        VALUES ($1, $2, $3, $4, $5)
+        ON CONFLICT (actor_kind, actor_id, remote_actor_id) DO UPDATE SET follow_id = EXCLUDED.follow_id
+        """,
+        actor_kind, actor_id, remote_actor_id, follow_id, now,
+    )  # fmt: skip
+
+
+async def remove_follower(conn: asyncpg.Connection, *, actor_kind: str, actor_id: int, remote_actor_id: int) -> bool:
+    status: str = await conn.execute(
+        "DELETE FROM follower WHERE actor_kind = $1 AND actor_id = $2 AND remote_actor_id = $3",
+        actor_kind, actor_id, remote_actor_id,
+    )  # fmt: skip
+    return status != "DELETE 0"
+
+
+async def follower_inboxes(conn: asyncpg.Connection, *, actor_kind: str, actor_id: int) -> list[Recipient]:
+    """One inbox per server where possible: followers sharing a shared inbox get one delivery."""
+    rows = await conn.fetch(
+        """
+        SELECT DISTINCT coalesce(ra.shared_inbox, ra.inbox) AS inbox, ra.host
+        FROM follower f JOIN remote_actor ra ON ra.id = f.remote_actor_id
+        JOIN instance i ON i.host = ra.host
+        WHERE f.actor_kind = $1 AND f.actor_id = $2 AND i.blocked_at IS NULL
+        """,
+        actor_kind,
+        actor_id,
+    )
+    return [Recipient(row["inbox"], row["host"]) for row in rows]
+
+
+async def count_followers(conn: asyncpg.Connection, *, actor_kind: str, actor_id: int) -> int:
+    count: int = await conn.fetchval(
+        "SELECT count(*) FROM follower WHERE actor_kind = $1 AND actor_id = $2", actor_kind, actor_id
+    )
+    return count
+
+
+async def upsert_following(
+    conn: asyncpg.Connection, *, remote_actor_id: int, follow_id: str, requested_by: int | None, now: datetime
+) -> str:
+    """Record our Follow; returns the follow id in force (an earlier pending or accepted one is kept)."""
+    follow: str = await conn.fetchval(
+        """
+        INSERT INTO following (remote_actor_id, follow_id, state, requested_by, created_at)
+        VALUES ($1, $2, 'pending', $3, $4)
+        ON CONFLICT (remote_actor_id) DO UPDATE SET
+            follow_id = CASE WHEN following.state = 'rejected' THEN EXCLUDED.follow_id ELSE following.follow_id END,
+            state = CASE WHEN following.state = 'rejected' THEN 'pending' ELSE following.state END
+        RETURNING follow_id
+        """,
+        remote_actor_id, follow_id, requested_by, now,
+    )  # fmt: skip
+    return follow
+
+
+async def following_state(conn: asyncpg.Connection, remote_actor_id: int) -> str | None:
+    state: str | None = await conn.fetchval("SELECT state FROM following WHERE remote_actor_id = $1", remote_actor_id)
+    return state
+
+
+async def answer_following(
+    conn: asyncpg.Connection, *, remote_actor_id: int, follow_id: str | None, state: str, now: datetime
+) -> bool:
+    """Accept or Reject of our Follow; an answer naming another follow id than ours is ignored."""
+    status: str = await conn.execute(
+        """
+        UPDATE following SET state = $3, answered_at = $4
+        WHERE remote_actor_id = $1 AND ($2::text IS NULL OR follow_id = $2)
+        """,
+        remote_actor_id, follow_id, state, now,
+    )  # fmt: skip
+    return status != "UPDATE 0"
+
+
+async def insert_inbox_activity(
+    conn: asyncpg.Connection, *, activity_id: str, actor_uri: str, type_: str, body: dict[str, Any], now: datetime
+) -> int | None:
+    """Store an accepted activity; None when this id was already received (a retry or a replay)."""
+    row_id: int | None = await conn.fetchval(
+        """
+        INSERT INTO inbox_activity (activity_id, actor_uri, type, body, received_at) VALUES ($1, $2, $3, $4, $5)
+        ON CONFLICT (activity_id) DO NOTHING RETURNING id
+        """,
+        activity_id, actor_uri, type_, body, now,
+    )  # fmt: skip
+    return row_id
+
+
+async def claim_inbox(conn: asyncpg.Connection, *, limit: int) -> list[InboxItem]:
+    rows = await conn.fetch(
+        """
+        SELECT id, activity_id, actor_uri, type, body, attempts FROM inbox_activity
+        WHERE processed_at IS NULL AND attempts < 5
+        ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED
+        """,
+        limit,
+    )
+    return [InboxItem(**dict(row)) for row in rows]
+
+
+async def finish_inbox(conn: asyncpg.Connection, item_id: int, *, now: datetime, error: str | None) -> None:
+    await conn.execute(
+        "UPDATE inbox_activity SET processed_at = $2, error = $3, attempts = attempts + 1 WHERE id = $1",
+        item_id, now, error,
+    )  # fmt: skip
+
+
+async def retry_inbox(conn: asyncpg.Connection, item_id: int, *, error: str) -> None:
+    await conn.execute("UPDATE inbox_activity SET attempts = attempts + 1, error = $2 WHERE id = $1", item_id, error)
+
+
+async def lock_outbox_cursor(conn: asyncpg.Connection) -> int | None:
+    """The last translated event id, locked for this transaction; None when another process holds it."""
+    last: int | None = await conn.fetchval(
+        "SELECT last_event_id FROM outbox_cursor WHERE singleton FOR UPDATE SKIP LOCKED"
+    )
+    return last
+
+
+async def events_after(conn: asyncpg.Connection, last_id: int, *, limit: int) -> list[tuple[int, str, dict[str, Any]]]:
+    rows = await conn.fetch(
+        "SELECT id, kind, payload FROM domain_event WHERE id > $1 ORDER BY id LIMIT $2", last_id, limit
+    )
+    return [(row["id"], row["kind"], row["payload"]) for row in rows]
+
+
+async def set_outbox_cursor(conn: asyncpg.Connection, last_id: int) -> None:
+    await conn.execute("UPDATE outbox_cursor SET last_event_id = $1 WHERE singleton", last_id)
+
+
+async def insert_delivery(
+    conn: asyncpg.Connection, *, activity_id: str, recipient: Recipient, body: bytes, signer_kind: str,
+    signer_id: int, now: datetime,
+) -> None:  # fmt: skip
+    await conn.execute(
+        """
+        INSERT INTO delivery (activity_id, inbox, host, body, signer_kind, signer_id, next_attempt_at, created_at)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $7)
+        ON CONFLICT (activity_id, inbox) DO NOTHING
+        """,
+        activity_id, recipient.inbox, recipient.host, body, signer_kind, signer_id, now,
+    )  # fmt: skip
+
+
+async def claim_deliveries(conn: asyncpg.Connection, *, now: datetime, lease: timedelta, limit: int) -> list[Delivery]:
+    rows = await conn.fetch(
+        """
+        UPDATE delivery d SET next_attempt_at = $1 + $2::interval, attempts = d.attempts + 1
+        WHERE d.id IN (
+            SELECT d2.id FROM delivery d2 JOIN instance i ON i.host = d2.host
+            WHERE d2.state = 'pending' AND d2.next_attempt_at <= $1
+              AND i.blocked_at IS NULL AND NOT i.unavailable AND (i.paused_until IS NULL OR i.paused_until <= $1)
+            ORDER BY d2.next_attempt_at, d2.id LIMIT $3
+            FOR UPDATE OF d2 SKIP LOCKED
+        )
+        RETURNING d.id, d.activity_id, d.inbox, d.host, d.body, d.signer_kind, d.signer_id, d.attempts
+        """,
+        now, lease, limit,
+    )  # fmt: skip
+    return [Delivery(**dict(row)) for row in rows]
+
+
+async def delivered(conn: asyncpg.Connection, delivery: Delivery, *, now: datetime) -> None:
+    await conn.execute("DELETE FROM delivery WHERE id = $1", delivery.id)
+    await conn.execute(
+        "UPDATE instance SET last_delivery_at = $2, delivered_count = delivered_count + 1 WHERE host = $1",
+        delivery.host, now,
+    )  # fmt: skip
+
+
+async def reschedule_delivery(conn: asyncpg.Connection, delivery_id: int, *, at: datetime, error: str) -> None:
+    await conn.execute(
+        "UPDATE delivery SET next_attempt_at = $2, last_error = $3 WHERE id = $1", delivery_id, at, error[:500]
+    )
+
+
+async def fail_delivery(conn: asyncpg.Connection, delivery_id: int, *, error: str) -> None:
+    await conn.execute("UPDATE delivery SET state = 'failed', last_error = $2 WHERE id = $1", delivery_id, error[:500])
+
+
+async def wake_host(conn: asyncpg.Connection, host: str, *, now: datetime) -> None:
+    """The host is back: its pending deliveries are due now instead of at their backed-off time."""
+    await conn.execute(
+        "UPDATE delivery SET next_attempt_at = $2 WHERE host = $1 AND state = 'pending' AND next_attempt_at > $2",
+        host, now,
+    )  # fmt: skip
+
+
+async def peer_status(conn: asyncpg.Connection) -> list[PeerStatus]:
+    rows = await conn.fetch(
+        """
+        SELECT i.host,
+               count(d.id) FILTER (WHERE d.state = 'pending') AS pending,
+               count(d.id) FILTER (WHERE d.state = 'failed') AS failed,
+               i.consecutive_failures, i.paused_until, i.unavailable, i.blocked_at IS NOT NULL AS blocked,
+               coalesce(max(d.last_error), i.last_error) AS last_error, i.last_delivery_at, i.delivered_count
+        FROM instance i LEFT JOIN delivery d ON d.host = i.host
+        GROUP BY i.host ORDER BY i.host
+        """
+    )
+    return [PeerStatus(**dict(row)) for row in rows]

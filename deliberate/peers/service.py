@@ -1,0 +1,261 @@
+"""Peer use cases: who may talk to us, the remote actors we know, follows, and queueing deliveries.
+
+The rules that decide whether another server is heard live here once: a blocked host is refused everything (its
+requests get 403 and nothing it sent is stored), and in allow-list mode only hosts an operator let in are heard.
+Remote authors become shadow accounts on first contact, so the forum services treat their posts with the same rules
+as local ones. Remote forums are mirrored as forums whose slug is NAME@HOST.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import asyncpg
+
+from deliberate.accounts.model import Account
+from deliberate.clock import Clock
+from deliberate.errors import InstanceBlocked, NotOperator
+from deliberate.events import record_event
+from deliberate.forums import queries as forum_queries
+from deliberate.peers import queries
+from deliberate.peers.model import (
+    ActorFields,
+    Delivery,
+    FederationMode,
+    InboxItem,
+    Instance,
+    PeerStatus,
+    Recipient,
+    RemoteActor,
+    SignerKind,
+)
+
+
+@dataclass(frozen=True)
+class Signer:
+    kind: SignerKind
+    id: int  # 0 for the node's Application actor
+
+
+async def admit_host(conn: asyncpg.Connection, host: str, *, clock: Clock, mode: FederationMode) -> Instance:
+    """The instance if this node hears it; raises InstanceBlocked otherwise."""
+    instance = await queries.ensure_instance(conn, host, now=clock.now())
+    if instance.blocked or (mode == "allowlist" and instance.allowed_at is None):
+        raise InstanceBlocked()
+    return instance
+
+
+async def heard_from(conn: asyncpg.Connection, host: str, *, clock: Clock) -> None:
+    """A host sent us something signed: if we had given up on it, it is back, and what waited for it is due now."""
+    instance = await queries.get_instance(conn, host)
+    if instance is not None and (instance.unavailable or instance.consecutive_failures):
+        await queries.save_health(
+            conn, host, consecutive_failures=0, failing_since=None, paused_until=None, unavailable=False,
+            last_error=None,
+        )  # fmt: skip
+        await queries.wake_host(conn, host, now=clock.now())
+
+
+async def remember_actor(conn: asyncpg.Connection, fields: ActorFields, *, clock: Clock) -> RemoteActor:
+    await queries.ensure_instance(conn, fields.host, now=clock.now())
+    return await queries.upsert_remote_actor(conn, fields, now=clock.now())
+
+
+async def actor_by_uri(conn: asyncpg.Connection, uri: str) -> RemoteActor | None:
+    return await queries.get_remote_actor(conn, uri=uri)
+
+
+async def actor_by_id(conn: asyncpg.Connection, remote_actor_id: int) -> RemoteActor | None:
+    return await queries.get_remote_actor_by_id(conn, remote_actor_id)
+
+
+async def actor_of_forum(conn: asyncpg.Connection, forum_id: int) -> RemoteActor | None:
+    """The remote Group a mirrored forum stands for; None for a local forum."""
+    return await queries.get_remote_actor_by_forum(conn, forum_id)
+
+
+async def actor_of_account(conn: asyncpg.Connection, account_id: int) -> RemoteActor | None:
+    return await queries.get_remote_actor_by_account(conn, account_id)
+
+
+async def author_account(conn: asyncpg.Connection, actor: RemoteActor, *, clock: Clock) -> int:
+    """The shadow account of a remote author, made on their first post or reaction here."""
+    if actor.account_id is not None:
+        return actor.account_id
+    return await queries.insert_shadow_account(
+        conn, remote_actor_id=actor.id, username=actor.handle, display_name=actor.name, origin=actor.host,
+        now=clock.now(),
+    )  # fmt: skip
+
+
+async def mirror_forum(conn: asyncpg.Connection, actor: RemoteActor, *, clock: Clock, requested_by: Account) -> int:
+    """The local forum that shows a remote Group's threads; made when someone here first follows it."""
+    if actor.forum_id is not None:
+        return actor.forum_id
+    forum_id = await forum_queries.insert_forum(
+        conn, slug=actor.handle.lower(), name=(actor.name or actor.handle)[:120].ljust(3, "."), description="",
+        organization_id=None, visibility="public", created_by=requested_by.id, now=clock.now(), ap_id=actor.uri,
+        origin=actor.host,
+    )  # fmt: skip
+    await queries.link_forum(conn, actor.id, forum_id)
+    return forum_id
+
+
+async def follow_remote(
+    conn: asyncpg.Connection, actor: RemoteActor, *, follow_id: str, requested_by: Account, clock: Clock
+) -> tuple[str, bool]:
+    """Record the node's Follow of a remote Group; (follow id, True when a Follow must be sent)."""
+    before = await queries.following_state(conn, actor.id)
+    in_force = await queries.upsert_following(
+        conn, remote_actor_id=actor.id, follow_id=follow_id, requested_by=requested_by.id, now=clock.now()
+    )
+    return in_force, before in (None, "rejected")
+
+
+async def following_answered(
+    conn: asyncpg.Connection, actor: RemoteActor, *, follow_id: str | None, accepted: bool, clock: Clock
+) -> bool:
+    return await queries.answer_following(
+        conn, remote_actor_id=actor.id, follow_id=follow_id, state="accepted" if accepted else "rejected",
+        now=clock.now(),
+    )  # fmt: skip
+
+
+async def following_state(conn: asyncpg.Connection, actor: RemoteActor) -> str | None:
+    return await queries.following_state(conn, actor.id)
+
+
+async def add_follower(
+    conn: asyncpg.Connection, signer: Signer, actor: RemoteActor, *, follow_id: str, clock: Clock
+) -> None:
+    await queries.add_follower(
+        conn, actor_kind=signer.kind, actor_id=signer.id, remote_actor_id=actor.id, follow_id=follow_id,
+        now=clock.now(),
+    )  # fmt: skip
+
+
+async def remove_follower(conn: asyncpg.Connection, signer: Signer, actor: RemoteActor) -> bool:
+    return await queries.remove_follower(conn, actor_kind=signer.kind, actor_id=signer.id, remote_actor_id=actor.id)
+
+
+async def followers_of(conn: asyncpg.Connection, signer: Signer) -> list[Recipient]:
+    return await queries.follower_inboxes(conn, actor_kind=signer.kind, actor_id=signer.id)
+
+
+async def count_followers(conn: asyncpg.Connection, signer: Signer) -> int:
+    return await queries.count_followers(conn, actor_kind=signer.kind, actor_id=signer.id)
+
+
+async def enqueue(
+    conn: asyncpg.Connection, *, activity_id: str, body: bytes, signer: Signer, recipients: list[Recipient],
+    clock: Clock,
+) -> int:  # fmt: skip
+    """One delivery row per destination inbox, in the caller's transaction."""
+    now = clock.now()
+    for recipient in {r.inbox: r for r in recipients}.values():
+        await queries.ensure_instance(conn, recipient.host, now=now)
+        await queries.insert_delivery(
+            conn, activity_id=activity_id, recipient=recipient, body=body, signer_kind=signer.kind,
+            signer_id=signer.id, now=now,
+        )  # fmt: skip
+    return len(recipients)
+
+
+async def receive(
+    conn: asyncpg.Connection, *, activity_id: str, actor_uri: str, type_: str, body: dict[str, object], clock: Clock
+) -> int | None:
+    """Store an accepted activity once; None when it was already received."""
+    return await queries.insert_inbox_activity(
+        conn, activity_id=activity_id, actor_uri=actor_uri, type_=type_, body=dict(body), now=clock.now()
+    )
+
+
+async def block_instance(conn: asyncpg.Connection, *, clock: Clock, actor: Account, host: str, reason: str) -> None:
+    """An operator defederates a host: its requests are refused and nothing more is delivered to it."""
+    if not actor.has_role("operator"):
+        raise NotOperator()
+    await queries.ensure_instance(conn, host, now=clock.now())
+    await queries.set_blocked(conn, host, blocked_at=clock.now(), reason=reason.strip()[:500])
+    await record_event(conn, "instance_blocked", {"host": host, "by": actor.id, "reason": reason.strip()[:500]})
+
+
+async def unblock_instance(conn: asyncpg.Connection, *, clock: Clock, actor: Account, host: str) -> None:
+    if not actor.has_role("operator"):
+        raise NotOperator()
+    await queries.set_blocked(conn, host, blocked_at=None, reason="")
+    await record_event(conn, "instance_unblocked", {"host": host, "by": actor.id})
+
+
+async def allow_instance(conn: asyncpg.Connection, *, clock: Clock, host: str, allowed: bool) -> None:
+    await queries.ensure_instance(conn, host, now=clock.now())
+    await queries.set_allowed(conn, host, allowed_at=clock.now() if allowed else None)
+
+
+async def status(conn: asyncpg.Connection) -> list[PeerStatus]:
+    return await queries.peer_status(conn)
+
+
+async def is_blocked(conn: asyncpg.Connection, host: str) -> bool:
+    instance = await queries.get_instance(conn, host)
+    return instance is not None and instance.blocked
+
+
+async def outbox_batch(conn: asyncpg.Connection, *, limit: int) -> list[tuple[int, str, dict[str, Any]]] | None:
+    """The next domain events to translate, with the outbox cursor locked for this transaction; None when another
+    process is translating right now."""
+    last = await queries.lock_outbox_cursor(conn)
+    if last is None:
+        return None
+    return await queries.events_after(conn, last, limit=limit)
+
+
+async def advance_outbox(conn: asyncpg.Connection, last_event_id: int) -> None:
+    await queries.set_outbox_cursor(conn, last_event_id)
+
+
+def recipient_of(actor: RemoteActor) -> Recipient:
+    return Recipient(actor.delivery_inbox, actor.host)
+
+
+async def claim_inbox(conn: asyncpg.Connection, *, limit: int) -> list[InboxItem]:
+    return await queries.claim_inbox(conn, limit=limit)
+
+
+async def finish_inbox(conn: asyncpg.Connection, item_id: int, *, clock: Clock, error: str | None) -> None:
+    await queries.finish_inbox(conn, item_id, now=clock.now(), error=error)
+
+
+async def retry_inbox(conn: asyncpg.Connection, item_id: int, *, error: str) -> None:
+    await queries.retry_inbox(conn, item_id, error=error)
+
+
+async def claim_deliveries(conn: asyncpg.Connection, *, clock: Clock, lease: timedelta, limit: int) -> list[Delivery]:
+    return await queries.claim_deliveries(conn, now=clock.now(), lease=lease, limit=limit)
+
+
+async def delivered(conn: asyncpg.Connection, delivery: Delivery, *, clock: Clock) -> None:
+    await queries.delivered(conn, delivery, now=clock.now())
+
+
+async def reschedule(conn: asyncpg.Connection, delivery: Delivery, *, at: datetime, error: str) -> None:
+    await queries.reschedule_delivery(conn, delivery.id, at=at, error=error)
+
+
+async def give_up(conn: asyncpg.Connection, delivery: Delivery, *, error: str) -> None:
+    await queries.fail_delivery(conn, delivery.id, error=error)
+
+
+async def instance(conn: asyncpg.Connection, host: str) -> Instance | None:
+    return await queries.get_instance(conn, host)
+
+
+async def save_health(
+    conn: asyncpg.Connection, host: str, *, consecutive_failures: int, failing_since: datetime | None,
+    paused_until: datetime | None, unavailable: bool, last_error: str | None,
+) -> None:  # fmt: skip
+    await queries.save_health(
+        conn, host, consecutive_failures=consecutive_failures, failing_since=failing_since,
+        paused_until=paused_until, unavailable=unavailable, last_error=last_error,
+    )  # fmt: skip

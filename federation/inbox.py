@@ -1,0 +1,171 @@
+"""The inbox pipeline: what a signed POST must pass before anything it says is stored.
+
+Order matters, and each step is cheaper than the next (ARCHITECTURE.md, "In from peers"):
+
+1. The body is capped at 256 KiB before it is read (the web handler enforces `MAX_BODY`).
+2. It must be a JSON object we can parse as an activity.
+3. The sender's host must be heard (not blocked; in allow-list mode, allowed): a blocked host gets 403 and
+   nothing it sent is stored, and we do not even fetch its key.
+4. The HTTP signature must verify with the key of the actor named by the signature's key id, fetched by the
+   hardened client and cached. draft-cavage must cover `(request-target) host date digest` (Mastodon's default
+   covers only `date`, draft-cavage-12 Appendix C.1, which proves nothing about the body); RFC 9421 must cover
+   `@method`, `@target-uri` and `content-digest` and carry `created`. A failure with a cached key re-fetches the
+   actor once, so key rotation works.
+5. The signer must be the activity's actor.
+6. The signed digest (`Digest` or `Content-Digest`) must match the raw body.
+7. The signature must be fresh: `Date` (cavage) or `created` (RFC 9421) at most one hour old and at most five
+   minutes ahead of our clock. Older deliveries are refused; peers re-sign every retry, so this only stops replays.
+8. The activity's id, and an embedded object's id for Create and Update, must be on the actor's host.
+9. The activity id is recorded once (`INSERT … ON CONFLICT DO NOTHING`): a replay inside the window or a peer's
+   retry is answered 202 and not processed again.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import timedelta
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
+
+from deliberate.errors import ActivityRejected, SignatureRejected
+from deliberate.peers import service as peers
+from deliberate.peers.model import RemoteActor
+from federation.crypto import cavage, rfc9421
+from federation.crypto.errors import SignatureError
+from federation.crypto.message import HttpMessage
+from federation.crypto.multikey import ed25519_public_key_from_multibase, load_public_key_pem
+from federation.crypto.structured_fields import parse_dictionary
+from federation.fetch import FetchBudget, FetchError
+from federation.resolver import Resolver, host_of
+from schemas.activitypub import Activity, Post, UnsupportedDocument, parse_document
+
+MAX_BODY = 256 * 1024
+PAST_WINDOW = timedelta(hours=1)
+FUTURE_WINDOW = timedelta(minutes=5)
+CAVAGE_REQUIRED = ("(request-target)", "host", "date", "digest")
+RFC9421_REQUIRED = ("@method", "@target-uri", "content-digest")
+FETCHES_PER_ACTIVITY = 5
+
+
+@dataclass(frozen=True)
+class Accepted:
+    activity_id: str
+    actor: RemoteActor
+    new: bool
+
+
+def _key_id(message: HttpMessage) -> tuple[str, str]:
+    """(scheme, key id) named by the request's signature headers."""
+    if message.header_values("signature-input"):
+        inputs = parse_dictionary(", ".join(message.header_values("signature-input")))
+        if len(inputs) != 1:
+            raise SignatureRejected(reason="exactly one RFC 9421 signature is accepted")
+        label, member = next(iter(inputs.items()))
+        keyid = dict(getattr(member, "params", ())).get("keyid")
+        if not isinstance(keyid, str):
+            raise SignatureRejected(reason="the RFC 9421 signature has no keyid")
+        return label, keyid
+    values = message.header_values("signature")
+    if len(values) != 1:
+        raise SignatureRejected(reason="the request is not signed")
+    return "cavage", cavage.parse_signature_header(values[0]).key_id
+
+
+def _verify(message: HttpMessage, body: bytes, scheme: str, key_id: str, actor: RemoteActor, now: int) -> None:
+    if scheme == "cavage":
+        if actor.public_key_pem is None or actor.key_id != key_id:
+            raise SignatureRejected(reason=f"{key_id} is not the actor's key")
+        key = load_public_key_pem(actor.public_key_pem)
+        if not isinstance(key, rsa.RSAPublicKey | ed25519.Ed25519PublicKey):
+            raise SignatureRejected(reason="unsupported key type")
+        cavage.verify_request(message, key, now=now, required=CAVAGE_REQUIRED)
+        cavage.verify_digest(message.header_values("digest")[0], body)
+        dates = message.header_values("date")
+        try:
+            created = int(parsedate_to_datetime(dates[0]).timestamp())
+        except (TypeError, ValueError, IndexError):
+            raise SignatureRejected(reason="the Date header is not a date") from None
+    else:
+        ed_keys = {k["id"]: k["publicKeyMultibase"] for k in actor.assertion_keys}
+        if key_id in ed_keys:
+            verified = rfc9421.verify(message, ed25519_public_key_from_multibase(ed_keys[key_id]), label=scheme,
+                                      alg="ed25519", now=now)  # fmt: skip
+        elif key_id == actor.key_id and actor.public_key_pem:
+            rsa_key = load_public_key_pem(actor.public_key_pem)
+            if not isinstance(rsa_key, rsa.RSAPublicKey):
+                raise SignatureRejected(reason="unsupported key type")
+            verified = rfc9421.verify(message, rsa_key, label=scheme, alg="rsa-v1_5-sha256", now=now)
+        else:
+            raise SignatureRejected(reason=f"{key_id} is not one of the actor's keys")
+        covered = {str(item.value) for item in verified.components}
+        if missing := [name for name in RFC9421_REQUIRED if name not in covered]:
+            raise SignatureRejected(reason=f"the signature does not cover {', '.join(missing)}")
+        rfc9421.verify_content_digest(message.header_values("content-digest")[0], body)
+        stamp = verified.param("created")
+        if not isinstance(stamp, int) or isinstance(stamp, bool):
+            raise SignatureRejected(reason="the signature has no created time")
+        created = stamp
+    if created < now - PAST_WINDOW.total_seconds() or created > now + FUTURE_WINDOW.total_seconds():
+        raise SignatureRejected(reason="the signature is too old or from the future")
+
+
+def _same_origin(activity: Activity, actor_uri: str) -> None:
+    host = host_of(actor_uri)
+    if activity.id is None or host_of(activity.id) != host:
+        raise ActivityRejected(reason="the activity id is not on the actor's server")
+    embedded = activity.object if activity.type in ("Create", "Update") else None
+    if isinstance(embedded, Post) and host_of(embedded.id) != host:
+        raise ActivityRejected(reason="the object id is not on the actor's server")
+    if activity.type == "Delete" and activity.object_id and host_of(activity.object_id) != host:
+        raise ActivityRejected(reason="an actor can only delete what is on its own server")
+
+
+def parse_body(body: bytes) -> tuple[dict[str, Any], Activity]:
+    try:
+        data = json.loads(body)
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        raise ActivityRejected(reason="the body is not JSON") from None
+    try:
+        parsed = parse_document(data)
+    except UnsupportedDocument as exc:
+        raise ActivityRejected(reason=str(exc)) from None
+    if not isinstance(parsed, Activity):
+        raise ActivityRejected(reason="the body is not an activity")
+    return data, parsed
+
+
+async def accept(resolver: Resolver, *, method: str, url: str, headers: tuple[tuple[str, str], ...],
+                 body: bytes) -> Accepted:  # fmt: skip
+    """Run the pipeline; raises a typed DomainError (mapped to 400/401/403) when the request is refused."""
+    data, activity = parse_body(body)
+    message = HttpMessage(method=method, url=url, headers=headers)
+    try:
+        scheme, key_id = _key_id(message)
+    except SignatureError as exc:
+        raise SignatureRejected(reason=str(exc)) from None
+    budget = FetchBudget(FETCHES_PER_ACTIVITY)
+    try:
+        actor = await resolver.actor(key_id, budget=budget)
+        now = int(resolver.clock.now().timestamp())
+        try:
+            _verify(message, body, scheme, key_id, actor, now)
+        except (SignatureError, SignatureRejected):
+            actor = await resolver.actor(key_id, refresh=True, budget=budget)
+            _verify(message, body, scheme, key_id, actor, now)
+    except SignatureError as exc:
+        raise SignatureRejected(reason=str(exc)) from None
+    except FetchError as exc:
+        raise SignatureRejected(reason=f"the signer's key could not be fetched: {exc}") from None
+    if actor.uri != activity.actor:
+        raise SignatureRejected(reason="the signer is not the activity's actor")
+    _same_origin(activity, actor.uri)
+    assert activity.id is not None
+    async with resolver.pool.acquire() as conn, conn.transaction():
+        await peers.heard_from(conn, actor.host, clock=resolver.clock)
+        row = await peers.receive(
+            conn, activity_id=activity.id, actor_uri=actor.uri, type_=activity.type, body=data, clock=resolver.clock
+        )
+    return Accepted(activity.id, actor, row is not None)

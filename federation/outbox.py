@@ -1,0 +1,236 @@
+"""The outbox: domain events become activities and one delivery row per destination inbox.
+
+Runs in the worker, in one transaction per batch that holds the outbox cursor (so no two processes translate the
+same event, and a crash re-translates the whole batch: delivery rows are unique per (activity, inbox) and activity
+ids are derived from the event id, so nothing is queued twice).
+
+Who sends what, following FEP-1b12 (as Lemmy does):
+- In a forum of this node, the forum's Group announces every post, edit, deletion and support to its followers,
+  whoever wrote it (a remote reply is relayed as received, its author's proof included); lock changes go out as an
+  Update of the thread's Page by the Group.
+- In a forum of another node that we mirror, what our members do goes to that forum's Group inbox (it will
+  announce it to everyone else); what its own members do is not sent anywhere.
+- Members-only forums never federate.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import asyncpg
+
+from deliberate.accounts import service as accounts
+from deliberate.clock import Clock
+from deliberate.errors import NotFound
+from deliberate.forums import service as forums
+from deliberate.forums.service import PostInThread
+from deliberate.peers import service as peers
+from deliberate.peers.model import Recipient
+from deliberate.peers.service import Signer
+from federation import activities, identity, objects
+from schemas.activitypub import PUBLIC
+
+BATCH = 100
+POST_EVENTS = {"thread_started", "post_created", "post_edited", "post_deleted"}
+SUPPORT_EVENTS = {"reaction_added", "reaction_removed"}
+LOCK_EVENTS = {"thread_locked", "thread_unlocked"}
+
+
+@dataclass(frozen=True)
+class Outbox:
+    base_url: str
+    clock: Clock
+
+
+async def run_once(pool: asyncpg.Pool, outbox: Outbox) -> int:
+    """Translate one batch of events; the number of events read (0: nothing new, or another process is on it)."""
+    async with pool.acquire() as conn, conn.transaction():
+        events = await peers.outbox_batch(conn, limit=BATCH)
+        if not events:
+            return 0
+        for event_id, kind, payload in events:
+            await translate(conn, outbox, event_id, kind, payload)
+        await peers.advance_outbox(conn, events[-1][0])
+        return len(events)
+
+
+async def translate(
+    conn: asyncpg.Connection, outbox: Outbox, event_id: int, kind: str, payload: dict[str, Any]
+) -> None:
+    try:
+        if kind in POST_EVENTS:
+            await _post_event(conn, outbox, event_id, kind, payload)
+        elif kind in SUPPORT_EVENTS and payload.get("kind") == "apoyo":
+            await _support_event(conn, outbox, event_id, kind, payload)
+        elif kind in LOCK_EVENTS:
+            await _lock_event(conn, outbox, event_id, payload)
+    except NotFound:
+        return  # what the event was about is gone (e.g. a forum removed); nothing to say about it
+
+
+def _activity_id(outbox: Outbox, event_id: int, suffix: str = "") -> str:
+    # Derived from the event, so translating the same event twice yields the same id (deliveries stay unique).
+    return f"{outbox.base_url}/activities/e{event_id}{suffix}"
+
+
+async def _view(conn: asyncpg.Connection, post_id: int) -> PostInThread | None:
+    view = await forums.federation_view(conn, post_id)
+    if view is None or view.forum.visibility != "public":
+        return None
+    return view
+
+
+async def object_uri(conn: asyncpg.Connection, base_url: str, view: PostInThread) -> str:
+    if view.is_opening:
+        return view.thread.ap_id or objects.thread_url(base_url, view.thread.id)
+    return view.post.ap_id or objects.post_url(base_url, view.post.id)
+
+
+async def group_uri(conn: asyncpg.Connection, base_url: str, view: PostInThread) -> str:
+    return view.forum.ap_id or identity.actor_uri(base_url, "group", view.forum.slug)
+
+
+async def author_uri(conn: asyncpg.Connection, base_url: str, view: PostInThread) -> str:
+    if view.post.as_organization_slug:
+        return identity.actor_uri(base_url, "organization", view.post.as_organization_slug)
+    remote = await peers.actor_of_account(conn, view.post.author_id)
+    if remote is not None:
+        return remote.uri
+    return identity.actor_uri(base_url, "person", view.post.author_username)
+
+
+def _author_signer(view: PostInThread) -> Signer:
+    if view.post.as_organization_id is not None:
+        return Signer("organization", view.post.as_organization_id)
+    return Signer("person", view.post.author_id)
+
+
+async def local_object(conn: asyncpg.Connection, outbox: Outbox, view: PostInThread) -> dict[str, Any]:
+    """The AS2 object of a post written here, placed in its forum (ours or a mirrored one) and signed by its author."""
+    base = outbox.base_url
+    if view.is_opening:
+        document = objects.page(base, view.forum, view.thread, view.post)
+    else:
+        document = objects.note(base, view.forum, view.thread, view.post, opening_post_id=view.opening_post_id)
+    if view.forum.remote and document["type"] != "Tombstone":
+        group = await group_uri(conn, base, view)
+        thread = view.thread.ap_id or objects.thread_url(base, view.thread.id)
+        document.update({"to": [group, PUBLIC], "audience": group})
+        if document["type"] == "Note":
+            parent = thread
+            if view.post.reply_to_id is not None and view.post.reply_to_id != view.opening_post_id:
+                quoted = await forums.federation_view(conn, view.post.reply_to_id)
+                parent = await object_uri(conn, base, quoted) if quoted else thread
+            document.update({"inReplyTo": parent, "context": thread})
+    if document["type"] == "Tombstone":
+        return document
+    who = await identity.load(conn, base, _author_signer(view), clock=outbox.clock)
+    return activities.signed(document, key=who.ed25519_key, key_id=who.proof_key_id, now=outbox.clock.now())
+
+
+async def _post_event(
+    conn: asyncpg.Connection, outbox: Outbox, event_id: int, kind: str, payload: dict[str, Any]
+) -> None:
+    view = await _view(conn, int(payload["post_id"]))
+    if view is None:
+        return
+    base = outbox.base_url
+    local_author = view.post.author_origin is None
+    if view.forum.remote and not local_author:
+        return  # its own server already told everyone
+    actor = await author_uri(conn, base, view)
+    uri = await object_uri(conn, base, view)
+    group = await group_uri(conn, base, view)
+    if kind == "post_deleted":
+        inner = activities.delete(_activity_id(outbox, event_id), actor, uri, audience=group)
+    else:
+        received = None if local_author else await forums.remote_object(conn, view.post.id)
+        document = received or await local_object(conn, outbox, view)
+        build = activities.update if kind == "post_edited" else activities.create
+        inner = build(_activity_id(outbox, event_id), actor, document)
+    if view.forum.remote:
+        await _to_remote_group(conn, outbox, view, inner, _author_signer(view))
+    else:
+        await _announce(conn, outbox, event_id, view, inner)
+
+
+async def _support_event(
+    conn: asyncpg.Connection, outbox: Outbox, event_id: int, kind: str, payload: dict[str, Any]
+) -> None:
+    view = await _view(conn, int(payload["post_id"]))
+    if view is None:
+        return
+    base = outbox.base_url
+    liker = await accounts.access_account(conn, int(payload["by"]))
+    remote_liker = await peers.actor_of_account(conn, liker.id)
+    if view.forum.remote and remote_liker is not None:
+        return
+    liker_uri = remote_liker.uri if remote_liker else identity.actor_uri(base, "person", liker.username)
+    uri = await object_uri(conn, base, view)
+    group = await group_uri(conn, base, view)
+    like = activities.like(f"{liker_uri}#likes/{event_id}" if remote_liker else _activity_id(outbox, event_id, "l"),
+                           liker_uri, uri, audience=group)  # fmt: skip
+    inner = like if kind == "reaction_added" else activities.undo(_activity_id(outbox, event_id), liker_uri, like)
+    if view.forum.remote:
+        await _to_remote_group(conn, outbox, view, inner, Signer("person", liker.id))
+    else:
+        await _announce(conn, outbox, event_id, view, inner)
+
+
+async def _lock_event(conn: asyncpg.Connection, outbox: Outbox, event_id: int, payload: dict[str, Any]) -> None:
+    thread_id = int(payload["thread_id"])
+    forum, thread = await forums.access_thread(conn, thread_id, viewer=None)
+    if forum.remote:
+        return  # only a forum's own server closes its threads
+    opening = await forums.federation_view(conn, (await forums.thread_page(conn, thread_id=thread_id, viewer=None,
+                                                                            limit=1)).posts[0].id)  # fmt: skip
+    if opening is None or opening.forum.visibility != "public":
+        return
+    group = await group_uri(conn, outbox.base_url, opening)
+    document = await local_object(conn, outbox, opening)
+    if opening.post.author_origin is not None:
+        document = (await forums.remote_object(conn, opening.post.id)) or document
+    document = {**document, "commentsEnabled": not thread.locked}
+    update = activities.update(_activity_id(outbox, event_id), group, document)
+    signer = Signer("group", forum.id)
+    recipients = await peers.followers_of(conn, signer)
+    await _enqueue(conn, outbox, update, signer, recipients)
+
+
+async def _announce(
+    conn: asyncpg.Connection, outbox: Outbox, event_id: int, view: PostInThread, inner: dict[str, Any]
+) -> None:
+    signer = Signer("group", view.forum.id)
+    recipients = await peers.followers_of(conn, signer)
+    if not recipients:
+        return
+    group = await group_uri(conn, outbox.base_url, view)
+    announce = activities.announce(_activity_id(outbox, event_id, "a"), group, inner)
+    await _enqueue(conn, outbox, announce, signer, recipients)
+
+
+async def _to_remote_group(
+    conn: asyncpg.Connection, outbox: Outbox, view: PostInThread, activity: dict[str, Any], signer: Signer
+) -> None:
+    group = await peers.actor_of_forum(conn, view.forum.id)
+    if group is None:
+        return
+    await _enqueue(conn, outbox, activity, signer, [Recipient(group.delivery_inbox, group.host)])
+
+
+async def _enqueue(
+    conn: asyncpg.Connection, outbox: Outbox, activity: dict[str, Any], signer: Signer, recipients: list[Recipient]
+) -> None:
+    body = json.dumps(activity, ensure_ascii=False, separators=(",", ":")).encode()
+    await peers.enqueue(
+        conn, activity_id=activity["id"], body=body, signer=signer, recipients=recipients, clock=outbox.clock
+    )
+
+
+async def send_now(
+    conn: asyncpg.Connection, outbox: Outbox, activity: dict[str, Any], signer: Signer, recipients: list[Recipient]
+) -> None:
+    """Queue an activity that does not come from a domain event (Follow, Accept, Reject)."""
+    await _enqueue(conn, outbox, activity, signer, recipients)

@@ -1,0 +1,383 @@
+"""What accepted activities do: each one calls the same domain service a member here would reach.
+
+Runs in the worker over `inbox_activity` rows (claimed with SKIP LOCKED, in id order). A refusal by a domain rule
+(a locked thread, an edit by someone who is not the author) is recorded on the row and not retried; a fetch that
+failed is retried a few times.
+
+Trust: a Create, Update, Delete, Like or Undo sent directly is trusted as far as its HTTP signature goes (the inbox
+checked that the signer is the actor, and that created or deleted objects are on the actor's server). An activity
+relayed by a forum Group (Announce, FEP-1b12) is only taken when the Group is one we follow and:
+- a relayed post carries a valid FEP-8b32 proof by its author, or else it is fetched again from its origin
+  (the fetcher requires the document's id to be the URL it came from);
+- a relayed Delete, Like or Undo concerns a post in that Group's own forum: the Group is the authority over its
+  threads (it moderates them and counts their support).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urldefrag, urlsplit
+
+import asyncpg
+
+from deliberate.accounts import service as accounts
+from deliberate.accounts.model import Account
+from deliberate.errors import ActivityRejected, DomainError, NotFound
+from deliberate.forums import service as forums
+from deliberate.forums.markup import remote_text, render_markdown
+from deliberate.forums.service import RemoteText
+from deliberate.peers import service as peers
+from deliberate.peers.model import InboxItem, RemoteActor
+from deliberate.peers.service import Signer
+from federation import activities
+from federation.crypto.errors import SignatureError
+from federation.crypto.multikey import ed25519_public_key_from_multibase
+from federation.crypto.proofs import proofs_of, verify_proof
+from federation.fetch import FetchBudget, FetchError
+from federation.outbox import Outbox, send_now
+from federation.resolver import Resolver, host_of
+from schemas.activitypub import Activity, Post, UnsupportedDocument, parse_document
+
+log = logging.getLogger(__name__)
+BATCH = 20
+
+
+@dataclass(frozen=True)
+class Processor:
+    resolver: Resolver
+    outbox: Outbox
+
+    @property
+    def pool(self) -> asyncpg.Pool:
+        return self.resolver.pool
+
+
+async def run_once(processor: Processor) -> int:
+    """Process one batch of received activities; how many were looked at."""
+    async with processor.pool.acquire() as conn, conn.transaction():
+        items = await peers.claim_inbox(conn, limit=BATCH)
+        for item in items:
+            error: str | None = None
+            try:
+                async with conn.transaction():
+                    await process(conn, processor, item)
+            except (DomainError, SignatureError) as exc:
+                error = str(exc)
+            except FetchError as exc:
+                await peers.retry_inbox(conn, item.id, error=str(exc))
+                continue
+            await peers.finish_inbox(conn, item.id, clock=processor.resolver.clock, error=error)
+        return len(items)
+
+
+def _local_target(base_url: str, uri: str) -> tuple[str, str] | None:
+    """('u'|'o'|'f'|'t'|'p'|'actor', name or id) for one of our URLs."""
+    if not (uri == base_url or uri.startswith(base_url + "/")):
+        return None
+    parts = urlsplit(urldefrag(uri).url).path.strip("/").split("/")
+    if parts == ["actor"]:
+        return "actor", ""
+    if len(parts) == 2 and parts[0] in ("u", "o", "f", "t", "p"):
+        return parts[0], parts[1]
+    return None
+
+
+async def _locate(conn: asyncpg.Connection, base_url: str, uri: str) -> tuple[int | None, int | None]:
+    """(post id, thread id) for a URI of ours or of a remote object we hold."""
+    target = _local_target(base_url, uri)
+    if target is None:
+        return await forums.find_remote(conn, uri)
+    kind, ident = target
+    if not ident.isdigit():
+        return None, None
+    if kind == "p":
+        view = await forums.federation_view(conn, int(ident))
+        return (view.post.id, view.thread.id) if view else (None, None)
+    if kind == "t":
+        page = await forums.thread_page(conn, thread_id=int(ident), viewer=None, limit=1)
+        return page.posts[0].id, page.thread.id
+    return None, None
+
+
+def _text(document: Post, raw: dict[str, Any]) -> RemoteText:
+    if document.source and (document.media_type == "text/markdown" or _source_type(raw) == "text/markdown"):
+        source, html = document.source, render_markdown(document.source)
+    else:
+        source, html = remote_text(document.content or "")
+    published = document.published
+    if published is None:
+        raise ActivityRejected(reason="the post has no published date")
+    return RemoteText(ap_id=document.id, ap_object=raw, source=source, html=html, published=published)
+
+
+def _source_type(raw: dict[str, Any]) -> str | None:
+    source = raw.get("source")
+    return source.get("mediaType") if isinstance(source, dict) else None
+
+
+async def _author(conn: asyncpg.Connection, processor: Processor, uri: str, budget: FetchBudget) -> Account:
+    actor = await processor.resolver.actor(uri, budget=budget)
+    account_id = await peers.author_account(conn, actor, clock=processor.resolver.clock)
+    return await accounts.access_account(conn, account_id)
+
+
+async def process(conn: asyncpg.Connection, processor: Processor, item: InboxItem) -> None:
+    try:
+        activity = parse_document(item.body)
+    except UnsupportedDocument as exc:
+        raise ActivityRejected(reason=str(exc)) from None
+    assert isinstance(activity, Activity)
+    actor = await processor.resolver.actor(activity.actor)
+    budget = FetchBudget(5)
+    handler = HANDLERS.get(activity.type)
+    if handler is None:
+        return  # an activity we have no use for (Add, Move, EmojiReact…): kept on record, nothing to do
+    await handler(conn, processor, actor, activity, item.body, budget)
+
+
+async def _follow(conn: asyncpg.Connection, processor: Processor, actor: RemoteActor, activity: Activity,
+                  raw: dict[str, Any], budget: FetchBudget) -> None:  # fmt: skip
+    base = processor.outbox.base_url
+    target = _local_target(base, activity.object_id or "")
+    signer: Signer | None = None
+    if target is not None:
+        kind, name = target
+        try:
+            if kind == "f":
+                forum = await forums.access_forum(conn, name, viewer=None)
+                signer = Signer("group", forum.id) if not forum.remote else None
+            elif kind == "u":
+                signer = Signer("person", (await accounts.access_account_by_username(conn, name)).id)
+            elif kind == "actor":
+                signer = Signer("application", 0)
+        except NotFound:
+            signer = None
+    followed = activity.object_id or ""
+    if signer is None:
+        raise ActivityRejected(reason="nothing here can be followed at that address")
+    await peers.add_follower(conn, signer, actor, follow_id=activity.id or "", clock=processor.resolver.clock)
+    answer = activities.answer("Accept", activities.new_id(base), followed, raw)
+    await send_now(conn, processor.outbox, answer, signer, [peers.recipient_of(actor)])
+
+
+async def _answer(conn: asyncpg.Connection, processor: Processor, actor: RemoteActor, activity: Activity,
+                  raw: dict[str, Any], budget: FetchBudget) -> None:  # fmt: skip
+    follow_id = activity.object.id if isinstance(activity.object, Activity) else activity.object_id
+    await peers.following_answered(
+        conn, actor, follow_id=follow_id, accepted=activity.type == "Accept", clock=processor.resolver.clock
+    )
+
+
+async def _undo(conn: asyncpg.Connection, processor: Processor, actor: RemoteActor, activity: Activity,
+                raw: dict[str, Any], budget: FetchBudget) -> None:  # fmt: skip
+    inner = activity.object
+    if not isinstance(inner, Activity) or inner.actor != actor.uri:
+        raise ActivityRejected(reason="an actor can only undo its own activities")
+    if inner.type == "Follow":
+        target = _local_target(processor.outbox.base_url, inner.object_id or "")
+        if target and target[0] == "f":
+            forum = await forums.access_forum(conn, target[1], viewer=None)
+            await peers.remove_follower(conn, Signer("group", forum.id), actor)
+        elif target and target[0] == "u":
+            account = await accounts.access_account_by_username(conn, target[1])
+            await peers.remove_follower(conn, Signer("person", account.id), actor)
+    elif inner.type == "Like":
+        await _support(conn, processor, actor.uri, inner.object_id or "", present=False, budget=budget)
+
+
+async def _support(conn: asyncpg.Connection, processor: Processor, liker: str, object_uri: str, *, present: bool,
+                   budget: FetchBudget) -> None:  # fmt: skip
+    post_id, _ = await _locate(conn, processor.outbox.base_url, object_uri)
+    if post_id is None:
+        return  # support for something we never had: nothing to count
+    author = await _author(conn, processor, liker, budget)
+    await forums.set_remote_support(conn, clock=processor.resolver.clock, author=author, post_id=post_id,
+                                    present=present)  # fmt: skip
+
+
+async def _like(conn: asyncpg.Connection, processor: Processor, actor: RemoteActor, activity: Activity,
+                raw: dict[str, Any], budget: FetchBudget) -> None:  # fmt: skip
+    await _support(conn, processor, actor.uri, activity.object_id or "", present=True, budget=budget)
+
+
+async def _create_post(conn: asyncpg.Connection, processor: Processor, document: Post, raw: dict[str, Any],
+                       budget: FetchBudget, *, mirror_forum: int | None) -> None:  # fmt: skip
+    """A new thread or reply. `mirror_forum` is the forum of the Group that relayed it, if it came that way."""
+    if (await forums.find_remote(conn, document.id))[0] is not None:
+        return  # already here (our own post coming back in an Announce, or a repeat)
+    if processor.resolver.is_local(document.id):
+        return
+    clock = processor.resolver.clock
+    author = await _author(conn, processor, document.attributed_to, budget)
+    text = _text(document, raw)
+    parent = document.in_reply_to
+    if parent is None:
+        forum_id = mirror_forum
+        if forum_id is None:
+            group = next((g for g in [document.audience, *document.to] if g and _is_our_forum(processor, g)), None)
+            if group is None:
+                raise ActivityRejected(reason="a new thread must be addressed to one of this node's forums")
+            forum_id = (await forums.access_forum(conn, group.rsplit("/", 1)[1], viewer=None)).id
+        await forums.accept_remote_thread(conn, clock=clock, author=author, forum_id=forum_id,
+                                          title=document.name or text.source[:80], text=text)  # fmt: skip
+        return
+    post_id, thread_id = await _locate(conn, processor.outbox.base_url, parent)
+    if thread_id is None:
+        raise ActivityRejected(reason="the post it replies to is not on this node")
+    opening = await forums.thread_page(conn, thread_id=thread_id, viewer=None, limit=1)
+    reply_to = post_id if post_id != opening.posts[0].id else None
+    await forums.accept_remote_post(conn, clock=clock, author=author, thread_id=thread_id, reply_to_id=reply_to,
+                                    text=text)  # fmt: skip
+
+
+def _is_our_forum(processor: Processor, uri: str) -> bool:
+    target = _local_target(processor.outbox.base_url, uri)
+    return target is not None and target[0] == "f"
+
+
+async def _edit_post(conn: asyncpg.Connection, processor: Processor, document: Post, raw: dict[str, Any],
+                     budget: FetchBudget) -> None:  # fmt: skip
+    post_id, _ = await _locate(conn, processor.outbox.base_url, document.id)
+    if post_id is None:
+        return
+    author = await _author(conn, processor, document.attributed_to, budget)
+    await forums.accept_remote_edit(conn, clock=processor.resolver.clock, author=author, post_id=post_id,
+                                    text=_text(document, raw))  # fmt: skip
+
+
+async def _create(conn: asyncpg.Connection, processor: Processor, actor: RemoteActor, activity: Activity,
+                  raw: dict[str, Any], budget: FetchBudget) -> None:  # fmt: skip
+    document = activity.object
+    if not isinstance(document, Post) or not isinstance(raw.get("object"), dict):
+        return  # we only take posts, embedded
+    if document.attributed_to != actor.uri:
+        raise ActivityRejected(reason="the post is not attributed to the actor who sent it")
+    if activity.type == "Create":
+        await _create_post(conn, processor, document, raw["object"], budget, mirror_forum=None)
+    elif document.comments_enabled is not None and actor.forum_id is not None:
+        await _lock(conn, processor, actor, document)
+    else:
+        await _edit_post(conn, processor, document, raw["object"], budget)
+
+
+async def _lock(conn: asyncpg.Connection, processor: Processor, group: RemoteActor, document: Post) -> None:
+    _, thread_id = await forums.find_remote(conn, document.id)
+    if thread_id is None:
+        return
+    forum, _ = await forums.access_thread(conn, thread_id, viewer=None)
+    if forum.id != group.forum_id:
+        raise ActivityRejected(reason="a forum can only close its own threads")
+    await forums.accept_remote_lock(conn, clock=processor.resolver.clock, thread_id=thread_id,
+                                    locked=not document.comments_enabled)  # fmt: skip
+
+
+async def _update(conn: asyncpg.Connection, processor: Processor, actor: RemoteActor, activity: Activity,
+                  raw: dict[str, Any], budget: FetchBudget) -> None:  # fmt: skip
+    document = activity.object
+    if isinstance(document, Post) and actor.forum_id is not None and document.comments_enabled is not None:
+        await _lock(conn, processor, actor, document)  # the forum's Group closing or reopening a thread
+        return
+    await _create(conn, processor, actor, activity, raw, budget)
+
+
+async def _delete(conn: asyncpg.Connection, processor: Processor, actor: RemoteActor, activity: Activity,
+                  raw: dict[str, Any], budget: FetchBudget) -> None:  # fmt: skip
+    post_id, _ = await forums.find_remote(conn, activity.object_id or "")
+    if post_id is None:
+        return
+    author = await _author(conn, processor, actor.uri, budget)
+    await forums.accept_remote_delete(conn, clock=processor.resolver.clock, author=author, post_id=post_id)
+
+
+async def _verified_post(processor: Processor, raw: Any, budget: FetchBudget) -> tuple[Post, dict[str, Any]]:
+    """A post relayed by someone else: proven by its author's FEP-8b32 proof, or fetched again from its origin."""
+    if isinstance(raw, dict):
+        document = parse_document(raw)
+        if isinstance(document, Post) and host_of(document.id) == host_of(document.attributed_to):
+            try:
+                await _check_proof(processor, raw, document.attributed_to, budget)
+                return document, raw
+            except (SignatureError, ActivityRejected):
+                pass  # fall back to the origin's copy
+        uri = raw.get("id")
+    else:
+        uri = raw
+    if not isinstance(uri, str):
+        raise ActivityRejected(reason="the relayed object has no id")
+    fetched = await processor.resolver.document(uri, budget=budget)
+    document = parse_document(fetched)
+    if not isinstance(document, Post) or host_of(document.attributed_to) != host_of(document.id):
+        raise ActivityRejected(reason="the relayed object is not a post by someone on its own server")
+    return document, fetched
+
+
+async def _check_proof(processor: Processor, raw: dict[str, Any], author_uri: str, budget: FetchBudget) -> None:
+    author = await processor.resolver.actor(author_uri, budget=budget)
+    keys = {k["id"]: k["publicKeyMultibase"] for k in author.assertion_keys}
+    proofs = proofs_of(raw)
+    for proof in proofs:
+        method = proof.get("verificationMethod")
+        if method not in keys:
+            raise ActivityRejected(reason="the proof is not by the post's author")
+        verify_proof(raw, proof, ed25519_public_key_from_multibase(keys[method]))
+
+
+async def _announce(conn: asyncpg.Connection, processor: Processor, group: RemoteActor, activity: Activity,
+                    raw: dict[str, Any], budget: FetchBudget) -> None:  # fmt: skip
+    if group.forum_id is None or await peers.following_state(conn, group) != "accepted":
+        return  # an Announce from someone whose forum we do not follow (e.g. a Mastodon boost): not for us
+    inner = raw.get("object")
+    if not isinstance(inner, dict):
+        return
+    resolver = processor.resolver
+    inner_object = inner.get("object")
+    inner_object_id = inner_object.get("id") if isinstance(inner_object, dict) else inner_object
+    if resolver.is_local(str(inner.get("actor", ""))) or (
+        inner.get("type") in ("Create", "Update") and resolver.is_local(str(inner_object_id or ""))
+    ):
+        return  # what our own members did, coming back from the forum's server: we have it already
+    kind = inner.get("type")
+    if kind in ("Create", "Update"):
+        document, verified = await _verified_post(processor, inner.get("object"), budget)
+        if kind == "Create":
+            await _create_post(conn, processor, document, verified, budget, mirror_forum=group.forum_id)
+        else:
+            await _edit_post(conn, processor, document, verified, budget)
+        return
+    try:
+        relayed = parse_document(inner)
+    except UnsupportedDocument:
+        return
+    if not isinstance(relayed, Activity) or kind not in ("Delete", "Like", "Undo"):
+        return
+    target = relayed.object_id or ""
+    if kind == "Undo" and isinstance(relayed.object, Activity) and relayed.object.type == "Like":
+        target = relayed.object.object_id or ""
+    _, thread_id = await _locate(conn, processor.outbox.base_url, target)
+    if thread_id is None:
+        return
+    forum, _ = await forums.access_thread(conn, thread_id, viewer=None)
+    if forum.id != group.forum_id:
+        raise ActivityRejected(reason="a forum can only relay what happens in its own threads")
+    if kind == "Delete":
+        post_id, _ = await _locate(conn, processor.outbox.base_url, target)
+        assert post_id is not None
+        author = await _author(conn, processor, relayed.actor, budget)
+        await forums.accept_remote_delete(conn, clock=processor.resolver.clock, author=author, post_id=post_id)
+    else:
+        await _support(conn, processor, relayed.actor, target, present=kind == "Like", budget=budget)
+
+
+HANDLERS = {
+    "Follow": _follow,
+    "Accept": _answer,
+    "Reject": _answer,
+    "Undo": _undo,
+    "Like": _like,
+    "Create": _create,
+    "Update": _update,
+    "Delete": _delete,
+    "Announce": _announce,
+}

@@ -1,0 +1,72 @@
+"""Helpers for federation tests: real nodes on loopback whose workers are driven step by step.
+
+Nodes start with `federation_worker=False`; `settle(*nodes)` runs every node's outbox, deliveries and inbox until
+nothing is left anywhere, so a test reads the end state without sleeping or polling.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.conftest import Node, Visitor
+from web.state import STATE
+
+FEDERATING = {"federation_worker": False}
+
+
+async def start(node_factory: Any, name: str, **overrides: Any) -> Node:
+    node: Node = await node_factory(name, **(FEDERATING | overrides))
+    return node
+
+
+async def settle(*nodes: Node, rounds: int = 20) -> None:
+    for _ in range(rounds):
+        busy = False
+        for node in nodes:
+            conn = await node.connect()
+            try:
+                pending = await conn.fetchval(
+                    """
+                    SELECT (SELECT count(*) FROM delivery WHERE state = 'pending' AND next_attempt_at <= now())
+                         + (SELECT count(*) FROM inbox_activity WHERE processed_at IS NULL AND attempts < 5)
+                         + (SELECT count(*) FROM domain_event WHERE id > (SELECT last_event_id FROM outbox_cursor))
+                    """
+                )
+            finally:
+                await conn.close()
+            if pending:
+                busy = True
+                await node.app[STATE].fed.worker.run_until_idle()
+        if not busy:
+            return
+    raise AssertionError("federation did not settle")
+
+
+async def member(node: Node, username: str, *roles: str) -> Visitor:
+    visitor = await node.visitor()
+    await visitor.register(username)
+    if roles:
+        await sql(node, "UPDATE account SET roles = roles || $2::text[] WHERE username = $1", username, list(roles))
+    return visitor
+
+
+async def sql(node: Node, query: str, *args: Any) -> Any:
+    conn = await node.connect()
+    try:
+        if query.lstrip().upper().startswith("SELECT"):
+            return await conn.fetch(query, *args)
+        return await conn.execute(query, *args)
+    finally:
+        await conn.close()
+
+
+async def value(node: Node, query: str, *args: Any) -> Any:
+    conn = await node.connect()
+    try:
+        return await conn.fetchval(query, *args)
+    finally:
+        await conn.close()
+
+
+def host(node: Node) -> str:
+    return node.base_url.split("://", 1)[1]

@@ -1,0 +1,147 @@
+"""Two real district nodes on loopback: a forum followed across nodes, with everything members do in it.
+
+Nothing is mocked: each node has its own PostgreSQL database, keys and HTTP server; activities travel as signed
+HTTP requests through the delivery queue and the inbox pipeline of the other node.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from tests.conftest import Node, Visitor
+from tests.federation.support import host, member, settle, sql, start, value
+
+
+async def _forum_followed_across(node_factory: Any) -> tuple[Node, Node, Visitor, Visitor, str]:
+    ves = await start(node_factory, "ves")
+    vmt = await start(node_factory, "vmt")
+    operator = await member(ves, "operadora", "operator", "moderator")
+    response = await operator.submit("/forums", {"name": "Obras y servicios", "description": "Agua"},
+                                     form_page="/forums/new")  # fmt: skip
+    assert response.status == 200 and response.url.path == "/f/obras-y-servicios", operator.last_html
+    rosa = await member(vmt, "rosa")
+    response = await rosa.submit("/forums/remote", {"address": f"obras-y-servicios@{host(ves)}"})
+    mirror = f"obras-y-servicios@{host(ves)}"
+    assert response.status == 200 and response.url.path == f"/f/{mirror}", rosa.last_html
+    await settle(ves, vmt)
+    return ves, vmt, operator, rosa, mirror
+
+
+async def test_a_forum_followed_from_another_node_receives_threads_and_takes_replies(node_factory: Any) -> None:
+    ves, vmt, _operator, rosa, mirror = await _forum_followed_across(node_factory)
+    assert await value(vmt, "SELECT state FROM following") == "accepted"
+    assert await value(ves, "SELECT count(*) FROM follower WHERE actor_kind = 'group'") == 1
+
+    ana = await member(ves, "ana")
+    response = await ana.submit("/f/obras-y-servicios/threads",
+                                {"title": "Reservorio de la loma", "body": "Falta **agua** en el sector 3"},
+                                form_page="/f/obras-y-servicios")  # fmt: skip
+    assert response.status == 200, ana.last_html
+    ves_thread = int(response.url.path.rsplit("/", 1)[1])
+    await settle(ves, vmt)
+
+    await rosa.get(f"/f/{mirror}")
+    assert "Reservorio de la loma" in rosa.last_html
+    vmt_thread = await value(vmt, "SELECT id FROM thread WHERE ap_id = $1", f"{ves.base_url}/t/{ves_thread}")
+    await rosa.get(f"/t/{vmt_thread}")
+    assert "<strong>agua</strong>" in rosa.last_html and f"ana@{host(ves)}" in rosa.last_html
+    # A member here who follows the mirrored forum is told about the new thread like about a local one.
+    assert await value(vmt, "SELECT count(*) FROM notification") == 1
+
+    response = await rosa.submit(f"/t/{vmt_thread}/replies", {"body": "Desde VMT apoyamos el pedido"})
+    assert response.status == 200, rosa.last_html
+    await settle(ves, vmt)
+    await ana.get(f"/t/{ves_thread}")
+    assert "Desde VMT apoyamos el pedido" in ana.last_html and f"rosa@{host(vmt)}" in ana.last_html
+    # The reply came back to VMT in the forum's Announce and was recognised as our own: no duplicate.
+    assert await value(vmt, "SELECT count(*) FROM post WHERE thread_id = $1", vmt_thread) == 2
+
+    # A third member on VES answers; VMT gets it through the Group's Announce with ana's proof checked.
+    response = await ana.submit(f"/t/{ves_thread}/replies", {"body": "Gracias, vecinas de VMT"})
+    await settle(ves, vmt)
+    await rosa.get(f"/t/{vmt_thread}")
+    assert "Gracias, vecinas de VMT" in rosa.last_html
+    for node in (ves, vmt):  # every activity either node received was taken, none refused
+        errors = await sql(node, "SELECT type, error FROM inbox_activity WHERE error IS NOT NULL")
+        assert errors == [], errors
+    assert await value(vmt, "SELECT count(*) FROM inbox_activity WHERE type = 'Announce'") == 3
+
+
+async def test_edits_deletions_and_support_converge_on_both_nodes(node_factory: Any) -> None:
+    ves, vmt, _operator, rosa, _mirror = await _forum_followed_across(node_factory)
+    ana = await member(ves, "ana")
+    thread = {"title": "Pistas y veredas", "body": "Primera versión"}
+    response = await ana.submit("/f/obras-y-servicios/threads", thread, form_page="/f/obras-y-servicios")
+    ves_thread = int(response.url.path.rsplit("/", 1)[1])
+    await settle(ves, vmt)
+    vmt_thread = await value(vmt, "SELECT id FROM thread WHERE ap_id = $1", f"{ves.base_url}/t/{ves_thread}")
+    ves_opening = await value(ves, "SELECT min(id) FROM post WHERE thread_id = $1", ves_thread)
+    vmt_opening = await value(vmt, "SELECT min(id) FROM post WHERE thread_id = $1", vmt_thread)
+
+    response = await ana.submit(f"/p/{ves_opening}/edit", {"body": "Segunda versión, corregida"})
+    assert response.status == 200, ana.last_html
+    await settle(ves, vmt)
+    await rosa.get(f"/t/{vmt_thread}")
+    assert "Segunda versión, corregida" in rosa.last_html and "Primera versión" not in rosa.last_html
+    assert await value(vmt, "SELECT count(*) FROM post_revision") == 1  # the history travels as history
+
+    await rosa.submit(f"/p/{vmt_opening}/react", {"kind": "apoyo"}, form_page=f"/t/{vmt_thread}")
+    await ana.submit(f"/p/{ves_opening}/react", {"kind": "apoyo"}, form_page=f"/t/{ves_thread}")
+    await settle(ves, vmt)
+    support = "SELECT count(*) FROM reaction WHERE post_id = $1 AND kind = 'apoyo'"
+    assert await value(ves, support, ves_opening) == 2
+    assert await value(vmt, support, vmt_opening) == 2
+    await rosa.submit(f"/p/{vmt_opening}/react", {"kind": "apoyo"}, form_page=f"/t/{vmt_thread}")  # withdrawn
+    await settle(ves, vmt)
+    assert await value(ves, support, ves_opening) == 1 and await value(vmt, support, vmt_opening) == 1
+
+    await rosa.submit(f"/t/{vmt_thread}/replies", {"body": "Un comentario que luego borro"})
+    await settle(ves, vmt)
+    vmt_reply = await value(vmt, "SELECT max(id) FROM post WHERE thread_id = $1", vmt_thread)
+    ves_reply = await value(ves, "SELECT max(id) FROM post WHERE thread_id = $1", ves_thread)
+    assert await value(ves, "SELECT source FROM post WHERE id = $1", ves_reply) == "Un comentario que luego borro"
+    response = await rosa.submit(f"/p/{vmt_reply}/delete", {}, form_page=f"/t/{vmt_thread}")
+    assert response.status == 200, rosa.last_html
+    await settle(ves, vmt)
+    assert await value(ves, "SELECT deleted_at IS NOT NULL AND source = '' FROM post WHERE id = $1", ves_reply)
+
+
+async def test_a_locked_thread_refuses_remote_replies_on_both_sides(node_factory: Any) -> None:
+    ves, vmt, operator, rosa, _mirror = await _forum_followed_across(node_factory)
+    response = await operator.submit("/f/obras-y-servicios/threads", {"title": "Cierre de la consulta",
+                                     "body": "Gracias a todas"}, form_page="/f/obras-y-servicios")  # fmt: skip
+    ves_thread = int(response.url.path.rsplit("/", 1)[1])
+    await settle(ves, vmt)
+    vmt_thread = await value(vmt, "SELECT id FROM thread WHERE ap_id = $1", f"{ves.base_url}/t/{ves_thread}")
+
+    # rosa's reply leaves VMT before the lock reaches it; VES, where the thread lives, refuses it.
+    await rosa.submit(f"/t/{vmt_thread}/replies", {"body": "Una respuesta tardía"})
+    response = await operator.submit(f"/t/{ves_thread}/close", {"reason": "Consulta terminada"})
+    assert response.status == 200, operator.last_html
+    await settle(vmt)  # VMT sends rosa's reply first…
+    await settle(ves, vmt)  # …then VES processes it (refused) and announces the lock
+    assert await value(ves, "SELECT count(*) FROM post WHERE thread_id = $1", ves_thread) == 1
+    assert "thread_locked" in (await value(ves, "SELECT error FROM inbox_activity WHERE type = 'Create'") or "")
+    assert await value(vmt, "SELECT locked_at IS NOT NULL FROM thread WHERE id = $1", vmt_thread)
+
+    # Now VMT refuses it too, before anything leaves.
+    response = await rosa.submit(f"/t/{vmt_thread}/replies", {"body": "Otra más"})
+    assert response.status == 409
+
+
+async def test_a_blocked_node_is_refused_and_its_posts_never_appear(node_factory: Any) -> None:
+    ves, vmt, operator, rosa, _mirror = await _forum_followed_across(node_factory)
+    response = await operator.submit("/f/obras-y-servicios/threads", {"title": "Un hilo abierto",
+                                     "body": "Opinen"}, form_page="/f/obras-y-servicios")  # fmt: skip
+    ves_thread = int(response.url.path.rsplit("/", 1)[1])
+    await settle(ves, vmt)
+    vmt_thread = await value(vmt, "SELECT id FROM thread WHERE ap_id = $1", f"{ves.base_url}/t/{ves_thread}")
+
+    await sql(ves, "UPDATE instance SET blocked_at = now(), block_reason = 'spam' WHERE host = $1", host(vmt))
+    await rosa.submit(f"/t/{vmt_thread}/replies", {"body": "Mensaje desde un nodo bloqueado"})
+    await settle(ves, vmt)
+    assert await value(ves, "SELECT count(*) FROM post WHERE source LIKE '%bloqueado%'") == 0
+    assert await value(ves, "SELECT count(*) FROM inbox_activity WHERE actor_uri LIKE $1", f"{vmt.base_url}%") == 1
+    failed = await value(vmt, "SELECT last_error FROM delivery WHERE state = 'failed'")
+    assert failed is not None and re.search(r"HTTP 403", failed)
