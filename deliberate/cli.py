@@ -1,4 +1,5 @@
-"""The `deliberate` command: serve a node, run the two-node demo, migrate, and administer accounts.
+"""The `deliberate` command: serve a node, run the two-node demo or the federation worker, migrate, administer
+accounts and peers.
 
 Flags override `DELIBERATE_*` environment variables, which override defaults (see `deliberate/settings.py`).
 """
@@ -73,6 +74,33 @@ def build_parser() -> argparse.ArgumentParser:
     migrate.add_argument("--check", action="store_true", help="only report; exit status 1 if any are pending")
     _node_options(migrate, web=False)
 
+    worker = commands.add_parser(
+        "worker",
+        help="run only the federation worker (web processes then run with DELIBERATE_FEDERATION_WORKER=false)",
+        epilog=EPILOG, formatter_class=RAW,
+    )  # fmt: skip
+    _node_options(worker, web=True)
+
+    federation = commands.add_parser("federation", help="peers, the delivery queue, blocks and keys")
+    federation_commands = federation.add_subparsers(dest="federation_command", required=True, metavar="ACTION")
+    _node_options(federation_commands.add_parser("status", help="the delivery queue per peer server"), web=False)
+    for name, text in (
+        ("block", "refuse a server: its requests get 403, nothing more is delivered to it"),
+        ("unblock", "hear a blocked server again"),
+        ("allow", "let a server in (allow-list mode)"),
+        ("disallow", "take a server off the allow-list"),
+    ):
+        action = federation_commands.add_parser(name, help=text)
+        action.add_argument("host", help="the server's host, with :port when it is not the default")
+        if name == "block":
+            action.add_argument("--reason", default="", help="why, for the record")
+        _node_options(action, web=False)
+    rotate = federation_commands.add_parser(
+        "rotate-key", help="new keys for an actor, announced to peers with an Update"
+    )
+    rotate.add_argument("actor", help="node, u/USERNAME, o/ORGANIZATION or f/FORUM")
+    _node_options(rotate, web=True)
+
     admin = commands.add_parser("admin", help="administer accounts")
     admin_commands = admin.add_subparsers(dest="admin_command", required=True, metavar="ACTION")
     operator = admin_commands.add_parser(
@@ -112,6 +140,8 @@ def main(argv: list[str] | None = None) -> int:
             return asyncio.run(_serve(settings))
         if args.command == "migrate":
             return asyncio.run(_migrate(settings, check=args.check))
+        if args.command in ("worker", "federation"):
+            return asyncio.run(_federation_command(args, settings))
         if args.command == "admin" and args.admin_command == "create-operator":
             if args.password_stdin:
                 password = sys.stdin.readline().rstrip("\n")
@@ -130,7 +160,7 @@ def main(argv: list[str] | None = None) -> int:
         from deliberate.errors import DomainError
         from deliberate.runtime.embedded import EmbeddedServerError
 
-        if isinstance(exc, EmbeddedServerError | DomainError | OSError):
+        if isinstance(exc, EmbeddedServerError | DomainError | OSError | ValueError):
             return _fail(str(exc))
         raise
     return _fail("unknown command")
@@ -154,6 +184,28 @@ async def _serve(settings: Settings) -> int:
 
     await run_node(settings, stop=stop, on_ready=ready)
     return 0
+
+
+async def _federation_command(args: argparse.Namespace, settings: Settings) -> int:
+    from deliberate.runtime import operations
+
+    if args.command == "worker":
+        from web.logs import configure_logging
+
+        configure_logging(settings.log_format if not sys.stderr.isatty() else "text")
+        stop = asyncio.Event()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            asyncio.get_running_loop().add_signal_handler(sig, stop.set)
+        await operations.run_worker(settings, stop=stop)
+        return 0
+    action = args.federation_command
+    if action == "status":
+        return await operations.status(settings)
+    if action in ("block", "unblock"):
+        return await operations.block(settings, args.host, getattr(args, "reason", ""), blocked=action == "block")
+    if action in ("allow", "disallow"):
+        return await operations.allow(settings, args.host, allowed=action == "allow")
+    return await operations.rotate_key(settings, args.actor)
 
 
 async def _migrate(settings: Settings, *, check: bool) -> int:

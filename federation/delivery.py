@@ -39,18 +39,6 @@ class Deliverer:
     clock: Clock
     base_url: str
     rng: random.Random = field(default_factory=random.Random)
-    _identities: dict[Signer, identity.Identity] = field(default_factory=dict)
-
-    async def _identity(self, conn: asyncpg.Connection, signer: Signer) -> identity.Identity:
-        # Parsing an RSA private key costs about a millisecond; a fan-out signs many requests with one key.
-        found = self._identities.get(signer)
-        if found is None:
-            found = self._identities[signer] = await identity.load(conn, self.base_url, signer, clock=self.clock)
-        return found
-
-    def forget_keys(self) -> None:
-        """After a key rotation: sign with the new keys from now on."""
-        self._identities.clear()
 
 
 async def run_once(deliverer: Deliverer) -> int:
@@ -58,7 +46,9 @@ async def run_once(deliverer: Deliverer) -> int:
     async with deliverer.pool.acquire() as conn, conn.transaction():
         batch = await peers.claim_deliveries(conn, clock=deliverer.clock, lease=LEASE, limit=BATCH)
         signers = {Signer(d.signer_kind, d.signer_id) for d in batch}
-        keys = {signer: await deliverer._identity(conn, signer) for signer in signers}
+        keys = {
+            signer: await identity.load(conn, deliverer.base_url, signer, clock=deliverer.clock) for signer in signers
+        }
     if not batch:
         return 0
     gate = asyncio.Semaphore(CONCURRENCY)

@@ -37,11 +37,12 @@ from federation.crypto.multikey import ed25519_public_key_from_multibase
 from federation.crypto.proofs import proofs_of, verify_proof
 from federation.fetch import FetchBudget, FetchError
 from federation.outbox import Outbox, send_now
-from federation.resolver import Resolver, host_of
-from schemas.activitypub import Activity, Post, UnsupportedDocument, parse_document
+from federation.resolver import Resolver, actor_fields, host_of
+from schemas.activitypub import Activity, Actor, Post, UnsupportedDocument, parse_document
 
 log = logging.getLogger(__name__)
 BATCH = 20
+BACKFILL = 20
 
 
 @dataclass(frozen=True)
@@ -165,9 +166,37 @@ async def _follow(conn: asyncpg.Connection, processor: Processor, actor: RemoteA
 async def _answer(conn: asyncpg.Connection, processor: Processor, actor: RemoteActor, activity: Activity,
                   raw: dict[str, Any], budget: FetchBudget) -> None:  # fmt: skip
     follow_id = activity.object.id if isinstance(activity.object, Activity) else activity.object_id
-    await peers.following_answered(
+    answered = await peers.following_answered(
         conn, actor, follow_id=follow_id, accepted=activity.type == "Accept", clock=processor.resolver.clock
     )
+    if answered and activity.type == "Accept" and actor.forum_id is not None and actor.outbox:
+        await _backfill(conn, processor, actor, budget)
+
+
+async def _backfill(conn: asyncpg.Connection, processor: Processor, group: RemoteActor, budget: FetchBudget) -> None:
+    """A newly followed forum's recent threads, from the first page of its outbox (bounded: one fetch, at most
+    BACKFILL threads, each proven by its author or skipped). Replies arrive from now on."""
+    assert group.outbox is not None and group.forum_id is not None
+    try:
+        collection = await processor.resolver.document(group.outbox, budget=FetchBudget(1))
+    except FetchError as exc:
+        log.info("backfill of %s skipped: %s", group.uri, exc)
+        return
+    items = collection.get("orderedItems")
+    if not isinstance(items, list):
+        first = collection.get("first")
+        items = first.get("orderedItems") if isinstance(first, dict) else []
+    for item in (items if isinstance(items, list) else [])[:BACKFILL]:
+        if not isinstance(item, dict) or item.get("type") != "Create" or not isinstance(item.get("object"), dict):
+            continue
+        try:
+            async with conn.transaction():
+                document, verified = await _verified_post(processor, item["object"], FetchBudget(2))
+                if document.in_reply_to is None:
+                    await _create_post(conn, processor, document, verified, FetchBudget(2),
+                                       mirror_forum=group.forum_id)  # fmt: skip
+        except (DomainError, SignatureError, FetchError, UnsupportedDocument) as exc:
+            log.info("backfill item of %s skipped: %s", group.uri, exc)
 
 
 async def _undo(conn: asyncpg.Connection, processor: Processor, actor: RemoteActor, activity: Activity,
@@ -276,6 +305,11 @@ async def _lock(conn: asyncpg.Connection, processor: Processor, group: RemoteAct
 async def _update(conn: asyncpg.Connection, processor: Processor, actor: RemoteActor, activity: Activity,
                   raw: dict[str, Any], budget: FetchBudget) -> None:  # fmt: skip
     document = activity.object
+    if isinstance(document, Actor) and document.id == actor.uri:
+        # The actor's own new document (a new name or rotated keys), authenticated by its HTTP signature: taken
+        # as sent, as Mastodon does, rather than fetched again.
+        await peers.remember_actor(conn, actor_fields(document), clock=processor.resolver.clock)
+        return
     if isinstance(document, Post) and actor.forum_id is not None and document.comments_enabled is not None:
         await _lock(conn, processor, actor, document)  # the forum's Group closing or reopening a thread
         return

@@ -7,8 +7,8 @@ anyone's help. No database connection is held while a fetch is in flight.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import timedelta
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urldefrag, urlsplit
 
@@ -58,6 +58,7 @@ class Resolver:
     base_url: str
     node_signer: GetSigner
     mode: FederationMode = "open"
+    _forced: dict[str, datetime] = field(default_factory=dict)
 
     def is_local(self, uri: str) -> bool:
         return uri == self.base_url or uri.startswith(self.base_url + "/")
@@ -71,9 +72,17 @@ class Resolver:
             cached = await peers.actor_by_uri(conn, uri)
         now = self.clock.now()
         if cached is not None:
-            age = now - cached.fetched_at
-            if (not refresh and age < FRESH_FOR) or (refresh and age < REFETCH_AFTER):
+            if not refresh and now - cached.fetched_at < FRESH_FOR:
                 return cached
+            if refresh:
+                # A signature failed with the cached key: fetch again (the key may have been rotated), but at most
+                # once a minute per actor, so a stream of bad signatures cannot make us hammer its server.
+                last = self._forced.get(uri)
+                if last is not None and now - last < REFETCH_AFTER:
+                    return cached
+                if len(self._forced) > 10_000:  # only recent entries matter; forget the rest
+                    self._forced = {k: v for k, v in self._forced.items() if now - v < REFETCH_AFTER}
+                self._forced[uri] = now
         document = await self.fetcher.fetch_document(uri, signer=self.node_signer, budget=budget)
         await self._admit(str(document["id"]))  # a redirect may have ended on another host
         try:

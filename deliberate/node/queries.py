@@ -69,3 +69,27 @@ async def count_usage(conn: asyncpg.Connection, *, month_ago: datetime, halfyear
         halfyear_ago,
     )
     return {key: int(value) for key, value in dict(row).items()}
+
+
+async def replace_node_keys(conn: asyncpg.Connection, *, rsa_private_pem: str, ed25519_private_pem: str,
+                            now: datetime) -> None:  # fmt: skip
+    await conn.execute(
+        "UPDATE node_key SET rsa_private_pem = $1, ed25519_private_pem = $2, created_at = $3 WHERE id = 1",
+        rsa_private_pem, ed25519_private_pem, now,
+    )  # fmt: skip
+
+
+async def replace_actor_keys(
+    conn: asyncpg.Connection, *, kind: str, actor_id: int, rsa_private_pem: str, ed25519_private_pem: str,
+    now: datetime,
+) -> None:  # fmt: skip
+    await conn.execute(
+        """
+        INSERT INTO actor_key (actor_kind, actor_id, rsa_private_pem, ed25519_private_pem, created_at)
+        VALUES ($1, $2, $3, $4, $5)
+        ON CONFLICT (actor_kind, actor_id) DO UPDATE SET
+            rsa_private_pem = EXCLUDED.rsa_private_pem, ed25519_private_pem = EXCLUDED.ed25519_private_pem,
+            created_at = EXCLUDED.created_at
+        """,
+        kind, actor_id, rsa_private_pem, ed25519_private_pem, now,
+    )  # fmt: skip

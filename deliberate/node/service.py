@@ -63,6 +63,19 @@ async def ensure_actor_keys(conn: asyncpg.Connection, *, clock: Clock, kind: Act
     return keys
 
 
+async def rotate_keys(conn: asyncpg.Connection, *, clock: Clock, kind: ActorKind | Literal["application"],
+                      actor_id: int) -> None:  # fmt: skip
+    """New key pairs for an actor (or the node itself); the old ones are gone. Peers learn the new public keys
+    from the actor's Update (sent by the federation layer) or when a signature fails and they fetch the actor."""
+    rsa_key = await asyncio.to_thread(rsa.generate_private_key, public_exponent=65537, key_size=2048)
+    pems = {"rsa_private_pem": _pem(rsa_key), "ed25519_private_pem": _pem(ed25519.Ed25519PrivateKey.generate())}
+    if kind == "application":
+        await ensure_node_keys(conn, clock=clock)
+        await queries.replace_node_keys(conn, now=clock.now(), **pems)
+    else:
+        await queries.replace_actor_keys(conn, kind=kind, actor_id=actor_id, now=clock.now(), **pems)
+
+
 async def usage(conn: asyncpg.Connection, *, clock: Clock) -> dict[str, int]:
     now = clock.now()
     return await queries.count_usage(conn, month_ago=now - timedelta(days=30), halfyear_ago=now - timedelta(days=180))

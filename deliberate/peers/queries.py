@@ -334,3 +334,16 @@ async def peer_status(conn: asyncpg.Connection) -> list[PeerStatus]:
         """
     )
     return [PeerStatus(**dict(row)) for row in rows]
+
+
+async def known_inboxes(conn: asyncpg.Connection) -> list[Recipient]:
+    """One inbox per known server that is not blocked (its shared inbox where it has one)."""
+    rows = await conn.fetch(
+        """
+        SELECT DISTINCT ON (ra.host) coalesce(ra.shared_inbox, ra.inbox) AS inbox, ra.host
+        FROM remote_actor ra JOIN instance i ON i.host = ra.host
+        WHERE i.blocked_at IS NULL
+        ORDER BY ra.host, (ra.shared_inbox IS NULL), ra.id
+        """
+    )
+    return [Recipient(row["inbox"], row["host"]) for row in rows]

@@ -172,20 +172,24 @@ async def receive(
     )
 
 
-async def block_instance(conn: asyncpg.Connection, *, clock: Clock, actor: Account, host: str, reason: str) -> None:
-    """An operator defederates a host: its requests are refused and nothing more is delivered to it."""
-    if not actor.has_role("operator"):
+async def block_instance(
+    conn: asyncpg.Connection, *, clock: Clock, actor: Account | None, host: str, reason: str
+) -> None:
+    """An operator defederates a host: its requests are refused and nothing more is delivered to it.
+    `actor` None is the server's administrator at the command line."""
+    if actor is not None and not actor.has_role("operator"):
         raise NotOperator()
     await queries.ensure_instance(conn, host, now=clock.now())
     await queries.set_blocked(conn, host, blocked_at=clock.now(), reason=reason.strip()[:500])
-    await record_event(conn, "instance_blocked", {"host": host, "by": actor.id, "reason": reason.strip()[:500]})
+    by = actor.id if actor else None
+    await record_event(conn, "instance_blocked", {"host": host, "by": by, "reason": reason.strip()[:500]})
 
 
-async def unblock_instance(conn: asyncpg.Connection, *, clock: Clock, actor: Account, host: str) -> None:
-    if not actor.has_role("operator"):
+async def unblock_instance(conn: asyncpg.Connection, *, clock: Clock, actor: Account | None, host: str) -> None:
+    if actor is not None and not actor.has_role("operator"):
         raise NotOperator()
     await queries.set_blocked(conn, host, blocked_at=None, reason="")
-    await record_event(conn, "instance_unblocked", {"host": host, "by": actor.id})
+    await record_event(conn, "instance_unblocked", {"host": host, "by": actor.id if actor else None})
 
 
 async def allow_instance(conn: asyncpg.Connection, *, clock: Clock, host: str, allowed: bool) -> None:
@@ -259,3 +263,7 @@ async def save_health(
         conn, host, consecutive_failures=consecutive_failures, failing_since=failing_since,
         paused_until=paused_until, unavailable=unavailable, last_error=last_error,
     )  # fmt: skip
+
+
+async def known_inboxes(conn: asyncpg.Connection) -> list[Recipient]:
+    return await queries.known_inboxes(conn)

@@ -145,3 +145,19 @@ async def test_a_blocked_node_is_refused_and_its_posts_never_appear(node_factory
     assert await value(ves, "SELECT count(*) FROM inbox_activity WHERE actor_uri LIKE $1", f"{vmt.base_url}%") == 1
     failed = await value(vmt, "SELECT last_error FROM delivery WHERE state = 'failed'")
     assert failed is not None and re.search(r"HTTP 403", failed)
+
+
+async def test_following_a_forum_brings_its_recent_threads_from_the_outbox(node_factory: Any) -> None:
+    ves = await start(node_factory, "ves")
+    vmt = await start(node_factory, "vmt")
+    operator = await member(ves, "operadora", "operator")
+    await operator.submit("/forums", {"name": "Vaso de leche"}, form_page="/forums/new")
+    for title in ("Padrón de beneficiarios", "Horario de reparto"):
+        await operator.submit("/f/vaso-de-leche/threads", {"title": title, "body": "Detalles aquí"},
+                              form_page="/f/vaso-de-leche")  # fmt: skip
+    rosa = await member(vmt, "rosa")
+    await rosa.submit("/forums/remote", {"address": f"vaso-de-leche@{host(ves)}"})
+    await settle(ves, vmt)
+    titles = {row["title"] for row in await sql(vmt, "SELECT title FROM thread")}
+    assert titles == {"Padrón de beneficiarios", "Horario de reparto"}
+    assert await value(vmt, "SELECT count(*) FROM thread WHERE ap_id IS NULL") == 0

@@ -105,8 +105,8 @@ async def post_document(request: web.Request) -> web.Response:
 
 async def node_actor(request: web.Request) -> web.Response:
     app = state(request)
-    keys = app.node_keys
-    assert keys is not None
+    async with app.db.acquire() as conn:  # read each time: `deliberate federation rotate-key node` may replace them
+        keys = await node.ensure_node_keys(conn, clock=app.clock)
     return activity_response(
         actors.application(app.settings.base_url, app.settings.node_name, rsa_private_pem=keys.rsa_private_pem,
                            ed25519_private_pem=keys.ed25519_private_pem)

@@ -1,0 +1,89 @@
+"""Operators' commands that act on a node's federation: the standalone worker, the delivery queue per peer,
+blocking and allowing servers, and key rotation. Called by `deliberate/cli.py`; each opens the node's database
+(embedded servers are reached through the running node's runtime file, or started for the command).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+
+import asyncpg
+
+from deliberate.clock import SystemClock
+from deliberate.db.pool import connect, create_pool
+from deliberate.peers import service as peers
+from deliberate.runtime.node import migrate_database, node_services
+from deliberate.settings import Settings
+
+
+@contextlib.asynccontextmanager
+async def _database(settings: Settings) -> AsyncIterator[tuple[Settings, asyncpg.Connection]]:
+    async with node_services(settings) as live:
+        await migrate_database(live.database_url)
+        conn = await connect(live.database_url)
+        try:
+            yield live, conn
+        finally:
+            await conn.close()
+
+
+async def run_worker(settings: Settings, *, stop: asyncio.Event) -> None:
+    """Only the background work (outbox, deliveries, inbox processing), for a process of its own."""
+    from federation.runtime import federation
+
+    async with node_services(settings) as live:
+        await migrate_database(live.database_url)
+        pool = await create_pool(live.database_url, size=live.db_pool_size)
+        try:
+            async with federation(live, pool, SystemClock(), run_worker=True):
+                print(f"federation worker for {live.base_url} is running", flush=True)
+                await stop.wait()
+        finally:
+            await pool.close()
+
+
+async def status(settings: Settings) -> int:
+    async with _database(settings) as (_, conn):
+        rows = await peers.status(conn)
+    if not rows:
+        print("this node has not talked to any other server yet")
+        return 0
+    print(f"{'server':<32} {'pending':>7} {'failed':>6} {'fails':>5}  state            last error")
+    for row in rows:
+        state = ("blocked" if row.blocked else "unavailable" if row.unavailable
+                 else f"paused→{row.paused_until:%H:%M}" if row.paused_until else "ok")  # fmt: skip
+        print(f"{row.host:<32} {row.pending:>7} {row.failed:>6} {row.consecutive_failures:>5}  {state:<16} "
+              f"{(row.last_error or '')[:60]}")  # fmt: skip
+    return 0
+
+
+async def block(settings: Settings, host: str, reason: str, *, blocked: bool) -> int:
+    clock = SystemClock()
+    async with _database(settings) as (_, conn), conn.transaction():
+        if blocked:
+            await peers.block_instance(conn, clock=clock, actor=None, host=host, reason=reason)
+        else:
+            await peers.unblock_instance(conn, clock=clock, actor=None, host=host)
+    print(f"{host} is {'blocked' if blocked else 'no longer blocked'}")
+    return 0
+
+
+async def allow(settings: Settings, host: str, *, allowed: bool) -> int:
+    async with _database(settings) as (_, conn), conn.transaction():
+        await peers.allow_instance(conn, clock=SystemClock(), host=host, allowed=allowed)
+    print(f"{host} is {'allowed' if allowed else 'no longer allowed'} (used in allow-list mode)")
+    return 0
+
+
+async def rotate_key(settings: Settings, target: str) -> int:
+    from federation.rotation import rotate
+
+    async with _database(settings) as (live, conn), conn.transaction():
+        told = await rotate(conn, base_url=live.base_url, node_name=live.node_name, clock=SystemClock(),
+                            target=target)  # fmt: skip
+    print(f"new keys for {target}; an Update is queued for {told} inboxes")
+    if target == "node":
+        print("restart the node's processes so fetches are signed with the new node key")
+    return 0

@@ -1,0 +1,54 @@
+"""Operators' federation commands, run as the real `deliberate` program against a running node's database."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from tests.conftest import Node
+from tests.federation.support import host, member, settle, start, value
+
+BIN = Path(sys.executable).parent / "deliberate"
+
+
+async def cli(node: Node, *args: str) -> subprocess.CompletedProcess[str]:
+    command = [str(BIN), "federation", *args, "--database-url", node.settings.database_url,
+               "--redis-url", node.settings.redis_url]  # fmt: skip
+    env = {**os.environ, "DELIBERATE_SECRET_KEY": node.settings.secret_key,
+           "DELIBERATE_PUBLIC_URL": node.base_url}  # fmt: skip
+    return await asyncio.to_thread(subprocess.run, command, capture_output=True, text=True, env=env, timeout=120)
+
+
+async def test_status_block_and_key_rotation_from_the_command_line(node_factory: Any) -> None:
+    ves = await start(node_factory, "ves")
+    vmt = await start(node_factory, "vmt")
+    operator = await member(ves, "operadora", "operator")
+    await operator.submit("/forums", {"name": "Obras"}, form_page="/forums/new")
+    rosa = await member(vmt, "rosa")
+    await rosa.submit("/forums/remote", {"address": f"obras@{host(ves)}"})
+    await settle(ves, vmt)
+
+    status = await cli(ves, "status")
+    assert status.returncode == 0 and host(vmt) in status.stdout and " ok " in status.stdout, status
+
+    group_key = "SELECT public_key_pem FROM remote_actor WHERE uri = $1"
+    before = await value(vmt, group_key, f"{ves.base_url}/f/obras")
+    rotated = await cli(ves, "rotate-key", "f/obras")
+    assert rotated.returncode == 0 and "1 inboxes" in rotated.stdout, rotated
+    await settle(ves, vmt)
+    assert await value(vmt, group_key, f"{ves.base_url}/f/obras") != before
+    # Announces now signed with the new key are still heard.
+    await operator.submit("/f/obras/threads", {"title": "Después de la rotación", "body": "Sigue llegando"},
+                          form_page="/f/obras")  # fmt: skip
+    await settle(ves, vmt)
+    assert await value(vmt, "SELECT count(*) FROM thread WHERE title = 'Después de la rotación'") == 1
+
+    blocked = await cli(ves, "block", host(vmt), "--reason", "pruebas")
+    assert blocked.returncode == 0, blocked
+    status = await cli(ves, "status")
+    assert "blocked" in status.stdout
+    assert (await cli(ves, "rotate-key", "x/nadie")).returncode == 2
