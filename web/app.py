@@ -35,6 +35,7 @@ from web.handlers import (
     notifications,
     organizations,
     pages,
+    peers,
 )
 from web.i18n import install_i18n, load_catalogs
 from web.labels import FILTERS
@@ -100,6 +101,7 @@ def _routes(app: web.Application) -> None:
     router.add_post("/follow", notifications.follow)
     api.add_routes(router)
     moderation.add_routes(router)
+    peers.add_routes(router)
     router.add_get("/healthz", health.healthz, name="healthz")
     router.add_get("/metrics", health.metrics, name="metrics")
     router.add_static("/static/", STATIC_DIR, name="static", append_version=False)

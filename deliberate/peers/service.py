@@ -197,7 +197,10 @@ async def allow_instance(conn: asyncpg.Connection, *, clock: Clock, host: str, a
     await queries.set_allowed(conn, host, allowed_at=clock.now() if allowed else None)
 
 
-async def status(conn: asyncpg.Connection) -> list[PeerStatus]:
+async def status(conn: asyncpg.Connection, *, actor: Account | None = None, as_admin: bool = False) -> list[PeerStatus]:
+    """The delivery queue per peer; for operators (or the administrator at the command line, `as_admin`)."""
+    if not as_admin and (actor is None or not actor.has_role("operator")):
+        raise NotOperator()
     return await queries.peer_status(conn)
 
 

@@ -14,24 +14,44 @@ import time
 from collections.abc import Coroutine
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from aiohttp import web
 
+from deliberate.accounts import service as accounts
 from deliberate.accounts.passwords import Passwords
 from deliberate.clock import SystemClock
 from deliberate.db.pool import connect
+from deliberate.organizations.model import slugify
 from deliberate.runtime.node import run_node
 from deliberate.runtime.sample import DEMO_PASSWORD, DISTRICTS, District, seed
 from deliberate.settings import Settings
 
 
-async def _seed(database_url: str, district: District) -> None:
+async def _seed(database_url: str, district: District) -> bool:
     conn = await connect(database_url)
     try:
         async with conn.transaction():
-            await seed(conn, district, clock=SystemClock(), passwords=Passwords())
+            return await seed(conn, district, clock=SystemClock(), passwords=Passwords())
     finally:
         await conn.close()
+
+
+async def _federate(nodes: dict[str, tuple[Settings, web.AppRunner]]) -> None:
+    """Each node's operator follows the other district's forum, as a member would from the forums page; the
+    follows, their acceptance and the backfill of recent threads then run through the ordinary federation worker."""
+    from federation.follows import follow_forum
+    from web.state import STATE
+
+    (first, first_runner), (second, second_runner) = nodes.values()
+    for (source, _), (_, runner) in (((first, first_runner), (second, second_runner)),
+                                     ((second, second_runner), (first, first_runner))):  # fmt: skip
+        app_state = runner.app[STATE]
+        district = next(d for d in DISTRICTS if d.name == source.node_name)
+        async with app_state.db.acquire() as conn:
+            operator = await accounts.access_account_by_username(conn, "operador")
+        address = f"{slugify(district.forum)}@{urlsplit(source.base_url).netloc}"
+        await follow_forum(app_state.fed.resolver, member=operator, address=address)
 
 
 async def _stop_all_on_failure(node: Coroutine[Any, Any, None], stop: asyncio.Event) -> None:
@@ -51,12 +71,17 @@ async def run_demo(base_dir: Path, *, reset: bool, base_port: int = 8001) -> Non
         loop.add_signal_handler(sig, stop.set)
     started = time.monotonic()
     ready: list[str] = []
+    live_nodes: dict[str, tuple[Settings, web.AppRunner]] = {}
+    seeded: list[bool] = []
 
     def announce(district: District):  # type: ignore[no-untyped-def]
         async def on_ready(live: Settings, runner: web.AppRunner) -> None:
-            await _seed(live.database_url, district)
+            seeded.append(await _seed(live.database_url, district))
+            live_nodes[district.slug] = (live, runner)
             ready.append(f"  {district.name:<26} {live.base_url}")
             if len(ready) == len(DISTRICTS):
+                if any(seeded):
+                    await _federate(live_nodes)
                 print(
                     f"\nTwo district nodes are running ({time.monotonic() - started:.1f} s to start):",
                     flush=True,
@@ -66,6 +91,7 @@ async def run_demo(base_dir: Path, *, reset: bool, base_port: int = 8001) -> Non
                     f"\nLog in on either node as 'operador' (operator) or as a member, e.g. 'rosa.quispe' on VES"
                     f" or 'maria.flores' on VMT; every demo password is '{DEMO_PASSWORD}'."
                 )
+                print("Each node follows the other district's forum: a thread or reply on one shows up on the other.")
                 print("Press Ctrl-C to stop both nodes.\n", flush=True)
 
         return on_ready

@@ -46,7 +46,7 @@ async def run_worker(settings: Settings, *, stop: asyncio.Event) -> None:
 
 async def status(settings: Settings) -> int:
     async with _database(settings) as (_, conn):
-        rows = await peers.status(conn)
+        rows = await peers.status(conn, as_admin=True)
     if not rows:
         print("this node has not talked to any other server yet")
         return 0

@@ -52,3 +52,26 @@ async def test_status_block_and_key_rotation_from_the_command_line(node_factory:
     status = await cli(ves, "status")
     assert "blocked" in status.stdout
     assert (await cli(ves, "rotate-key", "x/nadie")).returncode == 2
+
+
+async def test_operators_see_the_queue_per_peer_and_block_a_server_from_the_page(node_factory: Any) -> None:
+    ves = await start(node_factory, "ves")
+    vmt = await start(node_factory, "vmt")
+    operator = await member(ves, "operadora", "operator")
+    await operator.submit("/forums", {"name": "Obras"}, form_page="/forums/new")
+    rosa = await member(vmt, "rosa")
+    await rosa.submit("/forums/remote", {"address": f"obras@{host(ves)}"})
+    await settle(ves, vmt)
+
+    response = await operator.get("/admin/federation")
+    assert response.status == 200 and host(vmt) in operator.last_html
+    assert (await rosa.get("/admin/federation")).status == 403  # on her own node she is a member, not an operator
+    admin = "/admin/federation"
+    refused = await operator.submit(admin + "/block", {"host": "no es un host/"}, form_page=admin)
+    assert refused.status == 400 and await value(ves, "SELECT count(*) FROM instance WHERE blocked_at IS NOT NULL") == 0
+    response = await operator.submit("/admin/federation/block", {"host": host(vmt), "reason": "spam"},
+                                     form_page="/admin/federation")  # fmt: skip
+    assert response.status == 200 and response.url.path == "/admin/federation"
+    assert await value(ves, "SELECT block_reason FROM instance WHERE host = $1", host(vmt)) == "spam"
+    response = await operator.submit("/admin/federation/unblock", {"host": host(vmt)}, form_page="/admin/federation")
+    assert await value(ves, "SELECT blocked_at FROM instance WHERE host = $1", host(vmt)) is None

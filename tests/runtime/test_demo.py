@@ -67,6 +67,15 @@ def test_the_demo_runs_two_seeded_nodes_and_stops_everything(tmp_path: Path) -> 
         assert asyncio.run(login_status(ves, "rosa.quispe", "demo-clave-2026")) == 200
         assert asyncio.run(login_status(vmt, "maria.flores", "demo-clave-2026")) == 200
         assert asyncio.run(login_status(vmt, "rosa.quispe", "demo-clave-2026")) == 401  # each node its own people
+        # Already federating: each node follows the other's district forum and has its recent threads.
+        mirror = f"/f/presupuesto-participativo-2027@127.0.0.1:{base}"
+        deadline, html = time.monotonic() + 30, ""
+        while time.monotonic() < deadline:
+            status, html = asyncio.run(page(vmt + mirror))
+            if status == 200 and "centro de cómputo" in html:
+                break
+            time.sleep(0.5)
+        assert "centro de cómputo" in html, html
     finally:
         process.send_signal(signal.SIGINT)
         assert process.wait(60) == 0

@@ -1,0 +1,48 @@
+"""The operators' federation page: the delivery queue per peer server, and blocking or unblocking a server."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from deliberate.errors import InvalidInput
+from deliberate.peers import service as peers
+from web.forms import form_page
+from web.handlers.common import form_data, redirect, require_user
+from web.state import state
+
+
+async def status_page(request: web.Request) -> web.Response:
+    user = require_user(request)
+    app = state(request)
+    async with app.db.acquire() as conn:
+        rows = await peers.status(conn, actor=user)
+    return form_page(request, "admin/federation.html", keep=("host", "reason"),
+                     context={"peers": rows, "mode": app.settings.federation_mode})  # fmt: skip
+
+
+async def block(request: web.Request) -> web.Response:
+    user = require_user(request)
+    data = await form_data(request)
+    app = state(request)
+    host = str(data.get("host", "")).strip().lower()
+    blocked = request.match_info["action"] == "block"
+    try:
+        if not host or len(host) > 260 or "/" in host or " " in host:
+            raise InvalidInput(field="host")
+        async with app.db.acquire() as conn, conn.transaction():
+            if blocked:
+                await peers.block_instance(conn, clock=app.clock, actor=user, host=host,
+                                           reason=str(data.get("reason", "")))  # fmt: skip
+            else:
+                await peers.unblock_instance(conn, clock=app.clock, actor=user, host=host)
+    except InvalidInput as error:
+        async with app.db.acquire() as conn:
+            rows = await peers.status(conn, actor=user)
+        return form_page(request, "admin/federation.html", data=data, keep=("host", "reason"), error=error,
+                         context={"peers": rows, "mode": app.settings.federation_mode})  # fmt: skip
+    return redirect("/admin/federation")
+
+
+def add_routes(router: web.UrlDispatcher) -> None:
+    router.add_get("/admin/federation", status_page, name="admin_federation")
+    router.add_post("/admin/federation/{action:block|unblock}", block)
