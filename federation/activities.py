@@ -78,3 +78,13 @@ def announce(activity_id: str, group: str, inner: dict[str, Any]) -> dict[str, A
     """The forum Group relays an activity to its followers (FEP-1b12), embedding it whole."""
     body = {name: value for name, value in inner.items() if name != "@context"}
     return _activity("Announce", activity_id, group, body, to=[PUBLIC], cc=[f"{group}/followers"], audience=group)
+
+
+def flag(activity_id: str, actor: str, objects: list[str], *, content: str) -> dict[str, Any]:
+    """A report to the server a post comes from: objects are the post (and its author), as Mastodon sends them."""
+    return _activity("Flag", activity_id, actor, objects, content=content, to=[])
+
+
+def block(activity_id: str, actor: str, target: str) -> dict[str, Any]:
+    """The node stops federating with a server and tells it so."""
+    return _activity("Block", activity_id, actor, target, to=[])

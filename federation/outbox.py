@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 import asyncpg
 
@@ -26,6 +27,7 @@ from deliberate.clock import Clock
 from deliberate.errors import NotFound
 from deliberate.forums import service as forums
 from deliberate.forums.service import PostInThread
+from deliberate.moderation import service as moderation
 from deliberate.peers import service as peers
 from deliberate.peers.model import Recipient
 from deliberate.peers.service import Signer
@@ -66,6 +68,10 @@ async def translate(
             await _support_event(conn, outbox, event_id, kind, payload)
         elif kind in LOCK_EVENTS:
             await _lock_event(conn, outbox, event_id, payload)
+        elif kind == "post_reported":
+            await _report_event(conn, outbox, event_id, payload)
+        elif kind == "instance_blocked":
+            await _block_event(conn, outbox, event_id, payload)
     except NotFound:
         return  # what the event was about is gone (e.g. a forum removed); nothing to say about it
 
@@ -199,6 +205,36 @@ async def _lock_event(conn: asyncpg.Connection, outbox: Outbox, event_id: int, p
     await _enqueue(conn, outbox, update, signer, recipients)
 
 
+async def _report_event(conn: asyncpg.Connection, outbox: Outbox, event_id: int, payload: dict[str, Any]) -> None:
+    """A report on a post from another server goes to that server as a Flag from the node (as Mastodon sends it):
+    its moderators learn of it; who reported it is never said."""
+    view = await _view(conn, int(payload["post_id"]))
+    if view is None:
+        return
+    origin = await peers.actor_of_forum(conn, view.forum.id) if view.forum.remote else None
+    author = await peers.actor_of_account(conn, view.post.author_id)
+    target = origin or author
+    reason = await moderation.report_reason(conn, int(payload["report_id"]))
+    if target is None or reason is None:
+        return
+    flagged = [await object_uri(conn, outbox.base_url, view)] + ([author.uri] if author else [])
+    flag = activities.flag(_activity_id(outbox, event_id), f"{outbox.base_url}/actor", flagged,
+                           content=f"{reason[0]}: {reason[1]}".strip(": "))  # fmt: skip
+    await _enqueue(conn, outbox, flag, identity.NODE, [peers.recipient_of(target)])
+
+
+async def _block_event(conn: asyncpg.Connection, outbox: Outbox, event_id: int, payload: dict[str, Any]) -> None:
+    """Defederation is said, not only done: the blocked server gets a Block from the node, so its operators know."""
+    recipient = await peers.inbox_of_host(conn, str(payload["host"]))
+    if recipient is None:
+        return
+    inbox = urlsplit(recipient.inbox)
+    block = activities.block(_activity_id(outbox, event_id), f"{outbox.base_url}/actor",
+                             f"{inbox.scheme}://{inbox.netloc}")  # fmt: skip
+    await peers.enqueue_to_blocked(conn, activity_id=block["id"], body=_body(block), signer=identity.NODE,
+                                   recipient=recipient, clock=outbox.clock)  # fmt: skip
+
+
 async def _announce(
     conn: asyncpg.Connection, outbox: Outbox, event_id: int, view: PostInThread, inner: dict[str, Any]
 ) -> None:
@@ -223,10 +259,14 @@ async def _to_remote_group(
 async def _enqueue(
     conn: asyncpg.Connection, outbox: Outbox, activity: dict[str, Any], signer: Signer, recipients: list[Recipient]
 ) -> None:
-    body = json.dumps(activity, ensure_ascii=False, separators=(",", ":")).encode()
+    body = _body(activity)
     await peers.enqueue(
         conn, activity_id=activity["id"], body=body, signer=signer, recipients=recipients, clock=outbox.clock
     )
+
+
+def _body(activity: dict[str, Any]) -> bytes:
+    return json.dumps(activity, ensure_ascii=False, separators=(",", ":")).encode()
 
 
 async def send_now(

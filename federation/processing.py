@@ -28,6 +28,8 @@ from deliberate.errors import ActivityRejected, DomainError, NotFound
 from deliberate.forums import service as forums
 from deliberate.forums.markup import remote_text, render_markdown
 from deliberate.forums.service import RemoteText
+from deliberate.moderation import service as moderation
+from deliberate.moderation.model import REASON_MAX
 from deliberate.peers import service as peers
 from deliberate.peers.model import InboxItem, RemoteActor
 from deliberate.peers.service import Signer
@@ -404,6 +406,34 @@ async def _announce(conn: asyncpg.Connection, processor: Processor, group: Remot
         await _support(conn, processor, relayed.actor, target, present=kind == "Like", budget=budget)
 
 
+async def _flag(conn: asyncpg.Connection, processor: Processor, actor: RemoteActor, activity: Activity,
+                raw: dict[str, Any], budget: FetchBudget) -> None:  # fmt: skip
+    """A report from another server about posts here (Mastodon sends it from its instance actor): it enters our
+    moderation queue like a local report, from the sender's shadow account, with the reason it gave."""
+    objects = raw.get("object")
+    uris = [u for u in (objects if isinstance(objects, list) else [objects]) if isinstance(u, str)]
+    reporter = await _author(conn, processor, actor.uri, budget)
+    text = (activity.content or "").strip()[:REASON_MAX] or f"Reported from {actor.host}"
+    for uri in uris[:20]:
+        post_id, _ = await _locate(conn, processor.outbox.base_url, uri)
+        if post_id is None:
+            continue
+        try:
+            async with conn.transaction():
+                await moderation.report_post(conn, clock=processor.resolver.clock, actor=reporter, post_id=post_id,
+                                             data={"reason": "other", "text": text})  # fmt: skip
+        except DomainError as exc:  # already reported, already hidden, deleted: nothing more to do
+            log.info("flag of %s from %s not filed: %s", uri, actor.host, exc)
+
+
+async def _block(conn: asyncpg.Connection, processor: Processor, actor: RemoteActor, activity: Activity,
+                 raw: dict[str, Any], budget: FetchBudget) -> None:  # fmt: skip
+    """A server says it blocked us (its node actor blocks ours, or our host)."""
+    target = activity.object_id or ""
+    if target.rstrip("/") in (processor.outbox.base_url, f"{processor.outbox.base_url}/actor"):
+        await peers.blocked_by(conn, actor.host)
+
+
 HANDLERS = {
     "Follow": _follow,
     "Accept": _answer,
@@ -414,4 +444,6 @@ HANDLERS = {
     "Update": _update,
     "Delete": _delete,
     "Announce": _announce,
+    "Flag": _flag,
+    "Block": _block,
 }

@@ -158,6 +158,7 @@ CREATE TABLE public.delivery (
     next_attempt_at timestamp with time zone NOT NULL,
     last_error text,
     created_at timestamp with time zone NOT NULL,
+    despite_block boolean DEFAULT false NOT NULL,
     CONSTRAINT delivery_signer_kind_check CHECK ((signer_kind = ANY (ARRAY['person'::text, 'organization'::text, 'group'::text, 'application'::text]))),
     CONSTRAINT delivery_state_check CHECK ((state = ANY (ARRAY['pending'::text, 'failed'::text])))
 );

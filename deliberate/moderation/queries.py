@@ -312,3 +312,8 @@ async def other_moderator_exists(conn: asyncpg.Connection, account_id: int, *, n
 async def lock_account(conn: asyncpg.Connection, account_id: int) -> None:
     """Order suspension changes to one account: taken before reading its suspension and changing it."""
     await conn.execute("SELECT 1 FROM account WHERE id = $1 FOR UPDATE", account_id)
+
+
+async def get_report_reason(conn: asyncpg.Connection, report_id: int) -> tuple[str, str] | None:
+    row = await conn.fetchrow("SELECT reason, text FROM report WHERE id = $1", report_id)
+    return (row["reason"], row["text"]) if row else None

@@ -438,3 +438,8 @@ async def _reverse(conn: asyncpg.Connection, *, clock: Clock, moderator: Account
         until = account.suspended_until
         if until is not None and until == action.suspended_until and until > now:
             await _lift(conn, moderator=moderator, account_id=account.id, reason=reason, now=now)
+
+
+async def report_reason(conn: asyncpg.Connection, report_id: int) -> tuple[str, str] | None:
+    """(reason, text) of a report, for telling the post's own server (never who reported it)."""
+    return await queries.get_report_reason(conn, report_id)

@@ -265,15 +265,16 @@ async def set_outbox_cursor(conn: asyncpg.Connection, last_id: int) -> None:
 
 async def insert_delivery(
     conn: asyncpg.Connection, *, activity_id: str, recipient: Recipient, body: bytes, signer_kind: str,
-    signer_id: int, now: datetime,
+    signer_id: int, now: datetime, despite_block: bool = False,
 ) -> None:  # fmt: skip
     await conn.execute(
         """
-        INSERT INTO delivery (activity_id, inbox, host, body, signer_kind, signer_id, next_attempt_at, created_at)
-        VALUES ($1, $2, $3, $4, $5, $6, $7, $7)
+        INSERT INTO delivery (activity_id, inbox, host, body, signer_kind, signer_id, next_attempt_at, created_at,
+                              despite_block)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $8)
         ON CONFLICT (activity_id, inbox) DO NOTHING
         """,
-        activity_id, recipient.inbox, recipient.host, body, signer_kind, signer_id, now,
+        activity_id, recipient.inbox, recipient.host, body, signer_kind, signer_id, now, despite_block,
     )  # fmt: skip
 
 
@@ -284,7 +285,8 @@ async def claim_deliveries(conn: asyncpg.Connection, *, now: datetime, lease: ti
         WHERE d.id IN (
             SELECT d2.id FROM delivery d2 JOIN instance i ON i.host = d2.host
             WHERE d2.state = 'pending' AND d2.next_attempt_at <= $1
-              AND i.blocked_at IS NULL AND NOT i.unavailable AND (i.paused_until IS NULL OR i.paused_until <= $1)
+              AND (i.blocked_at IS NULL OR d2.despite_block) AND NOT i.unavailable
+              AND (i.paused_until IS NULL OR i.paused_until <= $1)
             ORDER BY d2.next_attempt_at, d2.id LIMIT $3
             FOR UPDATE OF d2 SKIP LOCKED
         )
@@ -347,3 +349,20 @@ async def known_inboxes(conn: asyncpg.Connection) -> list[Recipient]:
         """
     )
     return [Recipient(row["inbox"], row["host"]) for row in rows]
+
+
+async def inbox_of_host(conn: asyncpg.Connection, host: str) -> Recipient | None:
+    row = await conn.fetchrow(
+        """
+        SELECT coalesce(shared_inbox, inbox) AS inbox, host FROM remote_actor WHERE host = $1
+        ORDER BY (shared_inbox IS NULL), id LIMIT 1
+        """,
+        host,
+    )
+    return Recipient(row["inbox"], row["host"]) if row else None
+
+
+async def mark_blocked_by(conn: asyncpg.Connection, host: str) -> None:
+    await conn.execute(
+        "UPDATE instance SET unavailable = true, last_error = 'this server told us it blocked us' WHERE host = $1", host
+    )

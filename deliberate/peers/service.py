@@ -270,3 +270,22 @@ async def save_health(
 
 async def known_inboxes(conn: asyncpg.Connection) -> list[Recipient]:
     return await queries.known_inboxes(conn)
+
+
+async def inbox_of_host(conn: asyncpg.Connection, host: str) -> Recipient | None:
+    return await queries.inbox_of_host(conn, host)
+
+
+async def blocked_by(conn: asyncpg.Connection, host: str) -> None:
+    """A server told us it blocked us: stop queueing work for it until it sends us anything signed again."""
+    await queries.mark_blocked_by(conn, host)
+
+
+async def enqueue_to_blocked(
+    conn: asyncpg.Connection, *, activity_id: str, body: bytes, signer: Signer, recipient: Recipient, clock: Clock
+) -> None:
+    """The notice of a block, which must reach the server the block stops everything else for."""
+    await queries.insert_delivery(
+        conn, activity_id=activity_id, recipient=recipient, body=body, signer_kind=signer.kind, signer_id=signer.id,
+        now=clock.now(), despite_block=True,
+    )  # fmt: skip

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from deliberate.clock import Clock
 from tests.conftest import Node, Visitor
 from web.state import STATE
 
@@ -19,21 +20,25 @@ async def start(node_factory: Any, name: str, **overrides: Any) -> Node:
     return node
 
 
-async def settle(*nodes: Node, rounds: int = 20) -> None:
+async def settle(*nodes: Node, rounds: int = 20, clock: Clock | None = None) -> None:
+    """Run the nodes' workers until no node has work: what is due is judged by `clock` when the nodes share a
+    FrozenClock (else by PostgreSQL's now()), and deliveries to a paused, unavailable or blocked host are not work
+    (the worker skips them too)."""
     for _ in range(rounds):
         busy = False
         for node in nodes:
-            conn = await node.connect()
-            try:
-                pending = await conn.fetchval(
-                    """
-                    SELECT (SELECT count(*) FROM delivery WHERE state = 'pending' AND next_attempt_at <= now())
-                         + (SELECT count(*) FROM inbox_activity WHERE processed_at IS NULL AND attempts < 5)
-                         + (SELECT count(*) FROM domain_event WHERE id > (SELECT last_event_id FROM outbox_cursor))
-                    """
-                )
-            finally:
-                await conn.close()
+            pending = await value(
+                node,
+                """
+                SELECT (SELECT count(*) FROM delivery d JOIN instance i ON i.host = d.host
+                        WHERE d.state = 'pending' AND d.next_attempt_at <= coalesce($1, now()) AND NOT i.unavailable
+                          AND (i.blocked_at IS NULL OR d.despite_block)
+                          AND (i.paused_until IS NULL OR i.paused_until <= coalesce($1, now())))
+                     + (SELECT count(*) FROM inbox_activity WHERE processed_at IS NULL AND attempts < 5)
+                     + (SELECT count(*) FROM domain_event WHERE id > (SELECT last_event_id FROM outbox_cursor))
+                """,
+                clock.now() if clock else None,
+            )
             if pending:
                 busy = True
                 await node.app[STATE].fed.worker.run_until_idle()
@@ -70,3 +75,7 @@ async def value(node: Node, query: str, *args: Any) -> Any:
 
 def host(node: Node) -> str:
     return node.base_url.split("://", 1)[1]
+
+
+async def settle_at(clock: Clock, *nodes: Node, rounds: int = 20) -> None:
+    await settle(*nodes, rounds=rounds, clock=clock)

@@ -161,3 +161,30 @@ async def test_following_a_forum_brings_its_recent_threads_from_the_outbox(node_
     titles = {row["title"] for row in await sql(vmt, "SELECT title FROM thread")}
     assert titles == {"Padrón de beneficiarios", "Horario de reparto"}
     assert await value(vmt, "SELECT count(*) FROM thread WHERE ap_id IS NULL") == 0
+
+
+async def test_reports_reach_the_posts_server_and_a_block_is_announced(node_factory: Any) -> None:
+    ves, vmt, operator, rosa, _mirror = await _forum_followed_across(node_factory)
+    response = await operator.submit("/f/obras-y-servicios/threads", {"title": "Venta de lotes", "body": "Spam"},
+                                     form_page="/f/obras-y-servicios")  # fmt: skip
+    ves_thread = int(response.url.path.rsplit("/", 1)[1])
+    await settle(ves, vmt)
+    vmt_post = await value(vmt, "SELECT p.id FROM post p JOIN thread t ON t.id = p.thread_id WHERE t.ap_id = $1",
+                           f"{ves.base_url}/t/{ves_thread}")  # fmt: skip
+    response = await rosa.submit(f"/p/{vmt_post}/report", {"reason": "spam", "text": "Publicidad"})
+    assert response.status == 200, rosa.last_html
+    await settle(ves, vmt)
+    # VES's moderators get the report on the original post, from VMT's node: rosa is not named.
+    row = await sql(ves, "SELECT r.text, a.username FROM report r JOIN account a ON a.id = r.reporter_id")
+    assert len(row) == 1 and row[0]["text"] == "spam: Publicidad" and "rosa" not in row[0]["username"]
+    assert row[0]["username"].endswith(f"@{host(vmt)}")
+
+    await operator.submit("/admin/federation/block", {"host": host(vmt), "reason": "pruebas"},
+                          form_page="/admin/federation")  # fmt: skip
+    await settle(ves, vmt)
+    assert await value(vmt, "SELECT unavailable FROM instance WHERE host = $1", host(ves))
+    vmt_thread = await value(vmt, "SELECT thread_id FROM post WHERE id = $1", vmt_post)
+    await rosa.submit(f"/t/{vmt_thread}/replies", {"body": "No debería salir"})
+    await settle(ves, vmt)
+    # VMT keeps rosa's reply queued without trying a server that said it blocked us.
+    assert await value(vmt, "SELECT attempts FROM delivery WHERE state = 'pending' AND host = $1", host(ves)) == 0
