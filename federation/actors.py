@@ -64,6 +64,10 @@ def _actor(
         "followers": f"{actor_id}/followers",
         "endpoints": {"sharedInbox": f"{base_url}/inbox"},
         "discoverable": True,
+        # FEP-844e: peers that see this sign their deliveries to us with RFC 9421 (we accept draft-cavage too).
+        "implements": [
+            {"href": "https://datatracker.ietf.org/doc/html/rfc9421", "name": "RFC-9421: HTTP Message Signatures"}
+        ],
         **keys,
     }
 

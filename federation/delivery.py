@@ -55,8 +55,11 @@ async def run_once(deliverer: Deliverer) -> int:
 
     async def attempt(item: Delivery) -> tuple[int | None, str | None, str]:
         who = keys[Signer(item.signer_kind, item.signer_id)]
+        # draft-cavage rsa-sha256 is what Mastodon and most servers verify; RFC 9421 with Ed25519 goes to peers
+        # whose actors say they implement it (FEP-844e).
         headers = sign_post_headers(item.inbox, item.body, key_id=who.key_id, rsa_key=who.rsa_key,
-                                    ed25519_key=None, ed25519_key_id=None, scheme="cavage",
+                                    ed25519_key=who.ed25519_key, ed25519_key_id=who.proof_key_id,
+                                    scheme="rfc9421" if item.rfc9421 else "cavage",
                                     now=deliverer.clock.now())  # fmt: skip
         async with gate:
             try:

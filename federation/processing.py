@@ -255,6 +255,12 @@ async def _create_post(conn: asyncpg.Connection, processor: Processor, document:
                                           title=document.name or text.source[:80], text=text)  # fmt: skip
         return
     post_id, thread_id = await _locate(conn, processor.outbox.base_url, parent)
+    if thread_id is None and mirror_forum is not None:
+        # Deliveries race: a reply can arrive before the post it answers (sent in the same batch, or retried with
+        # jitter). Fetch the parent from its origin first, as Mastodon and Lemmy do; the budget bounds the chain.
+        parent_document, parent_raw = await _verified_post(processor, parent, budget)
+        await _create_post(conn, processor, parent_document, parent_raw, budget, mirror_forum=mirror_forum)
+        post_id, thread_id = await _locate(conn, processor.outbox.base_url, parent)
     if thread_id is None:
         raise ActivityRejected(reason="the post it replies to is not on this node")
     opening = await forums.thread_page(conn, thread_id=thread_id, viewer=None, limit=1)

@@ -29,6 +29,9 @@ def host_of(uri: str) -> str:
     return urlsplit(uri).netloc.lower()
 
 
+RFC9421 = "https://datatracker.ietf.org/doc/html/rfc9421"
+
+
 def actor_fields(actor: Actor) -> ActorFields:
     key = actor.public_key
     return ActorFields(
@@ -47,6 +50,7 @@ def actor_fields(actor: Actor) -> ActorFields:
             for k in actor.assertion_method
             if k.type == "Multikey" and k.public_key_multibase and k.controller in (None, actor.id)
         ],
+        implements_rfc9421=RFC9421 in actor.implements,
     )
 
 

@@ -103,6 +103,14 @@ class Actor(Wire):
     shared_inbox: str | None = None
     public_key: PublicKey | None = Field(None, alias="publicKey")
     assertion_method: list[Multikey] = Field(default_factory=list, alias="assertionMethod")
+    # FEP-844e: specifications the actor's server implements, by href (e.g. RFC 9421 signatures).
+    implements: list[str] = Field(default_factory=list)
+
+    @field_validator("implements", mode="before")
+    @classmethod
+    def _hrefs(cls, value: Any) -> Any:
+        items = value if isinstance(value, list) else [value] if value else []
+        return [i["href"] for i in items if isinstance(i, dict) and isinstance(i.get("href"), str)]
 
     @field_validator("public_key", mode="before")
     @classmethod

@@ -268,7 +268,8 @@ CREATE TABLE public.instance (
     unavailable boolean DEFAULT false NOT NULL,
     last_error text,
     last_delivery_at timestamp with time zone,
-    delivered_count bigint DEFAULT 0 NOT NULL
+    delivered_count bigint DEFAULT 0 NOT NULL,
+    rfc9421 boolean DEFAULT false NOT NULL
 );
 
 CREATE TABLE public.membership_request (

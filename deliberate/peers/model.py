@@ -75,6 +75,7 @@ class ActorFields:
     key_id: str | None
     public_key_pem: str | None
     assertion_keys: list[dict[str, Any]]
+    implements_rfc9421: bool = False
 
 
 @dataclass(frozen=True)
@@ -87,6 +88,7 @@ class Delivery:
     signer_kind: SignerKind
     signer_id: int
     attempts: int
+    rfc9421: bool = False  # the peer verifies RFC 9421 signatures (FEP-844e `implements`)
 
 
 @dataclass(frozen=True)

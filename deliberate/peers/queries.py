@@ -290,7 +290,8 @@ async def claim_deliveries(conn: asyncpg.Connection, *, now: datetime, lease: ti
             ORDER BY d2.next_attempt_at, d2.id LIMIT $3
             FOR UPDATE OF d2 SKIP LOCKED
         )
-        RETURNING d.id, d.activity_id, d.inbox, d.host, d.body, d.signer_kind, d.signer_id, d.attempts
+        RETURNING d.id, d.activity_id, d.inbox, d.host, d.body, d.signer_kind, d.signer_id, d.attempts,
+                  (SELECT rfc9421 FROM instance WHERE host = d.host) AS rfc9421
         """,
         now, lease, limit,
     )  # fmt: skip
@@ -366,3 +367,7 @@ async def mark_blocked_by(conn: asyncpg.Connection, host: str) -> None:
     await conn.execute(
         "UPDATE instance SET unavailable = true, last_error = 'this server told us it blocked us' WHERE host = $1", host
     )
+
+
+async def set_rfc9421(conn: asyncpg.Connection, host: str, accepted: bool) -> None:
+    await conn.execute("UPDATE instance SET rfc9421 = $2 WHERE host = $1 AND rfc9421 <> $2", host, accepted)

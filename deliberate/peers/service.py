@@ -60,6 +60,8 @@ async def heard_from(conn: asyncpg.Connection, host: str, *, clock: Clock) -> No
 
 async def remember_actor(conn: asyncpg.Connection, fields: ActorFields, *, clock: Clock) -> RemoteActor:
     await queries.ensure_instance(conn, fields.host, now=clock.now())
+    if fields.implements_rfc9421:
+        await queries.set_rfc9421(conn, fields.host, True)
     return await queries.upsert_remote_actor(conn, fields, now=clock.now())
 
 

@@ -31,6 +31,10 @@ async def _forum_followed_across(node_factory: Any) -> tuple[Node, Node, Visitor
 async def test_a_forum_followed_from_another_node_receives_threads_and_takes_replies(node_factory: Any) -> None:
     ves, vmt, _operator, rosa, mirror = await _forum_followed_across(node_factory)
     assert await value(vmt, "SELECT state FROM following") == "accepted"
+    # Both are deliberate nodes: each read in the other's actors (FEP-844e) that it verifies RFC 9421 signatures,
+    # so deliveries between them are signed with Ed25519 RFC 9421 rather than draft-cavage.
+    assert await value(ves, "SELECT rfc9421 FROM instance WHERE host = $1", host(vmt))
+    assert await value(vmt, "SELECT rfc9421 FROM instance WHERE host = $1", host(ves))
     assert await value(ves, "SELECT count(*) FROM follower WHERE actor_kind = 'group'") == 1
 
     ana = await member(ves, "ana")

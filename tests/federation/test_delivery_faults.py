@@ -1,0 +1,247 @@
+"""Delivery under faults: a peer that goes away, a worker killed mid-batch, a node restarted, a peer that refuses.
+
+Two real nodes on loopback share one FrozenClock (HTTP signatures are checked against the receiver's clock), so
+retries come due by moving that clock, never by sleeping. A peer "goes down" by closing its listening socket and
+its open connections; it "comes back" on the same port with the same application and database.
+"""
+
+from __future__ import annotations
+
+import random
+import socket
+from datetime import timedelta
+from typing import Any
+
+from aiohttp import web
+
+from deliberate.clock import FrozenClock
+from deliberate.peers import service as peers
+from federation import delivery, outbox
+from tests.conftest import Node, Visitor, cheap_passwords
+from tests.federation.support import host, member, settle_at, sql, start, value
+from web.app import create_app
+from web.state import STATE
+
+FORUM = "/f/obras-y-servicios"
+BODIES = ["Falta agua en el sector 3", "La cisterna pasa los martes", "En la loma no llega", "Pedimos un reservorio"]
+
+
+async def _forum_followed_across(node_factory: Any, clock: FrozenClock) -> tuple[Node, Node, Visitor]:
+    """VES hosts a public forum that VMT mirrors; both nodes run on `clock`. Returns VES, VMT and a VES member."""
+    ves = await start(node_factory, "ves", clock=clock)
+    vmt = await start(node_factory, "vmt", clock=clock)
+    operator = await member(ves, "operadora", "operator", "moderator")
+    response = await operator.submit("/forums", {"name": "Obras y servicios", "description": "Agua"},
+                                     form_page="/forums/new")  # fmt: skip
+    assert response.status == 200 and response.url.path == FORUM, operator.last_html
+    rosa = await member(vmt, "rosa")
+    response = await rosa.submit("/forums/remote", {"address": f"obras-y-servicios@{host(ves)}"})
+    assert response.status == 200, rosa.last_html
+    await settle_at(clock, ves, vmt)
+    assert await value(vmt, "SELECT state FROM following") == "accepted"
+    for node in (ves, vmt):  # the retry jitter, seeded: the same schedule on every run
+        node.app[STATE].fed.worker.deliverer.rng = random.Random(node.name)
+    return ves, vmt, await member(ves, "ana")
+
+
+async def _discuss(ana: Visitor, bodies: list[str]) -> str:
+    """ana opens a thread with the first body and replies with the rest; the thread's path on VES."""
+    response = await ana.submit(f"{FORUM}/threads", {"title": "Reservorio de la loma", "body": bodies[0]},
+                                form_page=FORUM)  # fmt: skip
+    assert response.status == 200, ana.last_html
+    thread = response.url.path
+    for body in bodies[1:]:
+        assert (await ana.submit(f"{thread}/replies", {"body": body}, form_page=thread)).status == 200
+    return thread
+
+
+def _let_port_be_reused(node: Node) -> None:
+    """Mark the node's open connections SO_REUSEADDR, as a server started with it would have accepted them: the
+    TIME_WAIT they leave when we close them then does not keep `_serve` from listening on the same port again."""
+    assert node.runner.server is not None
+    for connection in node.runner.server.connections:
+        if connection.transport is not None:
+            connection.transport.get_extra_info("socket").setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+
+
+async def _go_offline(node: Node) -> None:
+    _let_port_be_reused(node)
+    for site in list(node.runner.sites):
+        await site.stop()
+    assert node.runner.server is not None
+    await node.runner.server.shutdown(0.1)  # kept-alive connections too: a server that is down answers nothing
+
+
+async def _serve(node: Node) -> None:
+    """Listen on the node's port again."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", node.settings.port))
+    await web.SockSite(node.runner, sock).start()
+
+
+async def _run_worker(node: Node) -> None:
+    await node.app[STATE].fed.worker.run_until_idle()
+
+
+async def _queue(node: Node) -> list[Any]:
+    return list(await sql(node, "SELECT state, attempts, next_attempt_at, last_error FROM delivery ORDER BY id"))
+
+
+async def _health(node: Node, peer: Node) -> Any:
+    rows = await sql(node, "SELECT consecutive_failures, paused_until FROM instance WHERE host = $1", host(peer))
+    return rows[0]
+
+
+async def _catch_up(clock: FrozenClock, sender: Node) -> None:
+    """Move the clock to just past the last pending delivery's next attempt and the end of any pause of its host."""
+    latest = await value(sender, """SELECT greatest(max(d.next_attempt_at), max(i.paused_until))
+                                    FROM delivery d JOIN instance i ON i.host = d.host""")  # fmt: skip
+    if latest is not None and latest >= clock.now():
+        clock.advance(seconds=(latest - clock.now()).total_seconds() + 1)
+
+
+async def _assert_delivered_once(ves: Node, vmt: Node, thread: str, count: int) -> None:
+    """Every activity reached VMT and was processed exactly once, nothing is left in VES's queue, and VMT holds the
+    thread once and every post exactly once, whatever order they arrived in."""
+    announces = await sql(vmt, "SELECT activity_id, processed_at FROM inbox_activity WHERE type = 'Announce'")
+    assert len(announces) == len({row["activity_id"] for row in announces}) == count, announces
+    assert all(row["processed_at"] is not None for row in announces), announces
+    assert await _queue(ves) == []
+    ap_id = ves.base_url + thread
+    assert await value(vmt, "SELECT count(*) FROM thread WHERE ap_id = $1", ap_id) == 1
+    assert await sql(vmt, "SELECT source FROM post GROUP BY source HAVING count(*) > 1") == []
+    sources = {row["source"] for row in await sql(vmt, "SELECT source FROM post")}
+    assert set(BODIES[:count]) <= sources, sources
+
+
+async def test_a_peer_down_for_an_hour_receives_every_activity_exactly_once_after_it_returns(
+    node_factory: Any,
+) -> None:
+    clock = FrozenClock()
+    ves, vmt, ana = await _forum_followed_across(node_factory, clock)
+    await _go_offline(vmt)
+    thread = await _discuss(ana, BODIES)
+    await _run_worker(ves)
+    queue = await _queue(ves)
+    assert len(queue) == len(BODIES)
+    assert all(row["state"] == "pending" and row["attempts"] == 1 and row["last_error"] for row in queue), queue
+    assert all(row["next_attempt_at"] > clock.now() for row in queue)
+    assert (await _health(ves, vmt))["consecutive_failures"] == len(BODIES)
+
+    start_at, attempts_before = clock.now(), len(BODIES)
+    attempts_at_first_pause: int | None = None
+    health_query = "SELECT consecutive_failures, paused_until FROM instance WHERE host = $1"
+    conn = await ves.connect()
+    try:
+        while clock.now() - start_at < timedelta(hours=1):
+            clock.advance(minutes=1)
+            health = await conn.fetchrow(health_query, host(vmt))
+            paused = health["paused_until"] is not None and health["paused_until"] > clock.now()
+            await _run_worker(ves)
+            attempts = await conn.fetchval("SELECT sum(attempts) FROM delivery WHERE state = 'pending'")
+            if paused:  # the circuit breaker holds: nothing leaves for a paused host, due or not
+                attempts_at_first_pause = attempts_at_first_pause or attempts_before
+                assert attempts == attempts_before, f"attempted while paused until {health['paused_until']}"
+            # Every attempt failed, and each one counted against the host.
+            assert (await conn.fetchrow(health_query, host(vmt)))["consecutive_failures"] == attempts
+            attempts_before = attempts
+    finally:
+        await conn.close()
+    assert attempts_at_first_pause is not None, "a host failing for an hour was never paused"
+    assert attempts_before > attempts_at_first_pause, "attempts did not resume after the pause"
+    queue = await _queue(ves)
+    assert len(queue) == len(BODIES) and all(row["state"] == "pending" for row in queue)
+    # The backoff spaces attempts out: about 7 in an hour (0 s, 30 s, 1.5, 3.5, 7.5, 15.5, 31.5 min), not 60.
+    assert all(4 <= row["attempts"] <= 8 for row in queue), queue
+    assert await value(vmt, "SELECT count(*) FROM inbox_activity WHERE type = 'Announce'") == 0
+
+    await _serve(vmt)
+    await _catch_up(clock, ves)
+    await settle_at(clock, ves, vmt)
+    await _assert_delivered_once(ves, vmt, thread, len(BODIES))
+    health = await _health(ves, vmt)
+    assert health["consecutive_failures"] == 0 and health["paused_until"] is None
+
+
+async def test_a_delivery_worker_killed_mid_batch_loses_nothing(node_factory: Any) -> None:
+    clock = FrozenClock()
+    ves, vmt, ana = await _forum_followed_across(node_factory, clock)
+    thread = await _discuss(ana, BODIES)
+    state = ves.app[STATE]
+    await outbox.run_once(state.db, state.fed.outbox)
+    assert await value(ves, "SELECT count(*) FROM delivery WHERE state = 'pending'") == len(BODIES)
+    # A worker leases the whole batch (the lease commits before any network traffic) and dies before sending.
+    async with state.db.acquire() as conn, conn.transaction():
+        leased = await peers.claim_deliveries(conn, clock=clock, lease=delivery.LEASE, limit=delivery.BATCH)
+    assert len(leased) == len(BODIES)
+
+    await _run_worker(ves)  # a fresh worker leaves leased rows alone…
+    clock.advance(seconds=delivery.LEASE.total_seconds() - 1)
+    await _run_worker(ves)  # …until the lease runs out
+    assert await value(vmt, "SELECT count(*) FROM inbox_activity WHERE type = 'Announce'") == 0
+    queue = await _queue(ves)
+    assert len(queue) == len(BODIES) and all(row["state"] == "pending" and row["attempts"] == 1 for row in queue)
+
+    clock.advance(seconds=2)
+    await settle_at(clock, ves, vmt)
+    await _assert_delivered_once(ves, vmt, thread, len(BODIES))
+
+
+async def test_a_node_restarted_with_deliveries_pending_resumes_them(node_factory: Any) -> None:
+    clock = FrozenClock()
+    ves, vmt, ana = await _forum_followed_across(node_factory, clock)
+    await _go_offline(vmt)
+    thread = await _discuss(ana, BODIES[:3])
+    await _run_worker(ves)
+    assert [row["attempts"] for row in await _queue(ves)] == [1, 1, 1]
+
+    _let_port_be_reused(ves)
+    await ves.runner.cleanup()  # the whole process goes: HTTP server, worker, pools; the database stays
+    ves.app = create_app(ves.settings, clock=clock, passwords=cheap_passwords())
+    ves.runner = web.AppRunner(ves.app, access_log=None)
+    await ves.runner.setup()
+    await _serve(ves)
+    assert len(await _queue(ves)) == 3
+
+    await _serve(vmt)
+    await _catch_up(clock, ves)
+    await settle_at(clock, ves, vmt)
+    await _assert_delivered_once(ves, vmt, thread, 3)
+
+
+async def test_a_peer_that_refuses_with_403_is_not_retried(node_factory: Any) -> None:
+    clock = FrozenClock()
+    ves, vmt, ana = await _forum_followed_across(node_factory, clock)
+    await sql(vmt, "UPDATE instance SET blocked_at = now(), block_reason = 'spam' WHERE host = $1", host(ves))
+    await _discuss(ana, BODIES[:1])
+    await settle_at(clock, ves, vmt)
+    [row] = await _queue(ves)
+    assert row["state"] == "failed" and row["attempts"] == 1 and row["last_error"].startswith("HTTP 403"), row
+    # The host answered, so it is not failing: a refusal is not an outage.
+    assert (await _health(ves, vmt))["consecutive_failures"] == 0
+
+    clock.advance(days=4)  # past the whole retry schedule
+    await _run_worker(ves)
+    [row] = await _queue(ves)
+    assert row["state"] == "failed" and row["attempts"] == 1
+    assert await value(vmt, "SELECT count(*) FROM inbox_activity WHERE type = 'Announce'") == 0
+
+
+async def test_a_reply_delivered_before_its_thread_is_not_lost(node_factory: Any) -> None:
+    # Deliveries of one batch go out concurrently and retries are jittered, so after an outage a reply can reach a
+    # peer before the thread it answers. Here the order is made certain: the thread's delivery comes due later.
+    clock = FrozenClock()
+    ves, vmt, ana = await _forum_followed_across(node_factory, clock)
+    thread = await _discuss(ana, BODIES[:2])
+    state = ves.app[STATE]
+    await outbox.run_once(state.db, state.fed.outbox)
+    await sql(ves, "UPDATE delivery SET next_attempt_at = next_attempt_at + interval '1 minute' "
+                   "WHERE id = (SELECT min(id) FROM delivery)")  # fmt: skip
+    await settle_at(clock, ves, vmt)
+    assert len(await _queue(ves)) == 1  # the reply went first
+    clock.advance(minutes=2)
+    await settle_at(clock, ves, vmt)
+    await _assert_delivered_once(ves, vmt, thread, 2)
+    sources = await sql(vmt, "SELECT source FROM post ORDER BY id")
+    assert sorted(row["source"] for row in sources) == sorted(BODIES[:2])
