@@ -202,3 +202,20 @@ async def test_key_ids_pointing_inside_the_network_are_never_fetched(node_factor
         listener.close()
     assert connections == 0
     assert await value(strict, "SELECT count(*) FROM remote_actor") == 0
+
+
+async def test_in_allow_list_mode_only_allowed_servers_are_heard(node_factory: Any) -> None:
+    ves = await start(node_factory, "ves", federation_mode="allowlist")
+    vmt = await start(node_factory, "vmt")
+    operator = await member(ves, "operadora", "operator")
+    await operator.submit("/forums", {"name": "General"}, form_page="/forums/new")
+    pedro = await remote_member(vmt, "pedro")
+    body = json.dumps(new_thread(pedro, f"{ves.base_url}/f/general")).encode()
+    status, _ = await post(ves, body, signed(ves, pedro, body))
+    assert status == 403
+    assert await value(ves, "SELECT count(*) FROM remote_actor") == 0
+    conn = await ves.connect()
+    await conn.execute("UPDATE instance SET allowed_at = now() WHERE host = $1", host(vmt))
+    await conn.close()
+    status, text = await post(ves, body, signed(ves, pedro, body))
+    assert status == 202, text
