@@ -190,20 +190,23 @@ async def start_thread(
     forum = await access_forum(conn, forum_slug, viewer=author)
     await _check_can_post(conn, forum, author)
     org_id = await _speaking_for(conn, author, as_organization)
-    now = clock.now()
+    return await _open_thread(conn, clock=clock, forum=forum, author=author, title=form.title, org_id=org_id,
+                              source=form.body, html=render_markdown(form.body), now=clock.now())  # fmt: skip
+
+
+async def _open_thread(
+    conn: asyncpg.Connection, *, clock: Clock, forum: Forum, author: Account, title: str, org_id: int | None,
+    source: str, html: str, now: datetime, remote: RemoteText | None = None,
+) -> Thread:  # fmt: skip
+    """A thread and its opening post, its event and its notices: the same for a local and a remote thread."""
     thread_id = await queries.insert_thread(
-        conn, forum_id=forum.id, title=form.title, author_id=author.id, as_organization_id=org_id, now=now
-    )
+        conn, forum_id=forum.id, title=title, author_id=author.id, as_organization_id=org_id, now=now,
+        ap_id=remote.ap_id if remote else None,
+    )  # fmt: skip
     post_id = await queries.insert_post(
-        conn,
-        thread_id=thread_id,
-        author_id=author.id,
-        as_organization_id=org_id,
-        reply_to_id=None,
-        source=form.body,
-        html=render_markdown(form.body),
-        now=now,
-    )
+        conn, thread_id=thread_id, author_id=author.id, as_organization_id=org_id, reply_to_id=None, source=source,
+        html=html, now=now, ap_object=remote.ap_object if remote else None,
+    )  # fmt: skip
     await record_event(
         conn, "thread_started", {"thread_id": thread_id, "post_id": post_id, "forum_id": forum.id, "by": author.id}
     )
@@ -457,25 +460,8 @@ async def accept_remote_thread(
     parse(ThreadForm, {"title": title, "body": text.source or "."})  # the same bounds as a thread written here
     forum = await _forum(conn, forum_id)
     await _check_can_post(conn, forum, author)
-    thread_id = await queries.insert_thread(
-        conn, forum_id=forum.id, title=title.strip(), author_id=author.id, as_organization_id=None,
-        now=text.published, ap_id=text.ap_id,
-    )  # fmt: skip
-    post_id = await queries.insert_post(
-        conn, thread_id=thread_id, author_id=author.id, as_organization_id=None, reply_to_id=None,
-        source=text.source, html=text.html, now=text.published, ap_object=text.ap_object,
-    )  # fmt: skip
-    await record_event(
-        conn, "thread_started", {"thread_id": thread_id, "post_id": post_id, "forum_id": forum.id, "by": author.id}
-    )
-    await notifications.notify_post(
-        conn, clock=clock, kind="new_thread", post_id=post_id, thread_id=thread_id, forum_id=forum.id,
-        forum_organization_id=forum.organization_id, forum_members_only=forum.visibility == "members",
-        as_organization_id=None, author_id=author.id,
-    )  # fmt: skip
-    thread = await queries.get_thread(conn, thread_id)
-    assert thread is not None
-    return thread
+    return await _open_thread(conn, clock=clock, forum=forum, author=author, title=title.strip(), org_id=None,
+                              source=text.source, html=text.html, now=text.published, remote=text)  # fmt: skip
 
 
 async def accept_remote_post(

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from tests.conftest import Node
+from tests.conftest import Node, Visitor
 from tests.federation.support import host, member, settle, start, value
 
 BIN = Path(sys.executable).parent / "deliberate"
@@ -23,7 +23,7 @@ async def cli(node: Node, *args: str) -> subprocess.CompletedProcess[str]:
     return await asyncio.to_thread(subprocess.run, command, capture_output=True, text=True, env=env, timeout=120)
 
 
-async def test_status_block_and_key_rotation_from_the_command_line(node_factory: Any) -> None:
+async def _obras_followed_from_vmt(node_factory: Any) -> tuple[Node, Node, Visitor, Visitor]:
     ves = await start(node_factory, "ves")
     vmt = await start(node_factory, "vmt")
     operator = await member(ves, "operadora", "operator")
@@ -31,6 +31,11 @@ async def test_status_block_and_key_rotation_from_the_command_line(node_factory:
     rosa = await member(vmt, "rosa")
     await rosa.submit("/forums/remote", {"address": f"obras@{host(ves)}"})
     await settle(ves, vmt)
+    return ves, vmt, operator, rosa
+
+
+async def test_status_block_and_key_rotation_from_the_command_line(node_factory: Any) -> None:
+    ves, vmt, operator, _rosa = await _obras_followed_from_vmt(node_factory)
 
     status = await cli(ves, "status")
     assert status.returncode == 0 and host(vmt) in status.stdout and " ok " in status.stdout, status
@@ -55,13 +60,7 @@ async def test_status_block_and_key_rotation_from_the_command_line(node_factory:
 
 
 async def test_operators_see_the_queue_per_peer_and_block_a_server_from_the_page(node_factory: Any) -> None:
-    ves = await start(node_factory, "ves")
-    vmt = await start(node_factory, "vmt")
-    operator = await member(ves, "operadora", "operator")
-    await operator.submit("/forums", {"name": "Obras"}, form_page="/forums/new")
-    rosa = await member(vmt, "rosa")
-    await rosa.submit("/forums/remote", {"address": f"obras@{host(ves)}"})
-    await settle(ves, vmt)
+    ves, vmt, operator, rosa = await _obras_followed_from_vmt(node_factory)
 
     response = await operator.get("/admin/federation")
     assert response.status == 200 and host(vmt) in operator.last_html
