@@ -75,9 +75,9 @@ def answer(kind: str, activity_id: str, actor: str, follow_activity: dict[str, A
 
 
 def announce(activity_id: str, group: str, inner: dict[str, Any]) -> dict[str, Any]:
-    """The forum Group relays an activity to its followers (FEP-1b12), embedding it whole."""
-    body = {name: value for name, value in inner.items() if name != "@context"}
-    return _activity("Announce", activity_id, group, body, to=[PUBLIC], cc=[f"{group}/followers"], audience=group)
+    """The forum Group relays a post or an activity to its followers (FEP-1b12), embedding it whole. A post keeps
+    its own @context, which its proof signs."""
+    return _activity("Announce", activity_id, group, inner, to=[PUBLIC], cc=[f"{group}/followers"], audience=group)
 
 
 def flag(activity_id: str, actor: str, objects: list[str], *, content: str) -> dict[str, Any]:

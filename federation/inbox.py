@@ -123,7 +123,7 @@ def _same_origin(activity: Activity, actor_uri: str) -> None:
         raise ActivityRejected(reason="an actor can only delete what is on its own server")
 
 
-def parse_body(body: bytes) -> tuple[dict[str, Any], Activity]:
+def parse_body(body: bytes) -> tuple[dict[str, Any], Activity | None]:
     try:
         data = json.loads(body)
     except (UnicodeDecodeError, json.JSONDecodeError):
@@ -131,6 +131,8 @@ def parse_body(body: bytes) -> tuple[dict[str, Any], Activity]:
     try:
         parsed = parse_document(data)
     except UnsupportedDocument as exc:
+        if isinstance(data, dict) and isinstance(data.get("type"), str) and "actor" in data and "id" in data:
+            return data, None  # an activity type we have no use for (Lemmy's Dislike, Add…): 202, nothing kept
         raise ActivityRejected(reason=str(exc)) from None
     if not isinstance(parsed, Activity):
         raise ActivityRejected(reason="the body is not an activity")
@@ -138,9 +140,12 @@ def parse_body(body: bytes) -> tuple[dict[str, Any], Activity]:
 
 
 async def accept(resolver: Resolver, *, method: str, url: str, headers: tuple[tuple[str, str], ...],
-                 body: bytes) -> Accepted:  # fmt: skip
-    """Run the pipeline; raises a typed DomainError (mapped to 400/401/403) when the request is refused."""
+                 body: bytes) -> Accepted | None:  # fmt: skip
+    """Run the pipeline; raises a typed DomainError (mapped to 400/401/403) when the request is refused; None when
+    the activity is of a type this node does not use (answered 202 like Mastodon does, and not stored)."""
     data, activity = parse_body(body)
+    if activity is None:
+        return None
     message = HttpMessage(method=method, url=url, headers=headers)
     try:
         scheme, key_id = _key_id(message)

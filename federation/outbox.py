@@ -160,6 +160,10 @@ async def _post_event(
         await _to_remote_group(conn, outbox, view, inner, _author_signer(view))
     else:
         await _announce(conn, outbox, event_id, view, inner)
+        if kind in ("thread_started", "post_created"):
+            # As Lemmy does: a new post is also announced as the post itself. Mastodon and Pleroma look an
+            # Announce's object up as a status and cannot use an embedded Create; Lemmy (and we) skip the copy.
+            await _announce(conn, outbox, event_id, view, inner["object"], suffix="p")
 
 
 async def _support_event(
@@ -236,14 +240,19 @@ async def _block_event(conn: asyncpg.Connection, outbox: Outbox, event_id: int, 
 
 
 async def _announce(
-    conn: asyncpg.Connection, outbox: Outbox, event_id: int, view: PostInThread, inner: dict[str, Any]
+    conn: asyncpg.Connection,
+    outbox: Outbox,
+    event_id: int,
+    view: PostInThread,
+    inner: dict[str, Any],
+    suffix: str = "a",
 ) -> None:
     signer = Signer("group", view.forum.id)
     recipients = await peers.followers_of(conn, signer)
     if not recipients:
         return
     group = await group_uri(conn, outbox.base_url, view)
-    announce = activities.announce(_activity_id(outbox, event_id, "a"), group, inner)
+    announce = activities.announce(_activity_id(outbox, event_id, suffix), group, inner)
     await _enqueue(conn, outbox, announce, signer, recipients)
 
 

@@ -43,6 +43,7 @@ from federation.resolver import Resolver, actor_fields, host_of
 from schemas.activitypub import Activity, Actor, Post, UnsupportedDocument, parse_document
 
 log = logging.getLogger(__name__)
+POST_TYPES = ("Note", "Page", "Article", "Question")
 BATCH = 20
 BACKFILL = 20
 
@@ -240,6 +241,10 @@ async def _create_post(conn: asyncpg.Connection, processor: Processor, document:
         return  # already here (our own post coming back in an Announce, or a repeat)
     if processor.resolver.is_local(document.id):
         return
+    if not document.is_public:
+        # A Mastodon followers-only or direct reply (no as:Public in to/cc) was written for a few people: a public
+        # forum would publish it to everyone.
+        raise ActivityRejected(reason="only public posts are taken into a forum")
     clock = processor.resolver.clock
     author = await _author(conn, processor, document.attributed_to, budget)
     text = _text(document, raw)
@@ -371,9 +376,21 @@ async def _announce(conn: asyncpg.Connection, processor: Processor, group: Remot
     if group.forum_id is None or await peers.following_state(conn, group) != "accepted":
         return  # an Announce from someone whose forum we do not follow (e.g. a Mastodon boost): not for us
     inner = raw.get("object")
+    resolver = processor.resolver
+    if isinstance(inner, str) or (isinstance(inner, dict) and inner.get("type") in POST_TYPES):
+        # A new post is announced as the post itself, embedded or by id: what Mastodon can resolve (it looks the
+        # announced id up as a status) and what Lemmy also sends.
+        uri = inner if isinstance(inner, str) else str(inner.get("id", ""))
+        if resolver.is_local(uri):
+            return
+        document, verified = await _verified_post(processor, inner, budget)
+        await _create_post(conn, processor, document, verified, budget, mirror_forum=group.forum_id)
+        return
     if not isinstance(inner, dict):
         return
-    resolver = processor.resolver
+    if inner.get("type") == "Lock" or (inner.get("type") == "Undo" and _type_of(inner.get("object")) == "Lock"):
+        await _relayed_lock(conn, processor, group, inner)
+        return
     inner_object = inner.get("object")
     inner_object_id = inner_object.get("id") if isinstance(inner_object, dict) else inner_object
     if resolver.is_local(str(inner.get("actor", ""))) or (
@@ -410,6 +427,26 @@ async def _announce(conn: asyncpg.Connection, processor: Processor, group: Remot
         await forums.accept_remote_delete(conn, clock=processor.resolver.clock, author=author, post_id=post_id)
     else:
         await _support(conn, processor, relayed.actor, target, present=kind == "Like", budget=budget)
+
+
+def _type_of(value: Any) -> str | None:
+    return value.get("type") if isinstance(value, dict) else None
+
+
+async def _relayed_lock(conn: asyncpg.Connection, processor: Processor, group: RemoteActor,
+                        inner: dict[str, Any]) -> None:  # fmt: skip
+    """Lemmy closes a thread with Lock (and reopens it with Undo{Lock}), announced by the community."""
+    lock = inner if inner.get("type") == "Lock" else inner["object"]
+    page = lock.get("object")
+    page_id = page.get("id") if isinstance(page, dict) else page
+    _, thread_id = await forums.find_remote(conn, str(page_id or ""))
+    if thread_id is None:
+        return
+    forum, _ = await forums.access_thread(conn, thread_id, viewer=None)
+    if forum.id != group.forum_id:
+        raise ActivityRejected(reason="a forum can only close its own threads")
+    await forums.accept_remote_lock(conn, clock=processor.resolver.clock, thread_id=thread_id,
+                                    locked=inner.get("type") == "Lock")  # fmt: skip
 
 
 async def _flag(conn: asyncpg.Connection, processor: Processor, actor: RemoteActor, activity: Activity,

@@ -183,7 +183,7 @@ async def inbox(request: web.Request) -> web.Response:
         app.fed.resolver, method=request.method, url=app.settings.base_url + request.path_qs,
         headers=tuple(request.headers.items()), body=bytes(body),
     )  # fmt: skip
-    if accepted.new:
+    if accepted is not None and accepted.new:
         app.fed.worker.wake()
     return web.Response(status=202)
 
