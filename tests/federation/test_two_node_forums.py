@@ -9,6 +9,12 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import aiohttp
+import pytest
+
+from federation.crypto.errors import SignatureError
+from federation.crypto.multikey import assertion_method_key
+from federation.crypto.proofs import verify_proof
 from tests.conftest import Node, Visitor
 from tests.federation.support import host, member, settle, sql, start, value
 
@@ -193,3 +199,26 @@ async def test_reports_reach_the_posts_server_and_a_block_is_announced(node_fact
     await settle(ves, vmt)
     # VMT keeps rosa's reply queued without trying a server that said it blocked us.
     assert await value(vmt, "SELECT attempts FROM delivery WHERE state = 'pending' AND host = $1", host(ves)) == 0
+
+
+async def test_objects_are_served_signed_by_their_author_and_copies_point_to_their_origin(node_factory: Any) -> None:
+    ves, vmt, operator, _rosa, _mirror = await _forum_followed_across(node_factory)
+    response = await operator.submit("/f/obras-y-servicios/threads", {"title": "Firmado", "body": "Por su autora"},
+                                     form_page="/f/obras-y-servicios")  # fmt: skip
+    ves_thread = int(response.url.path.rsplit("/", 1)[1])
+    await settle(ves, vmt)
+    as2 = {"Accept": "application/activity+json"}
+    async with aiohttp.ClientSession() as session:
+        async with session.get(f"{ves.base_url}/t/{ves_thread}", headers=as2) as got:
+            page = await got.json(content_type=None)
+        async with session.get(f"{ves.base_url}/u/operadora", headers=as2) as got:
+            author = await got.json(content_type=None)
+        vmt_thread = await value(vmt, "SELECT id FROM thread WHERE ap_id = $1", page["id"])
+        async with session.get(f"{vmt.base_url}/t/{vmt_thread}", headers=as2, allow_redirects=False) as got:
+            assert got.status == 302 and got.headers["Location"] == page["id"]
+    proof = page["proof"]
+    assert proof["verificationMethod"] == f"{ves.base_url}/u/operadora#ed25519-key"
+    verify_proof(page, proof, assertion_method_key(author, proof["verificationMethod"]))
+    tampered = page | {"content": "<p>Otra cosa</p>"}
+    with pytest.raises(SignatureError):
+        verify_proof(tampered, proof, assertion_method_key(author, proof["verificationMethod"]))

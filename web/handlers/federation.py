@@ -20,7 +20,7 @@ from deliberate.node import service as node
 from deliberate.organizations import service as orgs
 from deliberate.peers import service as peers
 from deliberate.peers.service import Signer
-from federation import activities, actors, discovery, follows, objects
+from federation import activities, actors, discovery, follows
 from federation import inbox as inbox_pipeline
 from federation import outbox as outbox_builders
 from web.forms import form_page
@@ -79,8 +79,9 @@ async def group_document(request: web.Request, slug: str) -> web.Response:
 async def thread_document(request: web.Request, thread_id: int) -> web.Response:
     app = state(request)
     async with app.db.acquire() as conn:
-        view = await forums.thread_page(conn, thread_id=thread_id, viewer=None, limit=1)
-    return activity_response(objects.page(app.settings.base_url, view.forum, view.thread, view.posts[0]))
+        page = await forums.thread_page(conn, thread_id=thread_id, viewer=None, limit=1)
+        found = await forums.access_post(conn, post_id=page.posts[0].id, viewer=None)
+        return await _object_response(conn, request, found)
 
 
 async def post_document(request: web.Request) -> web.Response:
@@ -93,14 +94,19 @@ async def post_document(request: web.Request) -> web.Response:
     async with app.db.acquire() as conn:
         found = await forums.access_post(conn, post_id=post_id, viewer=None if wants_activity_json(request) else
                                          request.get(USER))  # fmt: skip
-    if not wants_activity_json(request):
-        raise web.HTTPSeeOther(f"/t/{found.thread.id}?after={max(post_id - 1, 0)}#p{post_id}")
-    base = app.settings.base_url
-    if found.is_opening:
-        return activity_response(objects.page(base, found.forum, found.thread, found.post))
-    return activity_response(
-        objects.note(base, found.forum, found.thread, found.post, opening_post_id=found.opening_post_id)
-    )
+        if not wants_activity_json(request):
+            raise web.HTTPSeeOther(f"/t/{found.thread.id}?after={max(post_id - 1, 0)}#p{post_id}")
+        return await _object_response(conn, request, found)
+
+
+async def _object_response(conn: Any, request: web.Request, found: forums.PostInThread) -> web.Response:
+    """A post written here, signed by its author (FEP-8b32), as every object from this node is; a post that came
+    from another server is not ours to serve: its id is its origin's URL, where a fetcher is sent."""
+    origin_id = found.thread.ap_id if found.is_opening else found.post.ap_id
+    if origin_id is not None or found.post.author_origin is not None:
+        raise web.HTTPFound(origin_id or found.post.ap_id or "/")
+    app = state(request)
+    return activity_response(await outbox_builders.local_object(conn, app.fed.outbox, found))
 
 
 async def node_actor(request: web.Request) -> web.Response:
