@@ -222,3 +222,25 @@ async def test_objects_are_served_signed_by_their_author_and_copies_point_to_the
     tampered = page | {"content": "<p>Otra cosa</p>"}
     with pytest.raises(SignatureError):
         verify_proof(tampered, proof, assertion_method_key(author, proof["verificationMethod"]))
+
+
+async def test_three_nodes_a_reply_from_one_follower_reaches_the_other_through_the_forum(node_factory: Any) -> None:
+    ves, vmt, operator, rosa, mirror = await _forum_followed_across(node_factory)
+    lurin = await start(node_factory, "lurin")
+    lucia = await member(lurin, "lucia")
+    await lucia.submit("/forums/remote", {"address": mirror})
+    await settle(ves, vmt, lurin)
+    response = await operator.submit("/f/obras-y-servicios/threads", {"title": "Mancomunidad", "body": "¿Juntamos?"},
+                                     form_page="/f/obras-y-servicios")  # fmt: skip
+    ves_thread = int(response.url.path.rsplit("/", 1)[1])
+    await settle(ves, vmt, lurin)
+    ap_id = f"{ves.base_url}/t/{ves_thread}"
+    vmt_thread = await value(vmt, "SELECT id FROM thread WHERE ap_id = $1", ap_id)
+    await rosa.submit(f"/t/{vmt_thread}/replies", {"body": "VMT se suma"})
+    await settle(ves, vmt, lurin)
+    # LURIN never talked to VMT: it got rosa's reply from VES's forum and checked rosa's own signature on it.
+    lurin_thread = await value(lurin, "SELECT id FROM thread WHERE ap_id = $1", ap_id)
+    await lucia.get(f"/t/{lurin_thread}")
+    assert "VMT se suma" in lucia.last_html and f"rosa@{host(vmt)}" in lucia.last_html
+    assert await value(lurin, "SELECT count(*) FROM inbox_activity WHERE actor_uri LIKE $1", vmt.base_url + "%") == 0
+    assert await sql(lurin, "SELECT error FROM inbox_activity WHERE error IS NOT NULL") == []
