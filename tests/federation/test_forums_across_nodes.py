@@ -1,4 +1,4 @@
-"""Two real district nodes on loopback: a forum followed across nodes, with everything members do in it.
+"""Real district nodes on loopback (two, and three): a forum followed across nodes, with everything members do in it.
 
 Nothing is mocked: each node has its own PostgreSQL database, keys and HTTP server; activities travel as signed
 HTTP requests through the delivery queue and the inbox pipeline of the other node.
