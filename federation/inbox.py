@@ -168,9 +168,7 @@ async def accept(resolver: Resolver, *, method: str, url: str, headers: tuple[tu
         raise SignatureRejected(reason="the signer is not the activity's actor")
     _same_origin(activity, actor.uri)
     assert activity.id is not None
-    async with resolver.pool.acquire() as conn, conn.transaction():
-        await peers.heard_from(conn, actor.host, clock=resolver.clock)
-        row = await peers.receive(
-            conn, activity_id=activity.id, actor_uri=actor.uri, type_=activity.type, body=data, clock=resolver.clock
-        )
+    async with resolver.pool.acquire() as conn:
+        row = await peers.receive_from(conn, actor.host, activity_id=activity.id, actor_uri=actor.uri,
+                                       type_=activity.type, body=data, clock=resolver.clock)  # fmt: skip
     return Accepted(activity.id, actor, row is not None)

@@ -72,8 +72,7 @@ class Resolver:
         if self.is_local(uri):
             raise ActivityRejected(reason="an actor of this node cannot speak from elsewhere")
         async with self.pool.acquire() as conn:
-            await peers.admit_host(conn, host_of(uri), clock=self.clock, mode=self.mode)
-            cached = await peers.actor_by_uri(conn, uri)
+            cached = await peers.admit_and_find(conn, host_of(uri), uri, clock=self.clock, mode=self.mode)
         now = self.clock.now()
         if cached is not None:
             if not refresh and now - cached.fetched_at < FRESH_FOR:

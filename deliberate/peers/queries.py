@@ -371,3 +371,47 @@ async def mark_blocked_by(conn: asyncpg.Connection, host: str) -> None:
 
 async def set_rfc9421(conn: asyncpg.Connection, host: str, accepted: bool) -> None:
     await conn.execute("UPDATE instance SET rfc9421 = $2 WHERE host = $1 AND rfc9421 <> $2", host, accepted)
+
+
+async def host_and_actor(conn: asyncpg.Connection, host: str, uri: str) -> tuple[Instance | None, RemoteActor | None]:
+    """The instance and the cached actor in one round trip (the inbox asks for both on every request)."""
+    row = await conn.fetchrow(
+        f"""
+        SELECT {", ".join(f"i.{c.strip()}" for c in _INSTANCE.split(","))},
+               {", ".join(f"ra.{c.strip()} AS ra_{c.strip()}" for c in _ACTOR.split(","))}
+        FROM instance i LEFT JOIN remote_actor ra ON ra.uri = $2
+        WHERE i.host = $1
+        """,
+        host,
+        uri,
+    )
+    if row is None:
+        return None, None
+    values = dict(row)
+    actor = {name[3:]: values.pop(name) for name in list(values) if name.startswith("ra_")}
+    return Instance(**values), RemoteActor(**actor) if actor["id"] is not None else None
+
+
+async def receive_and_revive(
+    conn: asyncpg.Connection, *, host: str, activity_id: str, actor_uri: str, type_: str, body: dict[str, Any],
+    now: datetime,
+) -> int | None:  # fmt: skip
+    """Store an accepted activity once and, when its host was failing or unavailable to us, mark it healthy and make
+    its waiting deliveries due: one statement, so the common case costs one round trip."""
+    row_id: int | None = await conn.fetchval(
+        """
+        WITH revived AS (
+            UPDATE instance SET consecutive_failures = 0, failing_since = NULL, paused_until = NULL,
+                                unavailable = false
+            WHERE host = $1 AND (unavailable OR consecutive_failures > 0)
+            RETURNING host
+        ), woken AS (
+            UPDATE delivery SET next_attempt_at = $6
+            WHERE host IN (SELECT host FROM revived) AND state = 'pending' AND next_attempt_at > $6
+        )
+        INSERT INTO inbox_activity (activity_id, actor_uri, type, body, received_at) VALUES ($2, $3, $4, $5, $6)
+        ON CONFLICT (activity_id) DO NOTHING RETURNING id
+        """,
+        host, activity_id, actor_uri, type_, body, now,
+    )  # fmt: skip
+    return row_id

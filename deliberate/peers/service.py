@@ -47,6 +47,29 @@ async def admit_host(conn: asyncpg.Connection, host: str, *, clock: Clock, mode:
     return instance
 
 
+async def admit_and_find(
+    conn: asyncpg.Connection, host: str, uri: str, *, clock: Clock, mode: FederationMode
+) -> RemoteActor | None:
+    """`admit_host` and `actor_by_uri` together, in one round trip when the host is known."""
+    instance, actor = await queries.host_and_actor(conn, host, uri)
+    if instance is None:
+        instance = await queries.ensure_instance(conn, host, now=clock.now())
+    if instance.blocked or (mode == "allowlist" and instance.allowed_at is None):
+        raise InstanceBlocked()
+    return actor
+
+
+async def receive_from(
+    conn: asyncpg.Connection, host: str, *, activity_id: str, actor_uri: str, type_: str, body: dict[str, Any],
+    clock: Clock,
+) -> int | None:  # fmt: skip
+    """Store an accepted activity once (None when it was already received); its host, which just proved it is
+    alive, is healthy again (`heard_from`), in the same statement."""
+    return await queries.receive_and_revive(
+        conn, host=host, activity_id=activity_id, actor_uri=actor_uri, type_=type_, body=dict(body), now=clock.now()
+    )
+
+
 async def heard_from(conn: asyncpg.Connection, host: str, *, clock: Clock) -> None:
     """A host sent us something signed: if we had given up on it, it is back, and what waited for it is due now."""
     instance = await queries.get_instance(conn, host)
