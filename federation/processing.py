@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from html import escape
 from typing import Any
 from urllib.parse import urldefrag, urlsplit
 
@@ -105,7 +106,7 @@ async def _locate(conn: asyncpg.Connection, base_url: str, uri: str) -> tuple[in
     return None, None
 
 
-def _text(document: Post, raw: dict[str, Any]) -> RemoteText:
+def post_text(document: Post, raw: dict[str, Any]) -> RemoteText:
     if document.source and (document.media_type == "text/markdown" or _source_type(raw) == "text/markdown"):
         source, html = document.source, render_markdown(document.source)
     else:
@@ -113,7 +114,42 @@ def _text(document: Post, raw: dict[str, Any]) -> RemoteText:
     published = document.published
     if published is None:
         raise ActivityRejected(reason="the post has no published date")
+    warning, links = _content_warning(raw), _attachment_links(raw)
+    if warning:
+        # Mastodon's content warning (`summary` with `sensitive`) stays in front of the text it warns about.
+        source, html = f"{warning}\n\n{source}", f"<p><strong>{escape(warning)}</strong></p>{html}"
+    if links:
+        # Attachments become links, never embedded images: loading other hosts' files would leak readers' addresses
+        # and cost prepaid data (the same rule as our own Markdown).
+        source += "".join(f"\n\n{name}: {url}" for name, url in links)
+        html += "".join(
+            f'<p><a href="{escape(url)}" rel="nofollow ugc noopener">{escape(name)}</a></p>' for name, url in links
+        )
     return RemoteText(ap_id=document.id, ap_object=raw, source=source, html=html, published=published)
+
+
+def _content_warning(raw: dict[str, Any]) -> str:
+    summary = raw.get("summary")
+    if raw.get("type") == "Page" or not isinstance(summary, str):
+        return ""  # a Page's summary is its abstract (Lemmy), not a warning
+    return remote_text(summary)[0][:500]
+
+
+def _attachment_links(raw: dict[str, Any]) -> list[tuple[str, str]]:
+    items = raw.get("attachment")
+    links = []
+    for item in (items if isinstance(items, list) else [items])[:8]:
+        if not isinstance(item, dict) or item.get("type") not in ("Document", "Image", "Video", "Audio", "Link"):
+            continue
+        url = item.get("url") if item.get("type") != "Link" else item.get("href")
+        if isinstance(url, list):
+            url = next((u.get("href") for u in url if isinstance(u, dict)), None)
+        if isinstance(url, dict):
+            url = url.get("href")
+        if isinstance(url, str) and url.startswith(("https://", "http://")):
+            name = item.get("name") if isinstance(item.get("name"), str) and item.get("name") else "Adjunto"
+            links.append((str(name)[:200], url))
+    return links
 
 
 def _source_type(raw: dict[str, Any]) -> str | None:
@@ -247,7 +283,7 @@ async def _create_post(conn: asyncpg.Connection, processor: Processor, document:
         raise ActivityRejected(reason="only public posts are taken into a forum")
     clock = processor.resolver.clock
     author = await _author(conn, processor, document.attributed_to, budget)
-    text = _text(document, raw)
+    text = post_text(document, raw)
     parent = document.in_reply_to
     if parent is None:
         forum_id = mirror_forum
@@ -286,7 +322,7 @@ async def _edit_post(conn: asyncpg.Connection, processor: Processor, document: P
         return
     author = await _author(conn, processor, document.attributed_to, budget)
     await forums.accept_remote_edit(conn, clock=processor.resolver.clock, author=author, post_id=post_id,
-                                    text=_text(document, raw))  # fmt: skip
+                                    text=post_text(document, raw))  # fmt: skip
 
 
 async def _create(conn: asyncpg.Connection, processor: Processor, actor: RemoteActor, activity: Activity,
