@@ -11,6 +11,7 @@ from typing import Any
 
 from tests.conftest import Node, Visitor
 from tests.federation.support import host, member, settle, start, value
+from tests.web.support import es
 
 BIN = Path(sys.executable).parent / "deliberate"
 
@@ -74,3 +75,18 @@ async def test_operators_see_the_queue_per_peer_and_block_a_server_from_the_page
     assert await value(ves, "SELECT block_reason FROM instance WHERE host = $1", host(vmt)) == "spam"
     response = await operator.submit("/admin/federation/unblock", {"host": host(vmt)}, form_page="/admin/federation")
     assert await value(ves, "SELECT blocked_at FROM instance WHERE host = $1", host(vmt)) is None
+
+
+async def test_following_a_forum_that_is_not_one_says_why_and_changes_nothing(node_factory: Any) -> None:
+    vmt = await start(node_factory, "vmt")
+    rosa = await member(vmt, "rosa")
+    for address, status, message in (
+        ("esto no es una dirección", 400, "That address is not a forum on another node. Write it as name@server."),
+        ("obras@127.0.0.1:1", 503, "We could not reach that server. Please check the address and try again later."),
+        (f"rosa@{host(vmt)}", 400, "That address is not a forum on another node. Write it as name@server."),
+    ):
+        response = await rosa.submit("/forums/remote", {"address": address})
+        assert response.status == status, (address, rosa.last_html)
+        assert es(message) in rosa.last_html and address.split("@")[0] in rosa.last_html  # what she typed stays
+    assert await value(vmt, "SELECT count(*) FROM forum") == 0
+    assert await value(vmt, "SELECT count(*) FROM following") == 0
