@@ -415,3 +415,26 @@ async def receive_and_revive(
         host, activity_id, actor_uri, type_, body, now,
     )  # fmt: skip
     return row_id
+
+
+async def insert_deliveries(
+    conn: asyncpg.Connection, *, activity_id: str, recipients: list[Recipient], body: bytes, signer_kind: str,
+    signer_id: int, now: datetime,
+) -> None:  # fmt: skip
+    """One row per recipient in two statements whatever their number (a fan-out to a forum's followers)."""
+    inboxes, hosts = [r.inbox for r in recipients], [r.host for r in recipients]
+    await conn.execute(
+        """
+        INSERT INTO instance (host, first_seen_at) SELECT DISTINCT h, $2::timestamptz FROM unnest($1::text[]) AS h
+        ON CONFLICT (host) DO NOTHING
+        """,
+        hosts, now,
+    )  # fmt: skip
+    await conn.execute(
+        """
+        INSERT INTO delivery (activity_id, inbox, host, body, signer_kind, signer_id, next_attempt_at, created_at)
+        SELECT $1, r.inbox, r.host, $4, $5, $6, $7, $7 FROM unnest($2::text[], $3::text[]) AS r(inbox, host)
+        ON CONFLICT (activity_id, inbox) DO NOTHING
+        """,
+        activity_id, inboxes, hosts, body, signer_kind, signer_id, now,
+    )  # fmt: skip

@@ -178,14 +178,13 @@ async def enqueue(
     clock: Clock,
 ) -> int:  # fmt: skip
     """One delivery row per destination inbox, in the caller's transaction."""
-    now = clock.now()
-    for recipient in {r.inbox: r for r in recipients}.values():
-        await queries.ensure_instance(conn, recipient.host, now=now)
-        await queries.insert_delivery(
-            conn, activity_id=activity_id, recipient=recipient, body=body, signer_kind=signer.kind,
-            signer_id=signer.id, now=now,
+    unique = list({r.inbox: r for r in recipients}.values())
+    if unique:
+        await queries.insert_deliveries(
+            conn, activity_id=activity_id, recipients=unique, body=body, signer_kind=signer.kind,
+            signer_id=signer.id, now=clock.now(),
         )  # fmt: skip
-    return len(recipients)
+    return len(unique)
 
 
 async def receive(
