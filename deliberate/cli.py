@@ -1,5 +1,5 @@
 """The `deliberate` command: serve a node, run the two-node demo or the federation worker, migrate, administer
-accounts and peers.
+accounts and peers, count a participatory budget (`pb tally`, no database).
 
 Flags override `DELIBERATE_*` environment variables, which override defaults (see `deliberate/settings.py`).
 """
@@ -109,6 +109,22 @@ def build_parser() -> argparse.ArgumentParser:
     operator.add_argument("username")
     operator.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
     _node_options(operator, web=False)
+
+    pb = commands.add_parser("pb", help="participatory budgets: count pabulib .pb files (no database needed)")
+    pb_commands = pb.add_subparsers(dest="pb_command", required=True, metavar="ACTION")
+    tally = pb_commands.add_parser("tally", help="count a .pb file with greedy or the Method of Equal Shares")
+    tally.add_argument("file", metavar="FILE.pb", help="a pabulib file")
+    tally.add_argument("--rule", required=True, choices=["greedy", "greedy-threshold", "mes"])
+    tally.add_argument("--satisfaction", default="cost", choices=["cost", "cardinality"], help="(cost)")
+    tally.add_argument(
+        "--completion",
+        default="none",
+        choices=["none", "greedy", "add1", "add1-greedy", "add1-until-infeasible"],
+        help="Method of Equal Shares only (none)",
+    )
+    tally.add_argument("--tie-break", default="id", choices=["id", "equalshares"], help="(id: as pabutools)")
+    tally.add_argument("--seed", default="", help="the published seed of the lot for --tie-break equalshares")
+    tally.add_argument("--json", action="store_true", help="print one JSON object")
     return parser
 
 
@@ -125,7 +141,14 @@ def _fail(message: str) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command == "pb":
+        if args.rule != "mes" and args.completion != "none":
+            parser.error("--completion applies to --rule mes only")
+        from deliberate.budgets.tally_cli import run_tally
+
+        return run_tally(args)
     try:
         if args.command == "demo":
             from web.logs import configure_logging

@@ -1,0 +1,196 @@
+"""Counting a participatory budget: one pure function, `count(election, rule)`, for the live count, the
+`deliberate pb tally` command and anyone recounting the published ballots.
+
+The rules are defined in `../shared/pb/README.md` and follow pabutools 1.2.3 decision for decision (the reference
+results were computed with it):
+* greedy: projects in decreasing order of total satisfaction per unit of cost (free projects that satisfy someone
+  first, projects that satisfy no one last); each is funded if it still fits in the money left (skip, never stop).
+  Under cost satisfaction a free project satisfies no one (its cost times the points is 0): pabutools' reading.
+  `greedy-threshold` first sets aside projects scoring fewer points than the election's minimum.
+* Method of Equal Shares (`counting_mes.py`), optionally completed: `greedy` continues with the money left; `add1`
+  reruns MES with every voter's money raised by one currency unit at a time until the outcome is exhaustive (no
+  supported project still fits), or returns the previous outcome once a rerun overspends; `add1-greedy` then completes
+  with greedy; `add1-until-infeasible` keeps raising past exhaustive outcomes and returns the last one that does not
+  overspend. Free projects that satisfy someone are funded first, as pabutools does.
+* Ties: `TieBreak.ID` favours the smallest project id as a string (pabutools); `TieBreak.EQUALSHARES` the lowest cost,
+  then the most votes, then a lot drawn from a published seed (`counting_model.lot`).
+
+Arithmetic is exact: `Fraction` at the edges, integers inside; no float ever takes part in a decision. Add1 does not
+rerun MES for every unit: a certificate (see `counting_mes.py`) proves when a range of budgets all fund the same
+projects, so the range is skipped. The explanation of each project (`ProjectResult`) is assembled by
+`counting_explain.py`. Standard library only; no I/O.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from fractions import Fraction
+from math import lcm
+
+from deliberate.budgets.counting_classes import Histograms, Profile
+from deliberate.budgets.counting_explain import explain
+from deliberate.budgets.counting_mes import Run, run_mes
+from deliberate.budgets.counting_model import (
+    Completion,
+    Election,
+    GreedyStep,
+    Method,
+    Number,
+    Outcome,
+    Rule,
+    Satisfaction,
+    TieBreak,
+    lot,
+    merge_ballots,
+)
+
+ADD1 = (Completion.ADD1, Completion.ADD1_GREEDY, Completion.ADD1_UNTIL_INFEASIBLE)
+
+
+class Tally:
+    """The election merged and tallied once: per project its votes, points and satisfaction, in exact numbers."""
+
+    def __init__(self, election: Election, rule: Rule) -> None:
+        _check(election)
+        self.election, self.rule = election, rule
+        self.projects = election.projects
+        self.ids = [p.project_id for p in self.projects]
+        self.costs = [p.cost for p in self.projects]
+        index = {project_id: i for i, project_id in enumerate(self.ids)}
+        self.ballots = merge_ballots(election.ballots)
+        self.voters = sum(b.weight for b in self.ballots)
+        self.votes = [0] * len(self.ids)
+        scaled_score = [0] * len(self.ids)
+        # Points become whole numbers (scaling every ballot alike changes no decision of any rule).
+        point_scale = lcm(1, *{v.denominator for b in self.ballots for _, v in b.points if isinstance(v, Fraction)})
+        self.points = [[(index[pid], int(v * point_scale)) for pid, v in b.points] for b in self.ballots]
+        self.point_scale = point_scale
+        for ballot, items in zip(self.ballots, self.points, strict=True):
+            for project, points in items:
+                self.votes[project] += ballot.weight
+                scaled_score[project] += ballot.weight * points
+        self.score: list[Number] = [_exact(Fraction(s, point_scale)) for s in scaled_score]
+        cost_sat = rule.satisfaction is Satisfaction.COST
+        self.satisfaction = [s * c if cost_sat else s for s, c in zip(self.score, self.costs, strict=True)]
+        if rule.tie_break is TieBreak.ID:
+            self.tie_key: list[tuple[object, ...]] = [(pid,) for pid in self.ids]
+        else:
+            self.tie_key = [
+                (c, -v, lot(rule.seed, pid)) for c, v, pid in zip(self.costs, self.votes, self.ids, strict=True)
+            ]
+
+    def greedy_order(self, eligible: Sequence[int]) -> list[tuple[int, Fraction | None]]:
+        """Projects with their satisfaction per unit of cost (None: free and supported, so first), best first."""
+
+        def density(q: int) -> Fraction | None:
+            if not self.satisfaction[q]:
+                return Fraction(0)
+            return None if self.costs[q] == 0 else Fraction(self.satisfaction[q]) / self.costs[q]
+
+        dense = {q: density(q) for q in eligible}
+        return sorted(dense.items(), key=lambda item: (item[1] is not None, -(item[1] or 0), self.tie_key[item[0]]))
+
+    def greedy(self, selected: list[int], eligible: Sequence[int]) -> dict[int, GreedyStep]:
+        """Walk the greedy order from `selected`, funding what fits; returns each walked project's step."""
+        money = self.election.budget - sum(self.costs[q] for q in selected)
+        steps = {}
+        taken = set(selected)
+        order = [(q, d) for q, d in self.greedy_order(eligible) if q not in taken]
+        for position, (q, dense) in enumerate(order, start=1):
+            fits = self.costs[q] <= money
+            steps[q] = GreedyStep(position, dense, money, fits)
+            if fits:
+                selected.append(q)
+                money -= self.costs[q]
+        return steps
+
+    def profile(self) -> Profile:
+        scale = lcm(self.election.budget.denominator, *(c.denominator for c in self.costs))
+        costs = [int(c * scale) for c in self.costs]
+        factor = costs if self.rule.satisfaction is Satisfaction.COST else [1] * len(costs)
+        weights = [b.weight for b in self.ballots]
+        return Profile(costs, int(self.election.budget * scale), scale, weights, self.points, factor, self.tie_key)
+
+
+def _exact(value: Fraction) -> Number:
+    return value.numerator if value.denominator == 1 else value
+
+
+def _check(election: Election) -> None:
+    if election.budget < 0:
+        raise ValueError("the budget is negative")
+    ids = [p.project_id for p in election.projects]
+    if len(set(ids)) != len(ids):
+        raise ValueError("two projects share an id")
+    known = set(ids)
+    for project in election.projects:
+        if project.cost < 0:
+            raise ValueError(f"project {project.project_id!r} has a negative cost")
+    for ballot in election.ballots:
+        if ballot.weight < 1:
+            raise ValueError("a ballot weighs less than one voter")
+        for project_id, points in ballot.points:
+            if project_id not in known:
+                raise ValueError(f"a ballot names project {project_id!r}, which the election does not list")
+            if points <= 0:
+                raise ValueError("a ballot gives a project no points or negative points")
+
+
+def count(election: Election, rule: Rule) -> Outcome:
+    """Count `election` under `rule`: the funded projects in the order picked and why each project was or was not
+    funded. Raises ValueError on an inconsistent election (the pabulib parser refuses those files earlier)."""
+    tally = Tally(election, rule)
+    everyone = range(len(tally.ids))
+    selected: list[int] = []
+    greedy_steps: dict[int, GreedyStep] = {}
+    mes: tuple[Profile, Histograms, Run] | None = None
+    if rule.method is not Method.MES:
+        eligible = [q for q in everyone if rule.method is Method.GREEDY or _meets_threshold(tally, q)]
+        greedy_steps = tally.greedy(selected, eligible)
+    else:
+        # Free projects that satisfy someone come first. Under cost satisfaction a free project satisfies no one
+        # (its cost times the points is 0), so, as in pabutools, only a greedy completion funds it, among the last.
+        free = [q for q in everyone if tally.costs[q] == 0 and tally.satisfaction[q]]
+        selected.extend(sorted(free, key=tally.tie_key.__getitem__))
+        if tally.voters:
+            profile = tally.profile()
+            histograms = Histograms(profile)
+            if rule.completion in ADD1:
+                run = _add1(profile, histograms, until_infeasible=rule.completion is Completion.ADD1_UNTIL_INFEASIBLE)
+            else:
+                run = run_mes(profile, histograms, 0)
+            selected.extend(run.funded)
+            mes = (profile, histograms, run)
+        if rule.completion in (Completion.GREEDY, Completion.ADD1_GREEDY):
+            greedy_steps = tally.greedy(selected, everyone)
+    return explain(tally, rule, selected, greedy_steps, mes)
+
+
+def _meets_threshold(tally: Tally, q: int) -> bool:
+    minimum = tally.rule.min_score
+    return minimum is None or tally.score[q] >= minimum
+
+
+def _add1(profile: Profile, histograms: Histograms, *, until_infeasible: bool) -> Run:
+    """MES with every voter's money raised one unit at a time (see the module docstring), skipping ranges of budgets
+    a certificate proves to fund the same projects: from the last run at k units, try k + step; on success jump
+    there and double the step, on failure fall back to one unit (a run at k + 1 is needed anyway)."""
+    candidates = [q for q in range(len(profile.costs)) if profile.costs[q] > 0 and profile.supporters[q]]
+    run = run_mes(profile, histograms, 0)
+    step = 1
+    while True:
+        funded = set(run.funded)
+        left = profile.budget - sum(profile.costs[q] for q in funded)
+        if len(funded) == len(candidates) or profile.unit * run.extra_units > profile.budget:
+            return run  # nothing left to fund, or any one voter could now pay for any project alone
+        if not until_infeasible and not any(q not in funded and profile.costs[q] <= left for q in candidates):
+            return run  # exhaustive
+        trial = run_mes(profile, histograms, run.extra_units + step, follow=run, give_up=step > 1)
+        if trial.certified:
+            run, step = trial, step * 2
+        elif step > 1:
+            step = 1
+        elif sum(profile.costs[q] for q in trial.funded) > profile.budget:
+            return run  # the rerun overspends: keep the previous outcome
+        else:
+            run = trial

@@ -1,0 +1,131 @@
+"""Voters counted by class for the Method of Equal Shares (`counting_mes.py`).
+
+Voters who gave the same points to every project funded so far hold exactly the same money: a payment depends only
+on the money a voter had and the points they gave. They form one *class*, named by a bit mask of the (project,
+points) pairs they gave to the funded projects, and a project's supporters are counted as a histogram over (class,
+points): after a few rounds far shorter than the list of ballots. A class depends only on the *set* of funded
+projects, never on the money nor on the order they were funded in, so `Histograms` keeps the histograms across runs:
+when Add1 reruns MES with more money per voter, or two projects swap places, nothing is recounted; a histogram for a
+new set is derived from a smaller set's through the ballots that support both the new project and the counted one.
+
+Standard library only; holds no money, only who is in which class.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from fractions import Fraction
+from math import lcm
+
+Histogram = dict[tuple[int, int], int]  # (class mask, points for the project) -> weight
+
+
+@dataclass
+class Profile:
+    """The election in integers: the input of every run, whatever the per-voter budget."""
+
+    costs: list[int]  # scaled so that every cost and the budget are integers
+    budget: int
+    unit: int  # one currency unit, scaled
+    weights: list[int]  # per distinct ballot
+    ballots: list[list[tuple[int, int]]]  # per distinct ballot: (project, whole points > 0)
+    factor: list[int]  # satisfaction per point: the cost (cost satisfaction) or 1 (cardinality)
+    tie_key: list[tuple[object, ...]]  # the smaller wins a tie
+    voters: int = 0
+    supporters: list[list[tuple[int, int]]] = field(default_factory=list)  # per project: (ballot, points)
+    point_lcm: int = 1
+    total_points: list[int] = field(default_factory=list)  # per project: the points all its supporters gave
+    bits: dict[tuple[int, int], int] = field(default_factory=dict)  # (project, points) -> its bit
+    project_bits: list[int] = field(default_factory=list)  # per project: all its (project, points) bits
+    ballot_bits: list[int] = field(default_factory=list)  # per ballot: the bits of its (project, points) pairs
+
+    def __post_init__(self) -> None:
+        self.voters = sum(self.weights)
+        self.supporters = [[] for _ in self.costs]
+        self.project_bits = [0] * len(self.costs)
+        for ballot, items in enumerate(self.ballots):
+            mask = 0
+            for project, points in items:
+                self.supporters[project].append((ballot, points))
+                bit = self.bits.setdefault((project, points), 1 << len(self.bits))
+                self.project_bits[project] |= bit
+                mask |= bit
+            self.ballot_bits.append(mask)
+        self.point_lcm = lcm(1, *{points for items in self.ballots for _, points in items})
+        self.total_points = [sum(self.weights[b] * p for b, p in supporters) for supporters in self.supporters]
+
+    def voter_budget(self, extra_units: int) -> Fraction:
+        return Fraction(self.budget, self.voters) + extra_units * self.unit
+
+
+class Histograms:
+    """Each project's supporters as a histogram over (class, points), per set of funded projects (a mask of their
+    bits), kept across runs."""
+
+    def __init__(self, profile: Profile) -> None:
+        self.profile = profile
+        self._cache: dict[tuple[int, int], Histogram] = {}
+        self._both: dict[tuple[int, int], list[tuple[int, int, int, int]]] = {}
+        self._points_of: dict[int, dict[int, int]] = {}
+
+    def get(self, funded: Sequence[int], masks: Sequence[int], project: int) -> Histogram:
+        """`masks[k]` is the mask of the first k projects of `funded`; the histogram is for all of them."""
+        t = len(funded)
+        cached = self._cache.get((masks[t], project))
+        if cached is not None:
+            return cached
+        start = next((k for k in range(t - 1, -1, -1) if (masks[k], project) in self._cache), None)
+        if start is not None:
+            work = sum(len(self._supporting_both(project, funded[k])) for k in range(start, t))
+            if work < len(self.profile.supporters[project]):
+                histogram = dict(self._cache[(masks[start], project)])
+                for k in range(start, t):
+                    self._add(histogram, masks[k], project, funded[k])
+                self._cache[(masks[t], project)] = histogram
+                return histogram
+        histogram = {}
+        ballot_bits, weights, mask = self.profile.ballot_bits, self.profile.weights, masks[t]
+        for ballot, points in self.profile.supporters[project]:
+            key = (ballot_bits[ballot] & mask, points)
+            histogram[key] = histogram.get(key, 0) + weights[ballot]
+        self._cache[(mask, project)] = histogram
+        return histogram
+
+    def _supporting_both(self, project: int, funded: int) -> list[tuple[int, int, int, int]]:
+        """(ballot bits, weight, points for `project`, bit of the points for `funded`) of the ballots giving both."""
+        both = self._both.get((project, funded))
+        if both is None:
+            profile = self.profile
+            bits, ballot_bits, weights = profile.bits, profile.ballot_bits, profile.weights
+            mine, theirs = profile.supporters[project], profile.supporters[funded]
+            if len(mine) <= len(theirs):
+                points_of = self._points(funded)
+                both = [
+                    (ballot_bits[b], weights[b], p, bits[(funded, points_of[b])]) for b, p in mine if b in points_of
+                ]
+            else:
+                points_of = self._points(project)
+                both = [
+                    (ballot_bits[b], weights[b], points_of[b], bits[(funded, p)]) for b, p in theirs if b in points_of
+                ]
+            self._both[(project, funded)] = both
+        return both
+
+    def _points(self, project: int) -> dict[int, int]:
+        points = self._points_of.get(project)
+        if points is None:
+            points = self._points_of[project] = dict(self.profile.supporters[project])
+        return points
+
+    def _add(self, histogram: Histogram, mask: int, project: int, funded: int) -> None:
+        """Move the supporters of `funded` within `histogram` (taken at `mask`) to their new classes."""
+        for ballot_bits, weight, points, bit in self._supporting_both(project, funded):
+            old = (ballot_bits & mask, points)
+            left = histogram[old] - weight
+            if left:
+                histogram[old] = left
+            else:
+                del histogram[old]
+            new = (old[0] | bit, points)
+            histogram[new] = histogram.get(new, 0) + weight

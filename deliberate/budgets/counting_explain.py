@@ -1,0 +1,144 @@
+"""Why each project was or was not funded: the data behind the results page, read off a finished count.
+
+For a project funded by Equal Shares: the round, the price per unit of satisfaction, and the shares its supporters
+paid (how many voters paid each amount: those who could paid the price times their satisfaction, the others all
+they had left). For a supported project it did not fund: after how many funded projects its supporters held less
+money between them than its cost, and how much they held then. For a greedy walk: the project's place in the order,
+its satisfaction per unit of cost and the money left when its turn came. Amounts are exact, in the election's
+currency. Standard library only; it reads the counting engine's integers and never decides anything itself.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from fractions import Fraction
+from typing import TYPE_CHECKING
+
+from deliberate.budgets.counting_classes import Histograms, Profile
+from deliberate.budgets.counting_mes import Run
+from deliberate.budgets.counting_model import (
+    EqualSharesStep,
+    GreedyStep,
+    Method,
+    Outcome,
+    ProjectResult,
+    Reason,
+    Rule,
+    Satisfaction,
+    Share,
+)
+
+if TYPE_CHECKING:
+    from deliberate.budgets.counting import Tally
+
+
+def explain(
+    tally: Tally,
+    rule: Rule,
+    selected: list[int],
+    greedy_steps: dict[int, GreedyStep],
+    mes: tuple[Profile, Histograms, Run] | None = None,
+) -> Outcome:
+    """The outcome of a count: `selected` in pick order, the greedy walk's steps and, for Equal Shares, the run
+    that decided (with the profile and histograms it used)."""
+    pick = {q: place for place, q in enumerate(selected, start=1)}
+    mes_steps = _equal_shares_steps(tally, *mes) if mes is not None else {}
+    run = mes[2] if mes is not None else None
+    results = []
+    for q, project in enumerate(tally.projects):
+        funded = q in pick
+        greedy = greedy_steps.get(q)
+        equal_shares = mes_steps.get(q)
+        if funded:
+            if equal_shares is not None and equal_shares.round is not None:
+                reason = Reason.EQUAL_SHARES
+            elif greedy is None or greedy.density is None:  # funded before any walk, or first in it: free
+                reason = Reason.FREE
+            else:
+                reason = Reason.GREEDY
+        elif rule.method is Method.GREEDY_THRESHOLD and greedy is None:
+            reason = Reason.BELOW_THRESHOLD
+        elif not tally.votes[q]:
+            reason = Reason.NO_SUPPORT
+        elif greedy is not None:
+            reason = Reason.DID_NOT_FIT
+        else:
+            reason = Reason.UNAFFORDABLE
+        results.append(
+            ProjectResult(
+                project_id=project.project_id,
+                cost=project.cost,
+                votes=tally.votes[q],
+                score=tally.score[q],
+                funded=funded,
+                pick=pick.get(q),
+                reason=reason,
+                equal_shares=equal_shares,
+                greedy=greedy,
+            )
+        )
+    voter_budget = None
+    if run is not None:
+        voter_budget = Fraction(tally.election.budget) / tally.voters + run.extra_units
+    return Outcome(
+        rule=rule,
+        budget=tally.election.budget,
+        voters=tally.voters,
+        selected=tuple(tally.ids[q] for q in selected),
+        total_cost=sum((tally.costs[q] for q in selected), Fraction(0)),
+        projects=tuple(results),
+        voter_budget=voter_budget,
+        increments=run.extra_units if run is not None else 0,
+    )
+
+
+def _equal_shares_steps(tally: Tally, profile: Profile, histograms: Histograms, run: Run) -> dict[int, EqualSharesStep]:
+    scale = Fraction(1, profile.unit)  # scaled money back to the currency
+    steps: dict[int, EqualSharesStep] = {}
+    for number, played in enumerate(run.rounds, start=1):
+        q = played.project
+        theta = Fraction(*played.theta) * tally.point_scale * scale  # money per (unscaled) point
+        price = theta / tally.costs[q] if tally.rule.satisfaction is Satisfaction.COST else theta
+        paid: Counter[Fraction] = Counter()
+        if played.entries is None:  # every supporter paid the price per point
+            histogram = histograms.get(run.funded[: number - 1], run.masks[:number], q)
+            for (_, points), weight in histogram.items():
+                paid[Fraction(*played.theta) * points * scale] += weight
+        else:
+            for place, (value, points, weight, _) in enumerate(played.entries):
+                if place < played.poor:
+                    paid[Fraction(value, played.den) * scale] += weight
+                else:
+                    paid[Fraction(*played.theta) * points * scale] += weight
+        shares = tuple(Share(amount, voters) for amount, voters in sorted(paid.items(), reverse=True))
+        steps[q] = EqualSharesStep(number, price, shares, None, None)
+    for q in range(len(tally.ids)):
+        if q in steps or not profile.supporters[q] or profile.costs[q] == 0:
+            continue
+        after, money = _unaffordable_after(profile, histograms, run, q)
+        steps[q] = EqualSharesStep(None, None, (), after, money * scale)
+    return steps
+
+
+def _unaffordable_after(profile: Profile, histograms: Histograms, run: Run, q: int) -> tuple[int, Fraction]:
+    """The first number of funded projects after which q's supporters held less than its cost (money only falls
+    during a run, so a binary search finds it), and the (scaled) money they held then."""
+    funded = run.funded
+
+    def money(t: int) -> Fraction:
+        den = run.dens[t]
+        total = 0
+        for (cls, _), weight in histograms.get(funded[:t], run.masks[: t + 1], q).items():
+            held = run.budget.get(cls)
+            if held is not None:
+                total += weight * held[0] * (den // run.dens[held[1]])
+        return Fraction(total, den)
+
+    low, high = 0, len(funded)  # money(high) < cost: MES stops only when nothing is affordable
+    while low < high:
+        middle = (low + high) // 2
+        if money(middle) < profile.costs[q]:
+            high = middle
+        else:
+            low = middle + 1
+    return low, money(low)

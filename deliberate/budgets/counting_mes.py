@@ -1,0 +1,334 @@
+"""The Method of Equal Shares (MES), exact and fast: one run at a given per-voter budget.
+
+MES gives every voter an equal share of the budget. Round after round it funds the project whose supporters can pay
+for it at the lowest price per unit of satisfaction ρ (each supporter pays ρ × their satisfaction, or all they have
+left if that is less), until no project's supporters can pay for one. Decision for decision this is pabutools'
+`method_of_equal_shares` (ties go to the smallest `tie_key`); `counting.py` adds completions and explanations.
+
+How it is fast without giving up exactness:
+* Money is counted in integers. Costs and the budget are scaled to whole units and points to whole numbers; a budget
+  is an integer numerator over the denominator of the round that set it (`dens[k]`: each funded project multiplies
+  it by the points its paying supporters gave, without common factors), so every comparison multiplies integers.
+* Voters are counted by class, not one by one (`counting_classes.py`): voters who gave the same points to the
+  projects funded so far hold exactly the same money.
+* Lazy rounds: a project's price only rises during a run (its supporters only lose money), so projects are visited in
+  order of their last known price and a round stops when none can beat the best found; a project its supporters can
+  no longer afford is dropped for good.
+* What a run at a higher budget learns from one at a lower budget that funded the same projects so far (every voter
+  then holds at least as much money in every round, so every price is lower or equal):
+  - a certificate (`follow`): if each project the lower run funded still beats, at its old (higher) price, every
+    competitor's price in the higher run, then every budget in between funds exactly the same projects, and Add1 may
+    skip them without running MES at each;
+  - a project whose supporters all had money and all paid in part keeps exactly its price (`Run.settled`): it is not
+    recounted, and if it wins, its supporters' new budgets need no sorting;
+  - a project its supporters could not afford, short of more money than all voters have gained since, is still
+    unaffordable (`Run.short`).
+
+A pure function of its inputs (no clock, no randomness, no I/O); standard library only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from fractions import Fraction
+from math import gcd
+
+from deliberate.budgets.counting_classes import Histograms, Profile
+
+
+def rank(price: Fraction) -> int:
+    """An integer that orders prices like the prices themselves except among nearly equal ones, so that sorting by
+    (rank, price) compares Fractions only when it must."""
+    return (price.numerator << 128) // price.denominator
+
+
+@dataclass
+class Round:
+    """One funded project and how it was paid. `entries` are its supporters' histogram entries that had money, sorted
+    by money per point, as (value, points, weight, (class, points)) with `value` their money over `den`; the first
+    `poor` of them paid all they had, the others `theta` (a fraction over `den`) per point. `entries` is None when
+    every supporter paid `theta` per point (none paid all they had)."""
+
+    project: int
+    price: Fraction
+    theta: tuple[int, int]
+    den: int
+    entries: list[tuple[int, int, int, tuple[int, int]]] | None
+    poor: int
+
+
+@dataclass
+class Run:
+    """A finished run at one per-voter budget. `budget` maps a class to (numerator, index into `dens`); a class that
+    is not there has no money. `masks[k]` is the classes' mask after k rounds."""
+
+    extra_units: int
+    rounds: list[Round]
+    budget: dict[int, tuple[int, int]]
+    dens: list[int]
+    masks: list[int]
+    certified: bool = False  # with `follow`: every budget in between funds the same projects
+    complete: bool = True  # False: stopped where the certificate failed (`give_up`)
+    # Per round: prices of projects whose supporters all had money and all paid in part. With more money per voter
+    # and the same projects funded before, every supporter has at least as much, so the price is the same.
+    settled: list[dict[int, Fraction]] = field(default_factory=list)
+    # Per round: for projects found unaffordable, at least how much (scaled) money their supporters lacked. With d
+    # more units per voter and the same projects funded before, all voters together hold only n * d more.
+    short: list[dict[int, Fraction]] = field(default_factory=list)
+
+    @property
+    def funded(self) -> list[int]:
+        return [r.project for r in self.rounds]
+
+
+@dataclass
+class _Price:
+    price: Fraction
+    theta: tuple[int, int] | None  # None: known from a run at a lower budget, not yet counted out in this one
+    entries: list[tuple[int, int, int, tuple[int, int]]]
+    poor: int
+
+
+def _reduced(theta: tuple[int, int], den: int) -> tuple[int, int]:
+    """theta = numerator / (den * paying) as (numerator, paying) without common factors, which keeps the integers
+    short: the budgets a round sets share the smaller denominator den * paying."""
+    numerator, paying = theta[0], theta[1] // den
+    common = gcd(numerator, paying)
+    return numerator // common, paying // common
+
+
+class _MesRun:
+    def __init__(self, profile: Profile, histograms: Histograms, extra_units: int, previous: Run | None) -> None:
+        self.profile, self.histograms, self.extra_units = profile, histograms, extra_units
+        self.previous = previous  # a run at a lower budget
+        self.same_prefix = previous is not None  # so far this run funded what `previous` funded
+        self.settled: list[dict[int, Fraction]] = [{}]
+        self.short: list[dict[int, Fraction]] = [{}]
+        self.dens = [profile.voters]
+        self.mults = [1]  # mults[k] = dens[-1] // dens[k]
+        self.budget = {0: (profile.budget + extra_units * profile.unit * profile.voters, 0)}
+        self.rounds: list[Round] = []
+        self.funded: list[int] = []
+        self.masks = [0]
+        costs, factor = profile.costs, profile.factor
+        self.candidates = [q for q in range(len(costs)) if costs[q] > 0 and profile.supporters[q]]
+        self.bound: dict[int, tuple[int, Fraction, tuple[object, ...]]] = {}
+        for q in self.candidates:  # the price if every supporter could pay in full; prices only rise in a run
+            self._set_bound(q, Fraction(costs[q], profile.total_points[q] * factor[q]))
+        self.exact: dict[int, _Price] = {}
+        self.dropped: list[int] = []
+        self.money_left = profile.budget + extra_units * profile.unit * profile.voters  # all voters' money, together
+
+    def _set_bound(self, q: int, price: Fraction) -> None:
+        self.bound[q] = (rank(price), price, self.profile.tie_key[q])
+
+    def price(self, q: int) -> _Price | None:
+        """q's exact price this round (None, and dropped for good, if its supporters cannot afford it)."""
+        if q in self.exact:
+            return self.exact[q]
+        t = len(self.rounds)
+        if self._still_short(q):
+            return None
+        if self.same_prefix and self.previous is not None and t < len(self.previous.settled):
+            known = self.previous.settled[t].get(q)
+            if known is not None:
+                self.settled[t][q] = known
+                self.exact[q] = _Price(known, None, [], 0)
+                self._set_bound(q, known)
+                return self.exact[q]
+        profile = self.profile
+        den, mults, budget = self.dens[-1], self.mults, self.budget
+        target = profile.costs[q] * den
+        point_lcm = profile.point_lcm
+        paying_points = 0
+        paid = 0
+        poor = 0
+        if profile.costs[q] > self.money_left:  # more than all the voters together have left
+            self.dropped.append(q)
+            return None
+        entries: list[tuple[int, int, int, tuple[int, int]]] = []
+        append, get = entries.append, budget.get
+        money = 0
+        histogram = self.histograms.get(self.funded, self.masks, q)
+        for key, weight in histogram.items():
+            held = get(key[0])
+            if held is not None:
+                points = key[1]
+                value = held[0] * mults[held[1]]
+                money += weight * value
+                paying_points += weight * points
+                append((value, points, weight, key))
+        if money < target:
+            self.dropped.append(q)
+            self.short[t][q] = Fraction(target - money, den)
+            return None
+        if point_lcm == 1:  # every point is 1 (approval ballots): sort by money alone
+            entries.sort()
+        else:
+            entries.sort(key=lambda entry: entry[0] * (point_lcm // entry[1]))
+        for value, points, weight, _ in entries:
+            if (target - paid) * points <= value * paying_points:
+                break
+            paid += weight * value
+            paying_points -= weight * points
+            poor += 1
+        theta = (target - paid, den * paying_points)
+        result = _Price(Fraction(theta[0], theta[1] * profile.factor[q]), theta, entries, poor)
+        if not poor and len(entries) == len(histogram):
+            self.settled[t][q] = result.price
+        self.exact[q] = result
+        self._set_bound(q, result.price)
+        return result
+
+    def affordable(self, q: int) -> bool:
+        """Whether q's supporters hold its cost between them (if not, q is dropped for good)."""
+        if q in self.exact:
+            return True
+        t = len(self.rounds)
+        previous = self.previous
+        if self.same_prefix and previous is not None and t < len(previous.settled) and q in previous.settled[t]:
+            return True
+        if self._still_short(q):
+            return False
+        budget, mults, den = self.budget, self.mults, self.dens[-1]
+        money = 0
+        for key, weight in self.histograms.get(self.funded, self.masks, q).items():
+            held = budget.get(key[0])
+            if held is not None:
+                money += weight * held[0] * mults[held[1]]
+        target = self.profile.costs[q] * den
+        if money < target:
+            self.dropped.append(q)
+            self.short[t][q] = Fraction(target - money, den)
+            return False
+        return True
+
+    def _still_short(self, q: int) -> bool:
+        """Whether q's supporters lacked more, in the run at the lower budget, than all voters have gained since
+        (then q is dropped for good, and the bound carried on to the next run)."""
+        t = len(self.rounds)
+        previous = self.previous
+        if not self.same_prefix or previous is None or t >= len(previous.short):
+            return False
+        lacked = previous.short[t].get(q)
+        if lacked is None:
+            return False
+        gained = self.profile.voters * (self.extra_units - previous.extra_units) * self.profile.unit
+        if lacked <= gained:
+            return False
+        self.short[t][q] = lacked - gained
+        self.dropped.append(q)
+        return True
+
+    def order(self) -> list[int]:
+        return sorted((q for q in self.candidates if q not in self.dropped), key=self.bound.__getitem__)
+
+    def cheapest(self) -> int | None:
+        """The project funded this round: the lowest price, ties to the smallest tie key."""
+        best: tuple[int, Fraction, tuple[object, ...]] | None = None
+        winner = None
+        for q in self.order():
+            if best is not None and self.bound[q] > best:
+                break
+            if self.price(q) is not None and (best is None or self.bound[q] < best):
+                best, winner = self.bound[q], q
+        return winner
+
+    def beats_all(self, forced: int, price: Fraction) -> bool:
+        """Whether every competitor's price this round is above `price` (or equal, losing the tie to `forced`)."""
+        if self.price(forced) is None:
+            return False
+        target = (rank(price), price, self.profile.tie_key[forced])
+        for q in self.order():
+            if q == forced:
+                continue
+            if self.bound[q] > target:
+                return True
+            if self.price(q) is not None and self.bound[q] < target:
+                return False
+        return True
+
+    def fund(self, winner: int) -> None:
+        chosen = self.exact[winner]
+        profile, budget, mults = self.profile, self.budget, self.mults
+        den = self.dens[-1]
+        mask = self.masks[-1]
+        k = len(self.dens)
+        bits = profile.bits
+        if chosen.theta is None:
+            # Known from the run at a lower budget, where every supporter had money and paid in part: with more
+            # money they still do, so each pays the same theta per point and nobody needs sorting.
+            per_point = chosen.price * profile.factor[winner]
+            theta = (per_point.numerator * den, per_point.denominator * den)
+            self.rounds.append(Round(winner, chosen.price, theta, den, None, 0))
+            numerator, paying = _reduced(theta, den)
+            for cls, points in self.histograms.get(self.funded, self.masks, winner):
+                held = budget[cls]
+                left = held[0] * mults[held[1]] * paying - points * numerator
+                if left:
+                    budget[cls | bits[(winner, points)]] = (left, k)
+        else:
+            self.rounds.append(Round(winner, chosen.price, chosen.theta, den, chosen.entries, chosen.poor))
+            numerator, paying = _reduced(chosen.theta, den)
+            for value, points, _, (cls, _) in chosen.entries[chosen.poor :]:
+                left = value * paying - points * numerator
+                if left:
+                    budget[cls | bits[(winner, points)]] = (left, k)
+        self.dens.append(den * paying)
+        self.mults = [m * paying for m in self.mults]
+        self.mults.append(1)
+        self.money_left -= profile.costs[winner]
+        previous = self.previous
+        t = len(self.funded)
+        self.same_prefix = self.same_prefix and previous is not None and previous.funded[t : t + 1] == [winner]
+        self.settled.append({})
+        self.short.append({})
+        self.funded.append(winner)
+        self.masks.append(mask | profile.project_bits[winner])
+        self.candidates.remove(winner)
+
+    def next_round(self) -> None:
+        for q in self.dropped:
+            self.candidates.remove(q)
+        self.dropped = []
+        self.exact = {}
+
+
+def run_mes(
+    profile: Profile,
+    histograms: Histograms,
+    extra_units: int,
+    *,
+    follow: Run | None = None,
+    give_up: bool = False,
+) -> Run:
+    """MES with every voter holding budget/n + `extra_units` currency units. With `follow` (a run at a lower budget)
+    it also checks the certificate of the module docstring; `Run.certified` tells whether it held. With `give_up`, a
+    run whose certificate fails stops there (`Run.complete` is False) instead of finishing."""
+    run = _MesRun(profile, histograms, extra_units, follow)
+    vouching = follow is not None
+    rounds = follow.rounds if follow is not None else []
+
+    def finish(**flags: bool) -> Run:
+        return Run(
+            extra_units, run.rounds, run.budget, run.dens, run.masks, settled=run.settled, short=run.short, **flags
+        )
+
+    while True:
+        t = len(run.rounds)
+        winner = None
+        if vouching:
+            if t < len(rounds) and run.beats_all(rounds[t].project, rounds[t].price):
+                winner = rounds[t].project
+            elif t == len(rounds) and not any(run.affordable(q) for q in run.order()):
+                return finish(certified=True)
+            elif give_up:
+                return finish(complete=False)
+            else:
+                vouching = False
+        if winner is None:
+            winner = run.cheapest()
+        if winner is None:
+            return finish()
+        run.fund(winner)
+        run.next_round()
