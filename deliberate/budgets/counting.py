@@ -181,8 +181,10 @@ def _add1(profile: Profile, histograms: Histograms, *, until_infeasible: bool) -
     while True:
         funded = set(run.funded)
         left = profile.budget - sum(profile.costs[q] for q in funded)
-        if len(funded) == len(candidates) or profile.unit * run.extra_units > profile.budget:
-            return run  # nothing left to fund, or any one voter could now pay for any project alone
+        if len(funded) == len(candidates):
+            # Nothing left to fund. This ends every loop: once each voter alone holds the cost of all the
+            # candidates, MES funds them all, if a rerun has not overspent before.
+            return run
         if not until_infeasible and not any(q not in funded and profile.costs[q] <= left for q in candidates):
             return run  # exhaustive
         trial = run_mes(profile, histograms, run.extra_units + step, follow=run, give_up=step > 1)

@@ -77,7 +77,7 @@ class Histograms:
             return cached
         start = next((k for k in range(t - 1, -1, -1) if (masks[k], project) in self._cache), None)
         if start is not None:
-            work = sum(len(self._supporting_both(project, funded[k])) for k in range(start, t))
+            work = sum(len(self.supporting_both(project, funded[k])) for k in range(start, t))
             if work < len(self.profile.supporters[project]):
                 histogram = dict(self._cache[(masks[start], project)])
                 for k in range(start, t):
@@ -92,7 +92,7 @@ class Histograms:
         self._cache[(mask, project)] = histogram
         return histogram
 
-    def _supporting_both(self, project: int, funded: int) -> list[tuple[int, int, int, int]]:
+    def supporting_both(self, project: int, funded: int) -> list[tuple[int, int, int, int]]:
         """(ballot bits, weight, points for `project`, bit of the points for `funded`) of the ballots giving both."""
         both = self._both.get((project, funded))
         if both is None:
@@ -120,7 +120,7 @@ class Histograms:
 
     def _add(self, histogram: Histogram, mask: int, project: int, funded: int) -> None:
         """Move the supporters of `funded` within `histogram` (taken at `mask`) to their new classes."""
-        for ballot_bits, weight, points, bit in self._supporting_both(project, funded):
+        for ballot_bits, weight, points, bit in self.supporting_both(project, funded):
             old = (ballot_bits & mask, points)
             left = histogram[old] - weight
             if left:

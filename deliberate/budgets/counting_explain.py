@@ -2,10 +2,11 @@
 
 For a project funded by Equal Shares: the round, the price per unit of satisfaction, and the shares its supporters
 paid (how many voters paid each amount: those who could paid the price times their satisfaction, the others all
-they had left). For a supported project it did not fund: after how many funded projects its supporters held less
-money between them than its cost, and how much they held then. For a greedy walk: the project's place in the order,
-its satisfaction per unit of cost and the money left when its turn came. Amounts are exact, in the election's
-currency. Standard library only; it reads the counting engine's integers and never decides anything itself.
+they had left, possibly nothing). For a supported project it did not fund: after how many funded projects its
+supporters held less money between them than its cost, and how much they held then. For a greedy walk: the
+project's place in the order, its satisfaction per unit of cost and the money left when its turn came. Amounts are
+exact, in the election's currency. Standard library only; it reads the counting engine's integers and never decides
+anything itself.
 """
 
 from __future__ import annotations
@@ -110,6 +111,9 @@ def _equal_shares_steps(tally: Tally, profile: Profile, histograms: Histograms, 
                     paid[Fraction(value, played.den) * scale] += weight
                 else:
                     paid[Fraction(*played.theta) * points * scale] += weight
+        broke = tally.votes[q] - sum(paid.values())  # supporters with nothing left paid nothing
+        if broke:
+            paid[Fraction(0)] += broke
         shares = tuple(Share(amount, voters) for amount, voters in sorted(paid.items(), reverse=True))
         steps[q] = EqualSharesStep(number, price, shares, None, None)
     for q in range(len(tally.ids)):
@@ -121,24 +125,21 @@ def _equal_shares_steps(tally: Tally, profile: Profile, histograms: Histograms, 
 
 
 def _unaffordable_after(profile: Profile, histograms: Histograms, run: Run, q: int) -> tuple[int, Fraction]:
-    """The first number of funded projects after which q's supporters held less than its cost (money only falls
-    during a run, so a binary search finds it), and the (scaled) money they held then."""
-    funded = run.funded
-
-    def money(t: int) -> Fraction:
-        den = run.dens[t]
-        total = 0
-        for (cls, _), weight in histograms.get(funded[:t], run.masks[: t + 1], q).items():
-            held = run.budget.get(cls)
-            if held is not None:
-                total += weight * held[0] * (den // run.dens[held[1]])
-        return Fraction(total, den)
-
-    low, high = 0, len(funded)  # money(high) < cost: MES stops only when nothing is affordable
-    while low < high:
-        middle = (low + high) // 2
-        if money(middle) < profile.costs[q]:
-            high = middle
-        else:
-            low = middle + 1
-    return low, money(low)
+    """The first number of funded projects after which q's supporters held less than its cost (MES stops only when
+    that holds for every project), and the (scaled) money they held then. One pass: each round, q's supporters who
+    also supported the funded project lose what they paid."""
+    dens, budget = run.dens, run.budget
+    money = sum(profile.weights[b] for b, _ in profile.supporters[q]) * budget[0][0]  # over dens[0]
+    t = 0
+    while t < len(run.funded) and money >= profile.costs[q] * dens[t]:
+        funded, mask = run.funded[t], run.masks[t]
+        den = dens[t + 1]
+        money *= den // dens[t]
+        for ballot_bits, weight, _, bit in histograms.supporting_both(q, funded):
+            cls = ballot_bits & mask
+            held, kept = budget.get(cls), budget.get(cls | bit)
+            before = held[0] * (den // dens[held[1]]) if held is not None else 0
+            after = kept[0] * (den // dens[kept[1]]) if kept is not None else 0
+            money -= weight * (before - after)
+        t += 1
+    return t, Fraction(money, dens[t])

@@ -22,6 +22,7 @@ from deliberate.budgets.counting_model import (
     lot,
     merge_ballots,
 )
+from tests.budgets.conftest import load
 
 GREEDY = Rule(Method.GREEDY)
 MES = Rule(Method.MES)
@@ -184,3 +185,38 @@ def test_a_completion_only_applies_to_equal_shares_and_variant_names_follow_the_
     assert Rule(Method.GREEDY_THRESHOLD).name == "greedy_threshold"
     with pytest.raises(TypeError):
         Ballot.cumulative({"a": 1.5})  # type: ignore[dict-item]
+
+
+@pytest.mark.parametrize("instance", ["Switzerland_Zurich_S5R", "Poland_Wieliczka_2023_Green_Budget"])
+@pytest.mark.parametrize("satisfaction", list(Satisfaction))
+def test_the_explanation_agrees_with_a_voter_by_voter_replay(instance: str, satisfaction: Satisfaction) -> None:
+    """Replaying the published prices voter by voter gives back every share, and for every project Equal Shares did
+    not fund, the round its supporters' money fell below its cost and how much they held then."""
+    _, real = load(instance)
+    outcome = count(real, Rule(Method.MES, satisfaction, Completion.ADD1))
+    assert outcome.voter_budget is not None
+    money = [outcome.voter_budget] * len(real.ballots)
+    points = [dict(ballot.points) for ballot in real.ballots]
+    results = {p.project_id: p for p in outcome.projects}
+    supporters = {p: [i for i, mine in enumerate(points) if p in mine] for p in results}
+    unaffordable: dict[str, tuple[int, Fraction]] = {}
+    for t in range(len(outcome.selected) + 1):
+        for p, result in results.items():
+            held = sum(money[i] for i in supporters[p])
+            if supporters[p] and p not in outcome.selected and p not in unaffordable and held < result.cost:
+                unaffordable[p] = (t, held)
+        if t == len(outcome.selected):
+            break
+        funded = results[outcome.selected[t]]
+        assert funded.equal_shares is not None and funded.equal_shares.price is not None
+        paid: dict[Fraction, int] = {}
+        for i in supporters[funded.project_id]:
+            per_unit = funded.cost if satisfaction is Satisfaction.COST else 1
+            pays = min(money[i], funded.equal_shares.price * points[i][funded.project_id] * per_unit)
+            money[i] -= pays
+            paid[pays] = paid.get(pays, 0) + 1
+        assert funded.equal_shares.shares == tuple(Share(a, v) for a, v in sorted(paid.items(), reverse=True))
+        assert sum(paid_amount * voters for paid_amount, voters in paid.items()) == funded.cost
+    for p, (t, held) in unaffordable.items():
+        step = results[p].equal_shares
+        assert step is not None and (step.unaffordable_after, step.supporters_money) == (t, held)
