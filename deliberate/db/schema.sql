@@ -145,6 +145,170 @@ ALTER TABLE public.appeal ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
     CACHE 1
 );
 
+CREATE TABLE public.budget_ballot (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    process_id bigint NOT NULL,
+    zone_id bigint NOT NULL,
+    receipt_hash bytea NOT NULL,
+    choices jsonb NOT NULL,
+    CONSTRAINT budget_ballot_receipt_hash_check CHECK ((octet_length(receipt_hash) = 32))
+);
+
+CREATE TABLE public.budget_chain_entry (
+    process_id bigint NOT NULL,
+    "position" integer NOT NULL,
+    zone_id bigint NOT NULL,
+    receipt_hash bytea NOT NULL,
+    choices jsonb NOT NULL,
+    entry_hash bytea NOT NULL,
+    CONSTRAINT budget_chain_entry_entry_hash_check CHECK ((octet_length(entry_hash) = 32))
+);
+
+CREATE TABLE public.budget_process (
+    id bigint NOT NULL,
+    slug text NOT NULL,
+    title text NOT NULL,
+    description text DEFAULT ''::text NOT NULL,
+    total_amount numeric(14,2) NOT NULL,
+    ballot_rule text NOT NULL,
+    max_choices integer,
+    min_share numeric(5,4),
+    points integer,
+    counting_rule text NOT NULL,
+    min_votes integer,
+    completion text DEFAULT 'none'::text NOT NULL,
+    satisfaction text DEFAULT 'cost'::text NOT NULL,
+    tie_break text DEFAULT 'equalshares'::text NOT NULL,
+    tie_seed text NOT NULL,
+    proposals_open_at timestamp with time zone NOT NULL,
+    review_starts_at timestamp with time zone NOT NULL,
+    voting_opens_at timestamp with time zone NOT NULL,
+    voting_closes_at timestamp with time zone NOT NULL,
+    implementation_starts_at timestamp with time zone,
+    origin text DEFAULT 'local'::text NOT NULL,
+    created_by bigint NOT NULL,
+    created_at timestamp with time zone NOT NULL,
+    results_published_at timestamp with time zone,
+    results_published_by bigint,
+    chain_head text,
+    chain_signature text,
+    CONSTRAINT budget_process_ballot_rule_check CHECK ((ballot_rule = ANY (ARRAY['approval'::text, 'knapsack'::text, 'cumulative'::text, 'ordinal'::text]))),
+    CONSTRAINT budget_process_check CHECK (((proposals_open_at <= review_starts_at) AND (review_starts_at <= voting_opens_at) AND (voting_opens_at < voting_closes_at))),
+    CONSTRAINT budget_process_check1 CHECK (((implementation_starts_at IS NULL) OR (implementation_starts_at >= voting_closes_at))),
+    CONSTRAINT budget_process_check2 CHECK (((ballot_rule <> 'cumulative'::text) OR (points IS NOT NULL))),
+    CONSTRAINT budget_process_check3 CHECK (((ballot_rule <> ALL (ARRAY['approval'::text, 'ordinal'::text])) OR (max_choices IS NOT NULL))),
+    CONSTRAINT budget_process_check4 CHECK (((counting_rule = 'greedy-threshold'::text) = (min_votes IS NOT NULL))),
+    CONSTRAINT budget_process_check5 CHECK (((results_published_at IS NULL) = (chain_head IS NULL))),
+    CONSTRAINT budget_process_completion_check CHECK ((completion = ANY (ARRAY['none'::text, 'greedy'::text, 'add1'::text, 'add1-greedy'::text, 'add1-until-infeasible'::text]))),
+    CONSTRAINT budget_process_counting_rule_check CHECK ((counting_rule = ANY (ARRAY['greedy'::text, 'greedy-threshold'::text, 'mes'::text]))),
+    CONSTRAINT budget_process_description_check CHECK ((char_length(description) <= 20000)),
+    CONSTRAINT budget_process_max_choices_check CHECK ((max_choices > 0)),
+    CONSTRAINT budget_process_min_share_check CHECK (((min_share > (0)::numeric) AND (min_share <= (1)::numeric))),
+    CONSTRAINT budget_process_min_votes_check CHECK ((min_votes > 0)),
+    CONSTRAINT budget_process_origin_check CHECK ((origin = ANY (ARRAY['local'::text, 'imported'::text]))),
+    CONSTRAINT budget_process_points_check CHECK ((points > 0)),
+    CONSTRAINT budget_process_satisfaction_check CHECK ((satisfaction = ANY (ARRAY['cost'::text, 'cardinality'::text]))),
+    CONSTRAINT budget_process_slug_check CHECK ((slug ~ '^[a-z0-9](?:[a-z0-9-]{1,58})[a-z0-9]$'::text)),
+    CONSTRAINT budget_process_tie_break_check CHECK ((tie_break = ANY (ARRAY['id'::text, 'equalshares'::text]))),
+    CONSTRAINT budget_process_tie_seed_check CHECK (((char_length(tie_seed) >= 8) AND (char_length(tie_seed) <= 64))),
+    CONSTRAINT budget_process_title_check CHECK (((char_length(title) >= 3) AND (char_length(title) <= 200))),
+    CONSTRAINT budget_process_total_amount_check CHECK ((total_amount > (0)::numeric))
+);
+
+ALTER TABLE public.budget_process ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME public.budget_process_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+CREATE TABLE public.budget_project (
+    id bigint NOT NULL,
+    process_id bigint NOT NULL,
+    zone_id bigint NOT NULL,
+    title text NOT NULL,
+    description text DEFAULT ''::text NOT NULL,
+    location text DEFAULT ''::text NOT NULL,
+    estimated_cost numeric(14,2) NOT NULL,
+    proposed_by bigint NOT NULL,
+    as_organization_id bigint,
+    created_at timestamp with time zone NOT NULL,
+    feasible boolean,
+    review_reason text,
+    final_cost numeric(14,2),
+    reviewed_by bigint,
+    reviewed_at timestamp with time zone,
+    thread_id bigint,
+    external_id text,
+    implementation_status text,
+    implementation_note text DEFAULT ''::text NOT NULL,
+    CONSTRAINT budget_project_check CHECK (((feasible IS NULL) = (reviewed_at IS NULL))),
+    CONSTRAINT budget_project_check1 CHECK (((feasible IS NOT TRUE) OR (final_cost IS NOT NULL))),
+    CONSTRAINT budget_project_description_check CHECK ((char_length(description) <= 10000)),
+    CONSTRAINT budget_project_estimated_cost_check CHECK ((estimated_cost >= (0)::numeric)),
+    CONSTRAINT budget_project_external_id_check CHECK ((char_length(external_id) <= 64)),
+    CONSTRAINT budget_project_final_cost_check CHECK ((final_cost >= (0)::numeric)),
+    CONSTRAINT budget_project_implementation_note_check CHECK ((char_length(implementation_note) <= 5000)),
+    CONSTRAINT budget_project_implementation_status_check CHECK ((implementation_status = ANY (ARRAY['planned'::text, 'in_progress'::text, 'done'::text, 'cancelled'::text]))),
+    CONSTRAINT budget_project_location_check CHECK ((char_length(location) <= 300)),
+    CONSTRAINT budget_project_review_reason_check CHECK ((char_length(review_reason) <= 5000)),
+    CONSTRAINT budget_project_title_check CHECK (((char_length(title) >= 3) AND (char_length(title) <= 200)))
+);
+
+ALTER TABLE public.budget_project ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME public.budget_project_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+CREATE TABLE public.budget_result (
+    process_id bigint NOT NULL,
+    project_id bigint NOT NULL,
+    zone_id bigint NOT NULL,
+    selected boolean NOT NULL,
+    pick_order integer,
+    votes integer NOT NULL,
+    explanation jsonb NOT NULL
+);
+
+CREATE TABLE public.budget_voter (
+    process_id bigint NOT NULL,
+    account_id bigint NOT NULL,
+    zone_id bigint NOT NULL,
+    channel text NOT NULL,
+    roll_tag bytea NOT NULL,
+    polling_table text,
+    entered_by bigint,
+    CONSTRAINT budget_voter_channel_check CHECK ((channel = ANY (ARRAY['online'::text, 'paper'::text]))),
+    CONSTRAINT budget_voter_check CHECK (((channel = 'paper'::text) = ((entered_by IS NOT NULL) AND (polling_table IS NOT NULL)))),
+    CONSTRAINT budget_voter_polling_table_check CHECK ((char_length(polling_table) <= 120)),
+    CONSTRAINT budget_voter_roll_tag_check CHECK ((octet_length(roll_tag) = 32))
+);
+
+CREATE TABLE public.budget_zone (
+    id bigint NOT NULL,
+    process_id bigint NOT NULL,
+    name text NOT NULL,
+    amount numeric(14,2) NOT NULL,
+    "position" integer NOT NULL,
+    CONSTRAINT budget_zone_amount_check CHECK ((amount > (0)::numeric)),
+    CONSTRAINT budget_zone_name_check CHECK (((char_length(name) >= 1) AND (char_length(name) <= 120)))
+);
+
+ALTER TABLE public.budget_zone ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME public.budget_zone_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
 CREATE TABLE public.delivery (
     id bigint NOT NULL,
     activity_id text NOT NULL,
@@ -488,6 +652,14 @@ ALTER TABLE public.report ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
     CACHE 1
 );
 
+CREATE TABLE public.resident_verification (
+    account_id bigint NOT NULL,
+    verified_by bigint NOT NULL,
+    verified_at timestamp with time zone NOT NULL,
+    place text DEFAULT ''::text NOT NULL,
+    CONSTRAINT resident_verification_place_check CHECK ((char_length(place) <= 120))
+);
+
 CREATE TABLE public.schema_migration (
     version integer NOT NULL,
     name text NOT NULL,
@@ -543,6 +715,39 @@ ALTER TABLE ONLY public.appeal
 
 ALTER TABLE ONLY public.appeal
     ADD CONSTRAINT appeal_pkey PRIMARY KEY (id);
+
+ALTER TABLE ONLY public.budget_ballot
+    ADD CONSTRAINT budget_ballot_pkey PRIMARY KEY (id);
+
+ALTER TABLE ONLY public.budget_ballot
+    ADD CONSTRAINT budget_ballot_receipt_hash_key UNIQUE (receipt_hash);
+
+ALTER TABLE ONLY public.budget_chain_entry
+    ADD CONSTRAINT budget_chain_entry_pkey PRIMARY KEY (process_id, "position");
+
+ALTER TABLE ONLY public.budget_process
+    ADD CONSTRAINT budget_process_pkey PRIMARY KEY (id);
+
+ALTER TABLE ONLY public.budget_process
+    ADD CONSTRAINT budget_process_slug_key UNIQUE (slug);
+
+ALTER TABLE ONLY public.budget_project
+    ADD CONSTRAINT budget_project_pkey PRIMARY KEY (id);
+
+ALTER TABLE ONLY public.budget_result
+    ADD CONSTRAINT budget_result_pkey PRIMARY KEY (process_id, project_id);
+
+ALTER TABLE ONLY public.budget_voter
+    ADD CONSTRAINT budget_voter_pkey PRIMARY KEY (process_id, account_id);
+
+ALTER TABLE ONLY public.budget_zone
+    ADD CONSTRAINT budget_zone_pkey PRIMARY KEY (id);
+
+ALTER TABLE ONLY public.budget_zone
+    ADD CONSTRAINT budget_zone_process_id_name_key UNIQUE (process_id, name);
+
+ALTER TABLE ONLY public.budget_zone
+    ADD CONSTRAINT budget_zone_process_id_position_key UNIQUE (process_id, "position");
 
 ALTER TABLE ONLY public.delivery
     ADD CONSTRAINT delivery_activity_id_inbox_key UNIQUE (activity_id, inbox);
@@ -634,6 +839,9 @@ ALTER TABLE ONLY public.remote_actor
 ALTER TABLE ONLY public.report
     ADD CONSTRAINT report_pkey PRIMARY KEY (id);
 
+ALTER TABLE ONLY public.resident_verification
+    ADD CONSTRAINT resident_verification_pkey PRIMARY KEY (account_id);
+
 ALTER TABLE ONLY public.schema_migration
     ADD CONSTRAINT schema_migration_pkey PRIMARY KEY (version);
 
@@ -651,6 +859,10 @@ CREATE UNIQUE INDEX account_username_key ON public.account USING btree (lower(us
 CREATE INDEX api_token_account_idx ON public.api_token USING btree (account_id);
 
 CREATE INDEX appeal_pending_idx ON public.appeal USING btree (id) WHERE (answered_at IS NULL);
+
+CREATE INDEX budget_ballot_process_idx ON public.budget_ballot USING btree (process_id, zone_id);
+
+CREATE INDEX budget_project_process_idx ON public.budget_project USING btree (process_id, zone_id, id);
 
 CREATE INDEX delivery_due_idx ON public.delivery USING btree (next_attempt_at) WHERE (state = 'pending'::text);
 
@@ -699,6 +911,66 @@ ALTER TABLE ONLY public.appeal
 
 ALTER TABLE ONLY public.appeal
     ADD CONSTRAINT appeal_appellant_id_fkey FOREIGN KEY (appellant_id) REFERENCES public.account(id);
+
+ALTER TABLE ONLY public.budget_ballot
+    ADD CONSTRAINT budget_ballot_process_id_fkey FOREIGN KEY (process_id) REFERENCES public.budget_process(id);
+
+ALTER TABLE ONLY public.budget_ballot
+    ADD CONSTRAINT budget_ballot_zone_id_fkey FOREIGN KEY (zone_id) REFERENCES public.budget_zone(id);
+
+ALTER TABLE ONLY public.budget_chain_entry
+    ADD CONSTRAINT budget_chain_entry_process_id_fkey FOREIGN KEY (process_id) REFERENCES public.budget_process(id);
+
+ALTER TABLE ONLY public.budget_chain_entry
+    ADD CONSTRAINT budget_chain_entry_zone_id_fkey FOREIGN KEY (zone_id) REFERENCES public.budget_zone(id);
+
+ALTER TABLE ONLY public.budget_process
+    ADD CONSTRAINT budget_process_created_by_fkey FOREIGN KEY (created_by) REFERENCES public.account(id);
+
+ALTER TABLE ONLY public.budget_process
+    ADD CONSTRAINT budget_process_results_published_by_fkey FOREIGN KEY (results_published_by) REFERENCES public.account(id);
+
+ALTER TABLE ONLY public.budget_project
+    ADD CONSTRAINT budget_project_as_organization_id_fkey FOREIGN KEY (as_organization_id) REFERENCES public.organization(id);
+
+ALTER TABLE ONLY public.budget_project
+    ADD CONSTRAINT budget_project_process_id_fkey FOREIGN KEY (process_id) REFERENCES public.budget_process(id);
+
+ALTER TABLE ONLY public.budget_project
+    ADD CONSTRAINT budget_project_proposed_by_fkey FOREIGN KEY (proposed_by) REFERENCES public.account(id);
+
+ALTER TABLE ONLY public.budget_project
+    ADD CONSTRAINT budget_project_reviewed_by_fkey FOREIGN KEY (reviewed_by) REFERENCES public.account(id);
+
+ALTER TABLE ONLY public.budget_project
+    ADD CONSTRAINT budget_project_thread_id_fkey FOREIGN KEY (thread_id) REFERENCES public.thread(id);
+
+ALTER TABLE ONLY public.budget_project
+    ADD CONSTRAINT budget_project_zone_id_fkey FOREIGN KEY (zone_id) REFERENCES public.budget_zone(id);
+
+ALTER TABLE ONLY public.budget_result
+    ADD CONSTRAINT budget_result_process_id_fkey FOREIGN KEY (process_id) REFERENCES public.budget_process(id);
+
+ALTER TABLE ONLY public.budget_result
+    ADD CONSTRAINT budget_result_project_id_fkey FOREIGN KEY (project_id) REFERENCES public.budget_project(id);
+
+ALTER TABLE ONLY public.budget_result
+    ADD CONSTRAINT budget_result_zone_id_fkey FOREIGN KEY (zone_id) REFERENCES public.budget_zone(id);
+
+ALTER TABLE ONLY public.budget_voter
+    ADD CONSTRAINT budget_voter_account_id_fkey FOREIGN KEY (account_id) REFERENCES public.account(id);
+
+ALTER TABLE ONLY public.budget_voter
+    ADD CONSTRAINT budget_voter_entered_by_fkey FOREIGN KEY (entered_by) REFERENCES public.account(id);
+
+ALTER TABLE ONLY public.budget_voter
+    ADD CONSTRAINT budget_voter_process_id_fkey FOREIGN KEY (process_id) REFERENCES public.budget_process(id);
+
+ALTER TABLE ONLY public.budget_voter
+    ADD CONSTRAINT budget_voter_zone_id_fkey FOREIGN KEY (zone_id) REFERENCES public.budget_zone(id);
+
+ALTER TABLE ONLY public.budget_zone
+    ADD CONSTRAINT budget_zone_process_id_fkey FOREIGN KEY (process_id) REFERENCES public.budget_process(id);
 
 ALTER TABLE ONLY public.delivery
     ADD CONSTRAINT delivery_host_fkey FOREIGN KEY (host) REFERENCES public.instance(host);
@@ -804,6 +1076,12 @@ ALTER TABLE ONLY public.report
 
 ALTER TABLE ONLY public.report
     ADD CONSTRAINT report_resolved_by_fkey FOREIGN KEY (resolved_by) REFERENCES public.account(id);
+
+ALTER TABLE ONLY public.resident_verification
+    ADD CONSTRAINT resident_verification_account_id_fkey FOREIGN KEY (account_id) REFERENCES public.account(id);
+
+ALTER TABLE ONLY public.resident_verification
+    ADD CONSTRAINT resident_verification_verified_by_fkey FOREIGN KEY (verified_by) REFERENCES public.account(id);
 
 ALTER TABLE ONLY public.subscription
     ADD CONSTRAINT subscription_account_id_fkey FOREIGN KEY (account_id) REFERENCES public.account(id);
