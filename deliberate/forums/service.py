@@ -44,6 +44,7 @@ from deliberate.validation import parse
 
 THREADS_PER_PAGE = 30
 POSTS_PER_PAGE = 50
+SEARCH_HITS_PER_PAGE = 20
 
 
 @dataclass(frozen=True)
@@ -398,11 +399,21 @@ async def set_thread_locked(
     await record_event(conn, "thread_locked" if locked else "thread_unlocked", {"thread_id": thread_id, "by": actor.id})
 
 
-async def search(conn: asyncpg.Connection, *, viewer: Account | None, query: str, limit: int = 20) -> list[SearchHit]:
+async def search(
+    conn: asyncpg.Connection,
+    *,
+    viewer: Account | None,
+    query: str,
+    limit: int = SEARCH_HITS_PER_PAGE,
+    before: int | None = None,
+) -> list[SearchHit]:
+    """Posts the viewer may read that match `query`, newest first; the next page starts `before` the last post id."""
     query = query.strip()[:200]
     if not query:
         return []
-    return await queries.search_posts(conn, query=query, account_id=viewer.id if viewer else None, limit=limit)
+    return await queries.search_posts(
+        conn, query=query, account_id=viewer.id if viewer else None, limit=limit, before=before
+    )
 
 
 async def threads_of_organization(

@@ -182,6 +182,23 @@ async def test_search_ignores_accents_and_highlights_safely(db: asyncpg.Connecti
     assert await forums.search(db, viewer=None, query="   ") == []
 
 
+async def test_search_is_newest_first_and_keyset_paginated(db: asyncpg.Connection) -> None:
+    _, rosa, slug = await setup(db)
+    thread = await forums.start_thread(
+        db, clock=CLOCK, actor=rosa, forum_slug=slug, data={"title": "Reservorio", "body": "El reservorio"}
+    )
+    for n in range(1, 5):
+        await forums.reply(db, clock=CLOCK, actor=rosa, thread_id=thread.id, data={"body": f"Reservorio, parte {n}"})
+    await forums.reply(db, clock=CLOCK, actor=rosa, thread_id=thread.id, data={"body": "otra cosa"})
+    matching = [post.id for post in (await forums.thread_page(db, thread_id=thread.id, viewer=None)).posts][:5]
+    pages, before = [], None
+    while hits := await forums.search(db, viewer=None, query="reservorio", limit=2, before=before):
+        pages.append([hit.post_id for hit in hits])
+        before = hits[-1].post_id
+    newest_first = matching[::-1]
+    assert pages == [newest_first[0:2], newest_first[2:4], newest_first[4:]]
+
+
 async def test_thread_pages_are_keyset_paginated(db: asyncpg.Connection) -> None:
     _, rosa, slug = await setup(db)
     thread = await forums.start_thread(db, clock=CLOCK, actor=rosa, forum_slug=slug, data={"title": "Uno", "body": "0"})

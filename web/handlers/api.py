@@ -268,14 +268,22 @@ async def toggle_reaction(request: web.Request) -> web.Response:
 
 
 async def search(request: web.Request) -> web.Response:
+    cursor = request.query.get("cursor")
+    if cursor is not None and not cursor.isdigit():
+        raise InvalidInput(field="cursor")
     async with state(request).db.acquire() as conn:
-        hits = await forums.search(conn, viewer=request.get(USER), query=request.query.get("q", ""))
+        found = await forums.search(
+            conn, viewer=request.get(USER), query=request.query.get("q", ""),
+            limit=forums.SEARCH_HITS_PER_PAGE + 1, before=int(cursor) if cursor else None,
+        )  # fmt: skip
+    hits = found[: forums.SEARCH_HITS_PER_PAGE]
+    next_cursor = str(hits[-1].post_id) if len(found) > len(hits) else None
     items = [
         api.SearchHit(post_id=h.post_id, thread_id=h.thread_id, thread_title=h.thread_title, forum=h.forum_slug,
                       snippet_html=highlight(h.snippet), created_at=h.created_at)
         for h in hits
     ]  # fmt: skip
-    return _json(api.Page[api.SearchHit](items=items))
+    return _json(api.Page[api.SearchHit](items=items, next=next_cursor))
 
 
 def _action(action: mod_model.Action) -> api.ModerationAction:

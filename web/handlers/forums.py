@@ -201,9 +201,15 @@ async def react(request: web.Request) -> web.Response:
 async def search(request: web.Request) -> web.Response:
     query = request.query.get("q", "")[:200]
     async with state(request).db.acquire() as conn:
-        hits = await forums.search(conn, viewer=request.get(USER), query=query)
+        found = await forums.search(
+            conn, viewer=request.get(USER), query=query, limit=forums.SEARCH_HITS_PER_PAGE + 1,
+            before=_int(request.query.get("before")),
+        )  # fmt: skip
+    hits = found[: forums.SEARCH_HITS_PER_PAGE]
     results = [{"hit": hit, "snippet": highlight(hit.snippet)} for hit in hits]
-    return page(request, "forums/search.html", {"query": query, "results": results})
+    next_before = hits[-1].post_id if len(found) > len(hits) else None
+    context = {"query": query, "results": results, "next_before": next_before}
+    return page(request, "forums/search.html", context)
 
 
 async def new_category(request: web.Request) -> web.Response:
