@@ -222,3 +222,74 @@ class RemoteUnreachable(Unavailable):
 class NotARemoteForum(InvalidInput):
     code = "not_a_remote_forum"
     message = N_("That address is not a forum on another node. Write it as name@server.")
+
+
+# Budgets: processes, proposals, their review and resident verification
+class NotOfficial(PermissionDenied):
+    code = "not_official"
+    message = N_("Only council officials and the node's operators can do this.")
+
+
+class OwnVerification(PermissionDenied):
+    code = "own_verification"
+    message = N_("Another official or operator must verify you as a resident.")
+
+
+class NotVerifiedResident(Conflict):
+    code = "not_verified_resident"
+    message = N_("This member is not a verified resident.")
+
+
+class ProposalsClosed(Conflict):
+    code = "proposals_closed"
+    message = N_("Projects can only be proposed while the proposal phase is open.")
+
+
+class ReviewClosed(Conflict):
+    code = "review_closed"
+    message = N_("Projects can only be reviewed before voting opens.")
+
+
+class FollowUpNotOpen(Conflict):
+    code = "follow_up_not_open"
+    message = N_("Implementation follow-up starts when the results are published.")
+
+
+class CostAboveZoneAmount(InvalidInput):
+    code = "cost_above_zone_amount"
+    message = N_("The cost cannot be more than the amount of the zone.")
+
+
+class ReviewReasonRequired(InvalidInput):
+    code = "review_reason_required"
+    message = N_("Please write the reason for the decision. Everyone can read it.")
+
+
+class FinalCostRequired(InvalidInput):
+    code = "final_cost_required"
+    message = N_("Please enter the final cost of a feasible project.")
+
+
+class CalendarOutOfOrder(InvalidInput):
+    code = "calendar_out_of_order"
+    message = N_("The phases must follow each other: proposals, review, voting, results, implementation.")
+
+
+class BadZoneLines(InvalidInput):
+    code = "bad_zone_lines"
+    message = N_('Please write one zone per line, like "Zona A; 150000".')
+
+
+class RuleSettingMissing(InvalidInput):
+    code = "rule_setting_missing"
+    message = N_("The chosen rule needs this value.")
+
+
+class RuleSettingNotUsed(InvalidInput):
+    code = "rule_setting_not_used"
+    message = N_("The chosen rule does not use this value. Please leave it empty.")
+
+
+class TotalNotSumOfZones(InvalidInput):
+    code = "total_not_sum_of_zones"
+    message = N_("With zones, the total is the sum of their amounts. Leave it empty or make them agree.")

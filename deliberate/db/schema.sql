@@ -192,13 +192,17 @@ CREATE TABLE public.budget_process (
     results_published_by bigint,
     chain_head text,
     chain_signature text,
+    forum_id bigint,
     CONSTRAINT budget_process_ballot_rule_check CHECK ((ballot_rule = ANY (ARRAY['approval'::text, 'knapsack'::text, 'cumulative'::text, 'ordinal'::text]))),
     CONSTRAINT budget_process_check CHECK (((proposals_open_at <= review_starts_at) AND (review_starts_at <= voting_opens_at) AND (voting_opens_at < voting_closes_at))),
     CONSTRAINT budget_process_check1 CHECK (((implementation_starts_at IS NULL) OR (implementation_starts_at >= voting_closes_at))),
     CONSTRAINT budget_process_check2 CHECK (((ballot_rule <> 'cumulative'::text) OR (points IS NOT NULL))),
     CONSTRAINT budget_process_check3 CHECK (((ballot_rule <> ALL (ARRAY['approval'::text, 'ordinal'::text])) OR (max_choices IS NOT NULL))),
     CONSTRAINT budget_process_check4 CHECK (((counting_rule = 'greedy-threshold'::text) = (min_votes IS NOT NULL))),
-    CONSTRAINT budget_process_check5 CHECK (((results_published_at IS NULL) = (chain_head IS NULL))),
+    CONSTRAINT budget_process_check5 CHECK (((ballot_rule = 'cumulative'::text) OR (points IS NULL))),
+    CONSTRAINT budget_process_check6 CHECK (((ballot_rule = 'knapsack'::text) OR (min_share IS NULL))),
+    CONSTRAINT budget_process_check7 CHECK (((counting_rule = 'mes'::text) OR (completion = 'none'::text))),
+    CONSTRAINT budget_process_check8 CHECK (((results_published_at IS NULL) = (chain_head IS NULL))),
     CONSTRAINT budget_process_completion_check CHECK ((completion = ANY (ARRAY['none'::text, 'greedy'::text, 'add1'::text, 'add1-greedy'::text, 'add1-until-infeasible'::text]))),
     CONSTRAINT budget_process_counting_rule_check CHECK ((counting_rule = ANY (ARRAY['greedy'::text, 'greedy-threshold'::text, 'mes'::text]))),
     CONSTRAINT budget_process_description_check CHECK ((char_length(description) <= 20000)),
@@ -244,8 +248,10 @@ CREATE TABLE public.budget_project (
     external_id text,
     implementation_status text,
     implementation_note text DEFAULT ''::text NOT NULL,
+    implementation_updated_at timestamp with time zone,
     CONSTRAINT budget_project_check CHECK (((feasible IS NULL) = (reviewed_at IS NULL))),
     CONSTRAINT budget_project_check1 CHECK (((feasible IS NOT TRUE) OR (final_cost IS NOT NULL))),
+    CONSTRAINT budget_project_check2 CHECK (((implementation_status IS NULL) = (implementation_updated_at IS NULL))),
     CONSTRAINT budget_project_description_check CHECK ((char_length(description) <= 10000)),
     CONSTRAINT budget_project_estimated_cost_check CHECK ((estimated_cost >= (0)::numeric)),
     CONSTRAINT budget_project_external_id_check CHECK ((char_length(external_id) <= 64)),
@@ -896,6 +902,8 @@ CREATE UNIQUE INDEX report_open_key ON public.report USING btree (post_id, repor
 
 CREATE INDEX report_queue_idx ON public.report USING btree (id) WHERE (resolved_at IS NULL);
 
+CREATE INDEX resident_verification_recent_idx ON public.resident_verification USING btree (verified_at DESC, account_id);
+
 CREATE INDEX subscription_account_idx ON public.subscription USING btree (account_id);
 
 CREATE INDEX thread_forum_activity_idx ON public.thread USING btree (forum_id, last_post_at DESC, id DESC);
@@ -926,6 +934,9 @@ ALTER TABLE ONLY public.budget_chain_entry
 
 ALTER TABLE ONLY public.budget_process
     ADD CONSTRAINT budget_process_created_by_fkey FOREIGN KEY (created_by) REFERENCES public.account(id);
+
+ALTER TABLE ONLY public.budget_process
+    ADD CONSTRAINT budget_process_forum_id_fkey FOREIGN KEY (forum_id) REFERENCES public.forum(id);
 
 ALTER TABLE ONLY public.budget_process
     ADD CONSTRAINT budget_process_results_published_by_fkey FOREIGN KEY (results_published_by) REFERENCES public.account(id);

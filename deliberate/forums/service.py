@@ -94,6 +94,26 @@ async def create_category(conn: asyncpg.Connection, *, clock: Clock, actor: Acco
     return await _forum(conn, forum_id)
 
 
+async def open_public_forum(
+    conn: asyncpg.Connection, *, clock: Clock, created_by: Account, name: str, description: str
+) -> Forum:
+    """A node-wide public forum opened by another area's use case (a budget process's discussion forum). The
+    caller has already checked who may do that, so this does not ask for an operator."""
+    form = parse(ForumForm, {"name": name[:120], "description": description[:2000], "visibility": "public"})
+    forum_id = await queries.insert_forum(
+        conn,
+        slug=await _unique_slug(conn, form.name),
+        name=form.name,
+        description=form.description,
+        organization_id=None,
+        visibility="public",
+        created_by=created_by.id,
+        now=clock.now(),
+    )
+    await record_event(conn, "forum_created", {"forum_id": forum_id, "by": created_by.id})
+    return await _forum(conn, forum_id)
+
+
 async def create_organization_forum(
     conn: asyncpg.Connection, *, clock: Clock, actor: Account, organization_slug: str, data: Mapping[str, Any]
 ) -> Forum:

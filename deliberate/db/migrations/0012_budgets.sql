@@ -11,6 +11,8 @@ CREATE TABLE resident_verification (
     -- Where the check happened ("Centro TIC Pachacámac"), for the council's own records.
     place text NOT NULL DEFAULT '' CHECK (char_length(place) <= 120)
 );
+-- The officials' page lists the most recent verifications first.
+CREATE INDEX resident_verification_recent_idx ON resident_verification (verified_at DESC, account_id);
 
 CREATE TABLE budget_process (
     id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
@@ -48,6 +50,10 @@ CREATE TABLE budget_process (
     CHECK (ballot_rule <> 'cumulative' OR points IS NOT NULL),
     CHECK (ballot_rule NOT IN ('approval', 'ordinal') OR max_choices IS NOT NULL),
     CHECK ((counting_rule = 'greedy-threshold') = (min_votes IS NOT NULL)),
+    -- Fields that mean nothing for the chosen rule stay empty, so a page never explains a setting that is not used.
+    CHECK (ballot_rule = 'cumulative' OR points IS NULL),
+    CHECK (ballot_rule = 'knapsack' OR min_share IS NULL),
+    CHECK (counting_rule = 'mes' OR completion = 'none'),
     -- 'imported': created from a .pb file (trials, recounting another city's election); its ballots came in whole.
     origin text NOT NULL DEFAULT 'local' CHECK (origin IN ('local', 'imported')),
     created_by bigint NOT NULL REFERENCES account (id),
@@ -58,7 +64,10 @@ CREATE TABLE budget_process (
     -- The head of the published ballot chain and the node's Ed25519 signature over it (base64url).
     chain_head text,
     chain_signature text,
-    CHECK ((results_published_at IS NULL) = (chain_head IS NULL))
+    CHECK ((results_published_at IS NULL) = (chain_head IS NULL)),
+    -- The public node-wide forum where each project is discussed in a thread of its own; created with the process
+    -- (an imported process may have none).
+    forum_id bigint REFERENCES forum (id)
 );
 
 -- Every process has at least one zone; a process without district zones has one zone for the whole district. Each
@@ -99,7 +108,9 @@ CREATE TABLE budget_project (
     external_id text CHECK (char_length(external_id) <= 64),
     -- Implementation follow-up after results: a short public status.
     implementation_status text CHECK (implementation_status IN ('planned', 'in_progress', 'done', 'cancelled')),
-    implementation_note text NOT NULL DEFAULT '' CHECK (char_length(implementation_note) <= 5000)
+    implementation_note text NOT NULL DEFAULT '' CHECK (char_length(implementation_note) <= 5000),
+    implementation_updated_at timestamptz,
+    CHECK ((implementation_status IS NULL) = (implementation_updated_at IS NULL))
 );
 CREATE INDEX budget_project_process_idx ON budget_project (process_id, zone_id, id);
 

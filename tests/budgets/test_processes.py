@@ -1,0 +1,299 @@
+"""Budget processes, proposals, their public review, follow-up and resident verification, through the service on a
+real database. Every refusal is checked to leave the data as it was."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+import asyncpg
+import pytest
+
+from deliberate import errors
+from deliberate.accounts import service as accounts
+from deliberate.accounts.model import Account
+from deliberate.budgets import service as budgets
+from deliberate.budgets.model import BudgetProcess, Phase, parse_soles
+from deliberate.clock import FrozenClock
+from deliberate.forums import service as forums
+from deliberate.validation import InvalidFields
+from tests.conftest import cheap_passwords
+
+PASSWORDS = cheap_passwords()
+START = datetime(2026, 3, 1, 17, 0, tzinfo=UTC)  # noon in Lima
+
+
+def calendar(start: datetime = START) -> dict[str, str]:
+    """Proposals open a day after `start`, review after 10 days, voting from day 20 to day 30."""
+    return {
+        "proposals_open_at": (start + timedelta(days=1)).isoformat(),
+        "review_starts_at": (start + timedelta(days=10)).isoformat(),
+        "voting_opens_at": (start + timedelta(days=20)).isoformat(),
+        "voting_closes_at": (start + timedelta(days=30)).isoformat(),
+        "implementation_starts_at": (start + timedelta(days=60)).isoformat(),
+    }
+
+
+def process_data(**extra: Any) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "title": "Presupuesto Participativo 2027",
+        "description": "Obras para el distrito.",
+        "zones": "Zona Norte; 300 000\nZona Sur; 200000,50",
+        "ballot_rule": "approval",
+        "max_choices": "3",
+        "counting_rule": "mes",
+        "completion": "add1",
+        "tie_seed": "semilla-publica-2027",
+        **calendar(),
+    }
+    data.update(extra)
+    return {key: value for key, value in data.items() if value is not None}
+
+
+async def member(db: asyncpg.Connection, username: str, *roles: str) -> Account:
+    return await accounts.register_account(
+        db,
+        clock=FrozenClock(START),
+        passwords=PASSWORDS,
+        data={"username": username, "password": "clave-segura-123", "password_confirm": "clave-segura-123"},
+        roles=tuple(roles),  # type: ignore[arg-type]
+    )
+
+
+async def counts(db: asyncpg.Connection) -> tuple[int, ...]:
+    """Rows in every table these use cases write, and the events: a refusal must change none of them."""
+    row = await db.fetchrow(
+        """
+        SELECT (SELECT count(*) FROM budget_process), (SELECT count(*) FROM budget_zone),
+               (SELECT count(*) FROM budget_project), (SELECT count(*) FROM resident_verification),
+               (SELECT count(*) FROM forum), (SELECT count(*) FROM thread), (SELECT count(*) FROM domain_event),
+               (SELECT count(*) FROM budget_project WHERE reviewed_at IS NOT NULL),
+               (SELECT count(*) FROM budget_project WHERE implementation_status IS NOT NULL)
+        """
+    )
+    return tuple(row)
+
+
+async def refused(db: asyncpg.Connection, call: Any, error: type[errors.DomainError]) -> errors.DomainError:
+    """Run `call` in a transaction that must fail with `error` and change nothing."""
+    before = await counts(db)
+    with pytest.raises(error) as caught:
+        async with db.transaction():
+            await call()
+    assert await counts(db) == before
+    return caught.value
+
+
+def field_codes(error: errors.DomainError) -> dict[str | None, str]:
+    assert isinstance(error, InvalidFields)
+    return {e.field: e.code for e in error.errors}
+
+
+async def open_process(db: asyncpg.Connection, official: Account, clock: FrozenClock, **extra: Any) -> BudgetProcess:
+    async with db.transaction():
+        return await budgets.create_process(db, clock=clock, actor=official, data=process_data(**extra))
+
+
+# Opening a process
+
+
+async def test_an_official_opens_a_process_with_zones_a_forum_and_the_total_as_their_sum(
+    db: asyncpg.Connection,
+) -> None:
+    clock = FrozenClock(START)
+    ana = await member(db, "ana", "official")
+    process = await open_process(db, ana, clock)
+    assert process.slug == "presupuesto-participativo-2027"
+    assert process.total_amount == Decimal("500000.50")
+    assert [(z.name, z.amount, z.position) for z in process.zones] == [
+        ("Zona Norte", Decimal("300000.00"), 1),
+        ("Zona Sur", Decimal("200000.50"), 2),
+    ]
+    assert process.created_by == ana.id and process.origin == "local" and process.tie_seed == "semilla-publica-2027"
+    assert process.forum_id is not None
+    forum = await forums.forum_by_id(db, process.forum_id)
+    assert forum.visibility == "public" and forum.organization_id is None
+    assert await budgets.get_process(db, process.slug) == process
+    kinds = [r["kind"] for r in await db.fetch("SELECT kind FROM domain_event ORDER BY id")]
+    assert kinds[-2:] == ["forum_created", "budget_process_created"]
+
+
+async def test_without_zones_one_zone_holds_the_whole_total(db: asyncpg.Connection) -> None:
+    clock = FrozenClock(START)
+    ana = await member(db, "ana", "official")
+    process = await open_process(db, ana, clock, zones="", total_amount="S/ 1 234 567,89")
+    assert process.total_amount == Decimal("1234567.89")
+    assert [(z.name, z.amount) for z in process.zones] == [("Todo el distrito", Decimal("1234567.89"))]
+    assert not process.zoned
+
+
+async def test_an_operator_may_open_a_process_and_a_tie_seed_is_drawn_when_none_is_given(
+    db: asyncpg.Connection,
+) -> None:
+    clock = FrozenClock(START)
+    olga = await member(db, "olga", "operator")
+    process = await open_process(db, olga, clock, tie_seed="")
+    assert 8 <= len(process.tie_seed) <= 64
+
+
+async def test_slugs_never_collide(db: asyncpg.Connection) -> None:
+    clock = FrozenClock(START)
+    ana = await member(db, "ana", "official")
+    first = await open_process(db, ana, clock)
+    second = await open_process(db, ana, clock)
+    assert second.slug == f"{first.slug}-2"
+    listed = await budgets.list_processes(db)
+    assert [p.slug for p in listed] == [second.slug, first.slug]
+
+
+@pytest.mark.parametrize("roles", [(), ("moderator",)])
+async def test_only_officials_and_operators_open_processes(db: asyncpg.Connection, roles: tuple[str, ...]) -> None:
+    clock = FrozenClock(START)
+    pepe = await member(db, "pepe", *roles)
+    await refused(
+        db, lambda: budgets.create_process(db, clock=clock, actor=pepe, data=process_data()), errors.NotOfficial
+    )
+
+
+async def test_a_suspended_official_cannot_open_a_process(db: asyncpg.Connection) -> None:
+    clock = FrozenClock(START)
+    ana = await member(db, "ana", "official")
+    await db.execute("UPDATE account SET suspended_until = $2 WHERE id = $1", ana.id, START + timedelta(days=3))
+    ana = await accounts.access_account(db, ana.id)
+    await refused(
+        db, lambda: budgets.create_process(db, clock=clock, actor=ana, data=process_data()), errors.AccountSuspended
+    )
+
+
+@pytest.mark.parametrize(
+    ("extra", "expected"),
+    [
+        ({"review_starts_at": "2026-02-01"}, {"review_starts_at": "calendar_out_of_order"}),
+        ({"voting_opens_at": "2026-03-05T10:00"}, {"voting_opens_at": "calendar_out_of_order"}),
+        (
+            {"voting_closes_at": calendar()["voting_opens_at"]},
+            {"voting_closes_at": "calendar_out_of_order"},
+        ),
+        ({"implementation_starts_at": "2026-03-20"}, {"implementation_starts_at": "calendar_out_of_order"}),
+        ({"voting_closes_at": "el 5 de abril"}, {"voting_closes_at": "invalid_input"}),
+        ({"zones": "Zona Norte 300000"}, {"zones": "bad_zone_lines"}),
+        ({"zones": "Zona Norte; trescientos"}, {"zones": "bad_zone_lines"}),
+        ({"zones": "Zona Norte; 0"}, {"zones": "bad_zone_lines"}),
+        ({"zones": "Zona Norte; 100\nzona norte; 200"}, {"zones": "bad_zone_lines"}),
+        ({"zones": "Zona Norte; 100,1234"}, {"zones": "bad_zone_lines"}),
+        ({"zones": "", "total_amount": None}, {"total_amount": "invalid_input"}),
+        ({"zones": "", "total_amount": "-5"}, {"total_amount": "invalid_input"}),
+        ({"total_amount": "100"}, {"total_amount": "total_not_sum_of_zones"}),
+        ({"max_choices": None}, {"max_choices": "rule_setting_missing"}),
+        ({"points": "10"}, {"points": "rule_setting_not_used"}),
+        ({"min_share": "0.5"}, {"min_share": "rule_setting_not_used"}),
+        ({"ballot_rule": "cumulative", "max_choices": None}, {"points": "rule_setting_missing"}),
+        ({"ballot_rule": "knapsack"}, {"max_choices": "rule_setting_not_used"}),
+        ({"counting_rule": "greedy-threshold", "completion": None}, {"min_votes": "rule_setting_missing"}),
+        ({"counting_rule": "greedy"}, {"completion": "rule_setting_not_used"}),
+        ({"min_votes": "3"}, {"min_votes": "rule_setting_not_used"}),
+        ({"ballot_rule": "plurality"}, {"ballot_rule": "invalid_input"}),
+        ({"title": "P"}, {"title": "invalid_input"}),
+    ],
+)
+async def test_bad_process_forms_are_refused_field_by_field_and_change_nothing(
+    db: asyncpg.Connection, extra: dict[str, Any], expected: dict[str, str]
+) -> None:
+    clock = FrozenClock(START)
+    ana = await member(db, "ana", "official")
+    error = await refused(
+        db,
+        lambda: budgets.create_process(db, clock=clock, actor=ana, data=process_data(**extra)),
+        errors.InvalidInput,
+    )
+    assert field_codes(error) == expected
+
+
+async def test_every_wrong_setting_is_reported_at_once(db: asyncpg.Connection) -> None:
+    clock = FrozenClock(START)
+    ana = await member(db, "ana", "official")
+    data = process_data(zones="Zona; x", max_choices=None, review_starts_at="2026-01-01", points="4")
+    error = await refused(db, lambda: budgets.create_process(db, clock=clock, actor=ana, data=data), InvalidFields)
+    assert set(field_codes(error)) == {"zones", "max_choices", "review_starts_at", "points"}
+
+
+@pytest.mark.parametrize(
+    ("extra", "check"),
+    [
+        ({"ballot_rule": "cumulative", "max_choices": None, "points": "10"}, ("points", 10)),
+        ({"ballot_rule": "knapsack", "max_choices": None, "min_share": "75%"}, ("min_share", Decimal("0.75"))),
+        (
+            {"counting_rule": "greedy-threshold", "completion": None, "min_votes": "25"},
+            ("min_votes", 25),
+        ),
+        ({"ballot_rule": "ordinal", "max_choices": "5"}, ("max_choices", 5)),
+    ],
+)
+async def test_each_rule_keeps_the_settings_it_uses(
+    db: asyncpg.Connection, extra: dict[str, Any], check: tuple[str, object]
+) -> None:
+    clock = FrozenClock(START)
+    ana = await member(db, "ana", "official")
+    process = await open_process(db, ana, clock, **extra)
+    assert getattr(process, check[0]) == check[1]
+
+
+def test_amounts_typed_by_people_are_read_exactly() -> None:
+    assert parse_soles("S/ 1 234,50") == Decimal("1234.50")
+    assert parse_soles("1,234.50") == Decimal("1234.50")
+    assert parse_soles("2.500,75") == Decimal("2500.75")
+    assert parse_soles("150,000") == Decimal("150000")
+    assert parse_soles("0,1") == Decimal("0.1")
+    assert parse_soles("diez") == "diez"
+    assert parse_soles("100,1234") == "100,1234"
+
+
+# The calendar
+
+
+async def test_the_phase_follows_the_calendar_and_the_publication_of_results(db: asyncpg.Connection) -> None:
+    clock = FrozenClock(START)
+    ana = await member(db, "ana", "official")
+    process = await open_process(db, ana, clock)
+    assert process.phase(START) is Phase.UPCOMING
+    assert process.phase(process.proposals_open_at) is Phase.PROPOSALS
+    assert process.phase(process.review_starts_at) is Phase.REVIEW
+    assert process.phase(process.voting_opens_at) is Phase.VOTING
+    assert process.phase(process.voting_closes_at - timedelta(seconds=1)) is Phase.VOTING
+    assert process.phase(process.voting_closes_at) is Phase.COUNTING
+    assert process.phase(START + timedelta(days=365)) is Phase.COUNTING  # nothing published yet
+    published = await publish(db, process, ana)
+    assert published.phase(process.voting_closes_at) is Phase.RESULTS
+    assert published.phase(START + timedelta(days=60)) is Phase.IMPLEMENTATION
+
+
+async def publish(db: asyncpg.Connection, process: BudgetProcess, official: Account) -> BudgetProcess:
+    """Mark results published as the voting half does (it owns that step); enough for the phase."""
+    await db.execute(
+        """UPDATE budget_process SET results_published_at = voting_closes_at, results_published_by = $2,
+           chain_head = 'head', chain_signature = 'sig' WHERE id = $1""",
+        process.id,
+        official.id,
+    )
+    return await budgets.get_process(db, process.slug)
+
+
+async def test_lock_process_holds_the_row_until_the_transaction_ends(db: asyncpg.Connection, database: str) -> None:
+    clock = FrozenClock(START)
+    ana = await member(db, "ana", "official")
+    process = await open_process(db, ana, clock)
+    other = await asyncpg.connect(database)
+    try:
+        async with db.transaction():
+            locked = await budgets.lock_process(db, process.id)
+            assert locked.id == process.id
+            with pytest.raises(asyncpg.LockNotAvailableError):
+                await other.execute("SELECT 1 FROM budget_process WHERE id = $1 FOR UPDATE NOWAIT", process.id)
+        await other.execute("SELECT 1 FROM budget_process WHERE id = $1 FOR UPDATE NOWAIT", process.id)
+    finally:
+        await other.close()
+    with pytest.raises(errors.NotFound):
+        await budgets.lock_process(db, 999999)
+    with pytest.raises(errors.NotFound):
+        await budgets.get_process(db, "no-existe")
