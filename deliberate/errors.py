@@ -293,3 +293,61 @@ class RuleSettingNotUsed(InvalidInput):
 class TotalNotSumOfZones(InvalidInput):
     code = "total_not_sum_of_zones"
     message = N_("With zones, the total is the sum of their amounts. Leave it empty or make them agree.")
+
+
+# Budgets: voting, receipts, results
+class VotingNotOpen(Conflict):
+    code = "voting_not_open"
+    message = N_("Voting is not open in this budget process.")
+
+
+class NotVerifiedVoter(PermissionDenied):
+    code = "not_verified_voter"
+    message = N_(
+        "Only verified residents of the district can vote. Please bring your DNI to an ICT centre to be verified."
+    )
+
+
+class AlreadyVoted(Conflict):
+    code = "already_voted"
+    message = N_("You already voted in this process. To change your vote, use your receipt code.")
+
+
+class OnlineAfterPaper(Conflict):
+    code = "voted_on_paper"
+    message = N_("You voted on paper at a polling table, so you cannot also vote online.")
+
+
+class PaperAfterOnline(Conflict):
+    code = "voted_online"
+    message = N_("This person already voted online, so a paper ballot cannot be entered for them.")
+
+
+class InvalidBallot(InvalidInput):
+    code = "invalid_ballot"
+    message = N_("Please check your ballot.")
+
+
+class WrongReceiptCode(InvalidInput):
+    code = "wrong_receipt_code"
+    message = N_("That receipt code does not match your vote. Please check it and try again.")
+
+
+class VotingStillOpen(Conflict):
+    code = "voting_still_open"
+    message = N_("Results can be published only after voting closes.")
+
+
+class ResultsAlreadyPublished(Conflict):
+    code = "results_already_published"
+    message = N_("The results of this process are already published.")
+
+
+class ResultsNotPublished(NotFound):
+    code = "results_not_published"
+    message = N_("The results of this process are not published yet.")
+
+
+class InvalidPbFile(InvalidInput):
+    code = "invalid_pb_file"
+    message = N_("This file cannot be imported. Line %(line)s: %(reason)s")
