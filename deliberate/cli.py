@@ -101,6 +101,25 @@ def build_parser() -> argparse.ArgumentParser:
     rotate.add_argument("actor", help="node, u/USERNAME, o/ORGANIZATION or f/FORUM")
     _node_options(rotate, web=True)
 
+    backup = commands.add_parser(
+        "backup",
+        help="write an encrypted backup of the node (database, keys, generated secret) while it runs",
+        description="The passphrase is read from DELIBERATE_BACKUP_PASSPHRASE or, when that is unset, from the "
+        "first line of standard input (asked twice on a terminal). Without it the backup cannot be restored.",
+        epilog=EPILOG, formatter_class=RAW,
+    )  # fmt: skip
+    backup.add_argument("file", type=Path, metavar="FILE", help="the file to write (replaced when complete)")
+    _node_options(backup, web=True)
+    restore = commands.add_parser(
+        "restore",
+        help="restore a backup into an empty data directory (or an empty external database)",
+        description="The passphrase is read from DELIBERATE_BACKUP_PASSPHRASE or standard input. Then start the "
+        "node with `deliberate serve --data-dir` on the same directory.",
+        epilog=EPILOG, formatter_class=RAW,
+    )  # fmt: skip
+    restore.add_argument("file", type=Path, metavar="FILE", help="a file written by `deliberate backup`")
+    _node_options(restore, web=False)
+
     admin = commands.add_parser("admin", help="administer accounts")
     admin_commands = admin.add_subparsers(dest="admin_command", required=True, metavar="ACTION")
     operator = admin_commands.add_parser(
@@ -165,6 +184,8 @@ def main(argv: list[str] | None = None) -> int:
             return asyncio.run(_migrate(settings, check=args.check))
         if args.command in ("worker", "federation"):
             return asyncio.run(_federation_command(args, settings))
+        if args.command in ("backup", "restore"):
+            return asyncio.run(_backup_command(args, settings))
         if args.command == "admin" and args.admin_command == "create-operator":
             if args.password_stdin:
                 password = sys.stdin.readline().rstrip("\n")
@@ -181,9 +202,10 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except Exception as exc:
         from deliberate.errors import DomainError
+        from deliberate.runtime.backup import BackupError
         from deliberate.runtime.embedded import EmbeddedServerError
 
-        if isinstance(exc, EmbeddedServerError | DomainError | OSError | ValueError):
+        if isinstance(exc, EmbeddedServerError | DomainError | BackupError | OSError | ValueError):
             return _fail(str(exc))
         raise
     return _fail("unknown command")
@@ -250,6 +272,42 @@ async def _migrate(settings: Settings, *, check: bool) -> int:
         applied = await migrate_database(live.database_url)
         print("\n".join(f"applied: {name}" for name in applied) or "the database is up to date")
         return 0
+
+
+def _backup_passphrase(*, confirm: bool) -> str:
+    """From DELIBERATE_BACKUP_PASSPHRASE, a terminal (asked twice when making a backup) or standard input; never a
+    flag, which every user of the machine could read in the process list."""
+    import os
+
+    from deliberate.runtime.backup import PASSPHRASE_VARIABLE, BackupError
+
+    if value := os.environ.get(PASSPHRASE_VARIABLE):
+        return value
+    if sys.stdin.isatty():
+        passphrase = getpass.getpass("Backup passphrase: ")
+        if confirm and getpass.getpass("Repeat the passphrase: ") != passphrase:
+            raise BackupError("the two passphrases are not the same")
+        return passphrase
+    return sys.stdin.readline().rstrip("\n")
+
+
+async def _backup_command(args: argparse.Namespace, settings: Settings) -> int:
+    from deliberate.clock import SystemClock
+    from deliberate.runtime import backup
+
+    if args.command == "backup":
+        passphrase = _backup_passphrase(confirm=True)
+        done = await backup.backup(settings, args.file, passphrase, clock=SystemClock())
+        print(f"backup written to {done.path} ({done.size_bytes} bytes); keep the passphrase apart from it")
+        return 0
+    restored = await backup.restore(settings, args.file, _backup_passphrase(confirm=False))
+    made = restored.manifest.get("created_at", "?")
+    where = "the database of DELIBERATE_DATABASE_URL" if restored.database_url else str(restored.data_dir)
+    print(f"restored the backup of {restored.manifest.get('public_url') or 'a node'} made at {made} into {where}")
+    print(f"start it with: deliberate serve --data-dir {restored.data_dir}")
+    if restored.manifest.get("public_url"):
+        print(f"(with DELIBERATE_PUBLIC_URL={restored.manifest['public_url']}: other nodes know it by that address)")
+    return 0
 
 
 async def _create_operator(settings: Settings, username: str, password: str) -> int:

@@ -482,6 +482,26 @@ ALTER TABLE public.moderation_action ALTER COLUMN id ADD GENERATED ALWAYS AS IDE
     CACHE 1
 );
 
+CREATE TABLE public.node_backup (
+    id bigint NOT NULL,
+    started_at timestamp with time zone NOT NULL,
+    finished_at timestamp with time zone NOT NULL,
+    size_bytes bigint NOT NULL,
+    file_name text NOT NULL,
+    CONSTRAINT node_backup_check CHECK ((finished_at >= started_at)),
+    CONSTRAINT node_backup_file_name_check CHECK ((length(file_name) <= 500)),
+    CONSTRAINT node_backup_size_bytes_check CHECK ((size_bytes >= 0))
+);
+
+ALTER TABLE public.node_backup ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME public.node_backup_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
 CREATE TABLE public.node_key (
     id smallint DEFAULT 1 NOT NULL,
     rsa_private_pem text NOT NULL,
@@ -797,6 +817,9 @@ ALTER TABLE ONLY public.membership_request
 ALTER TABLE ONLY public.moderation_action
     ADD CONSTRAINT moderation_action_pkey PRIMARY KEY (id);
 
+ALTER TABLE ONLY public.node_backup
+    ADD CONSTRAINT node_backup_pkey PRIMARY KEY (id);
+
 ALTER TABLE ONLY public.node_key
     ADD CONSTRAINT node_key_pkey PRIMARY KEY (id);
 
@@ -881,6 +904,8 @@ CREATE INDEX inbox_activity_pending_idx ON public.inbox_activity USING btree (id
 CREATE INDEX membership_request_account_idx ON public.membership_request USING btree (account_id);
 
 CREATE INDEX moderation_action_post_idx ON public.moderation_action USING btree (post_id, id) WHERE (post_id IS NOT NULL);
+
+CREATE INDEX node_backup_finished_at ON public.node_backup USING btree (finished_at DESC);
 
 CREATE INDEX notification_account_idx ON public.notification USING btree (account_id, id DESC);
 
