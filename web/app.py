@@ -31,6 +31,7 @@ from web.handlers import (
     federation,
     forums,
     health,
+    live,
     moderation,
     notifications,
     organizations,
@@ -89,6 +90,7 @@ def _routes(app: web.Application) -> None:
     router.add_post("/f/{slug}/threads", forums.start_thread)
     router.add_get("/t/{thread_id}", forums.show_thread, name="thread")
     router.add_post("/t/{thread_id}/replies", forums.reply)
+    live.add_routes(router)
     router.add_get("/p/{post_id}/edit", forums.edit_form)
     router.add_post("/p/{post_id}/edit", forums.edit)
     router.add_post("/p/{post_id}/delete", forums.delete)
@@ -135,6 +137,8 @@ def create_app(
     app.cleanup_ctx.append(_resources)
     app.cleanup_ctx.append(_federation)
     app.cleanup_ctx.append(email_sender)
+    app.cleanup_ctx.append(live.live_updates)
+    app.on_shutdown.append(live.end_streams)
     _routes(app)
     return app
 

@@ -15,6 +15,7 @@ from deliberate.forums.model import REACTIONS
 from deliberate.notifications import service as notifications
 from deliberate.organizations import service as orgs
 from web.forms import form_page
+from web.handlers import live
 from web.handlers.common import form_data, redirect, require_user
 from web.handlers.federation import group_document, thread_document, wants_activity_json
 from web.render import page
@@ -139,6 +140,7 @@ async def reply(request: web.Request) -> web.Response:
                 context=await _thread_context(request),
             )  # fmt: skip
         raise
+    await live.publish_post(request, thread_id=thread_id, post_id=post.id)  # committed: readers may fetch it
     return redirect(f"/t/{thread_id}?after={max(post.id - 1, 0)}#p{post.id}")
 
 
