@@ -351,3 +351,17 @@ class ResultsNotPublished(NotFound):
 class InvalidPbFile(InvalidInput):
     code = "invalid_pb_file"
     message = N_("This file cannot be imported. Line %(line)s: %(reason)s")
+
+
+# Members' data
+class LastOwnerOfOrganization(Conflict):
+    code = "last_owner_of_organization"
+    message = N_(
+        "You are the only owner of %(organization)s. Make another member an owner on the organization's page, "
+        "then delete your account."
+    )
+
+
+class AccountAlreadyDeleted(Conflict):
+    code = "account_deleted"
+    message = N_("This account has been deleted.")

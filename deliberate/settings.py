@@ -30,6 +30,12 @@ class Settings(BaseSettings):
         "changing it later breaks federation. Default: http://HOST:PORT.",
     )
     node_name: str = Field("Deliberate", min_length=1, max_length=80, description="The name shown on pages.")
+    operator_contact: str = Field(
+        "",
+        max_length=300,
+        description="How members reach the node's operators about their personal data (Ley 29733), shown on the "
+        "privacy page: an e-mail address, a phone number or an office, e.g. datos@ves.example.pe.",
+    )
     data_dir: Path = Field(Path("var/node"), description="Embedded servers' data, the lock file, the dev secret.")
     secret_key: str = Field(
         "", description="Signs sessions and CSRF tokens (32+ characters). Required with an external database."

@@ -55,6 +55,11 @@ def delete(activity_id: str, actor: str, object_id: str, *, audience: str) -> di
     return _activity("Delete", activity_id, actor, tombstone, to=[PUBLIC], cc=[audience], audience=audience)
 
 
+def delete_actor(activity_id: str, actor: str) -> dict[str, Any]:
+    """An actor deletes itself (its account is gone); the object is the actor's id, as Mastodon sends it."""
+    return _activity("Delete", activity_id, actor, actor, to=[PUBLIC])
+
+
 def like(activity_id: str, actor: str, object_id: str, *, audience: str) -> dict[str, Any]:
     return _activity("Like", activity_id, actor, object_id, to=[audience], cc=[PUBLIC], audience=audience)
 

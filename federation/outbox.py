@@ -72,6 +72,8 @@ async def translate(
             await _report_event(conn, outbox, event_id, payload)
         elif kind == "instance_blocked":
             await _block_event(conn, outbox, event_id, payload)
+        elif kind == "account_deleted":
+            await _account_deleted_event(conn, outbox, event_id, payload)
     except NotFound:
         return  # what the event was about is gone (e.g. a forum removed); nothing to say about it
 
@@ -147,6 +149,12 @@ async def _post_event(
     if view.forum.remote and not local_author:
         return  # its own server already told everyone
     actor = await author_uri(conn, base, view)
+    signer = _author_signer(view)
+    if "author_id" in payload and view.post.as_organization_id is None:
+        # Erased with its author's account: the post now shows the shared anonymous author, but the Delete must
+        # come from who wrote it (peers accept a Delete only from the post's own author).
+        actor = identity.actor_uri(base, "person", str(payload["author_username"]))
+        signer = Signer("person", int(payload["author_id"]))
     uri = await object_uri(conn, base, view)
     group = await group_uri(conn, base, view)
     if kind == "post_deleted":
@@ -157,7 +165,7 @@ async def _post_event(
         build = activities.update if kind == "post_edited" else activities.create
         inner = build(_activity_id(outbox, event_id), actor, document)
     if view.forum.remote:
-        await _to_remote_group(conn, outbox, view, inner, _author_signer(view))
+        await _to_remote_group(conn, outbox, view, inner, signer)
     else:
         await _announce(conn, outbox, event_id, view, inner)
         if kind in ("thread_started", "post_created"):
@@ -237,6 +245,19 @@ async def _block_event(conn: asyncpg.Connection, outbox: Outbox, event_id: int, 
                              f"{inbox.scheme}://{inbox.netloc}")  # fmt: skip
     await peers.enqueue_to_blocked(conn, activity_id=block["id"], body=_body(block), signer=identity.NODE,
                                    recipient=recipient, clock=outbox.clock)  # fmt: skip
+
+
+async def _account_deleted_event(
+    conn: asyncpg.Connection, outbox: Outbox, event_id: int, payload: dict[str, Any]
+) -> None:
+    """A member deleted their account: every server we know is asked to forget the Person (as Mastodon does; who
+    holds copies of their posts cannot be known exactly). Signed with the member's own key, which is kept for it."""
+    person = identity.actor_uri(outbox.base_url, "person", str(payload["username"]))
+    recipients = await peers.known_inboxes(conn)
+    if not recipients:
+        return
+    delete = activities.delete_actor(_activity_id(outbox, event_id), person)
+    await _enqueue(conn, outbox, delete, Signer("person", int(payload["account_id"])), recipients)
 
 
 async def _announce(

@@ -8,7 +8,7 @@ reuse it as it is. Timestamps are RFC 3339 in UTC; lists are pages with an opaqu
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Generic, Literal, TypeVar
+from typing import Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -29,6 +29,34 @@ class Me(Wire):
     username: str
     display_name: str | None
     roles: list[str]
+
+
+class AccountData(Wire):
+    """Everything the node holds about the member (Ley 29733, right of access), one section per kind of data.
+
+    Sections are lists of plain objects whose fields follow the node's tables. Never included: the password hash,
+    token hashes, private keys, and ballots (a ballot is not linked to its voter, so none is anyone's)."""
+
+    format: str = Field(description="deliberate-member-data/1")
+    generated_at: datetime
+    account: dict[str, Any]
+    organizations: list[dict[str, Any]]
+    membership_requests: list[dict[str, Any]]
+    organizations_founded: list[dict[str, Any]]
+    forums_created: list[dict[str, Any]]
+    threads_started: list[dict[str, Any]]
+    posts: list[dict[str, Any]] = Field(description="With their earlier versions (revisions).")
+    reactions: list[dict[str, Any]]
+    subscriptions: list[dict[str, Any]]
+    notifications: list[dict[str, Any]]
+    reports_made: list[dict[str, Any]]
+    moderation_decisions_about_you: list[dict[str, Any]]
+    moderation_decisions_you_made: list[dict[str, Any]]
+    appeals: list[dict[str, Any]]
+    api_tokens: list[dict[str, Any]] = Field(description="Names and dates only.")
+    resident_verification: dict[str, Any] | None
+    budget_projects_proposed: list[dict[str, Any]]
+    budget_voter_rolls: list[dict[str, Any]] = Field(description="Whether you are on a roll; never a ballot.")
 
 
 class Organization(Wire):

@@ -53,6 +53,9 @@ APPEAL = Param("appeal_id", "path", "The appeal's number.", "integer")
 
 ENDPOINTS: tuple[Endpoint, ...] = (
     Endpoint("GET", "/api/v1/me", "getMe", "The account making the request.", "accounts", api.Me, auth=True),
+    Endpoint("GET", "/api/v1/account/data", "getAccountData",
+             "Everything this node holds about you, as one document (Ley 29733: right of access).", "accounts",
+             api.AccountData, auth=True),
     Endpoint("GET", "/api/v1/organizations", "listOrganizations", "Organizations, alphabetically.", "organizations",
              api.Page[api.Organization], params=(CURSOR,)),
     Endpoint("POST", "/api/v1/organizations", "createOrganization", "Found an organization (you become its owner).",

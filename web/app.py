@@ -27,11 +27,13 @@ from federation.runtime import federation as federation_runtime
 from web.cache import PageCache
 from web.handlers import (
     accounts,
+    admin,
     api,
     federation,
     forums,
     health,
     live,
+    members,
     moderation,
     notifications,
     organizations,
@@ -104,6 +106,8 @@ def _routes(app: web.Application) -> None:
     api.add_routes(router)
     moderation.add_routes(router)
     peers.add_routes(router)
+    members.add_routes(router)
+    admin.add_routes(router)
     router.add_get("/healthz", health.healthz, name="healthz")
     router.add_get("/metrics", health.metrics, name="metrics")
     router.add_static("/static/", STATIC_DIR, name="static", append_version=False)
@@ -134,6 +138,7 @@ def create_app(
         static_version=_static_version(),
         page_cache=PageCache(settings.anonymous_cache_seconds) if settings.anonymous_cache_seconds > 0 else None,
     )
+    app.on_response_prepare.append(admin.remember_server_error)
     app.cleanup_ctx.append(_resources)
     app.cleanup_ctx.append(_federation)
     app.cleanup_ctx.append(email_sender)

@@ -27,6 +27,7 @@ from deliberate.organizations import service as orgs
 from deliberate.validation import InvalidFields, field_error
 from schemas import api
 from schemas.openapi import ENDPOINTS, render_document
+from web.handlers import members as members_pages
 from web.state import USER, state
 
 M = TypeVar("M", bound=BaseModel)
@@ -412,6 +413,7 @@ async def openapi_document(request: web.Request) -> web.Response:
 
 HANDLERS: dict[str, Handler] = {
     "getMe": get_me,
+    "getAccountData": members_pages.account_data_api,
     "listOrganizations": list_organizations,
     "createOrganization": create_organization,
     "getOrganization": get_organization,
