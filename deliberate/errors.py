@@ -353,15 +353,44 @@ class InvalidPbFile(InvalidInput):
     message = N_("This file cannot be imported. Line %(line)s: %(reason)s")
 
 
-# Members' data
-class LastOwnerOfOrganization(Conflict):
-    code = "last_owner_of_organization"
-    message = N_(
-        "You are the only owner of %(organization)s. Make another member an owner on the organization's page, "
-        "then delete your account."
-    )
+# Consultations
+class OfficialsOnly(NotOfficial):
+    """Publishing and answering consultations is the council's own voice: operators may not do it either."""
+
+    code = "officials_only"
+    message = N_("Only officials of the council can do this.")
 
 
-class AccountAlreadyDeleted(Conflict):
-    code = "account_deleted"
-    message = N_("This account has been deleted.")
+class ConsultationClosed(Conflict):
+    code = "consultation_closed"
+    message = N_("This consultation is closed. Answers can no longer be given or changed.")
+
+
+class ConsultationNotOpen(Conflict):
+    code = "consultation_not_open"
+    message = N_("This consultation has not opened yet.")
+
+
+class ConsultationStillOpen(Conflict):
+    code = "consultation_still_open"
+    message = N_("The council can answer only after the consultation closes.")
+
+
+class ConsultationAlreadyAnswered(Conflict):
+    code = "consultation_already_answered"
+    message = N_("The council has already published its answer to this consultation.")
+
+
+class NoSuchSection(InvalidInput):
+    code = "no_such_section"
+    message = N_("This consultation has no section with that number.")
+
+
+class AnswerWrongFormat(InvalidInput):
+    code = "answer_wrong_format"
+    message = N_("This answer does not fit the question. Please choose one of the options shown.")
+
+
+class NotInAudience(PermissionDenied):
+    code = "not_in_audience"
+    message = N_("Only verified residents of the district can take part in this consultation.")

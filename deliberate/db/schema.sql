@@ -73,7 +73,6 @@ CREATE TABLE public.account (
     suspended_until timestamp with time zone,
     email_notifications boolean DEFAULT false NOT NULL,
     origin text,
-    deleted_at timestamp with time zone,
     CONSTRAINT account_display_name_check CHECK ((char_length(display_name) <= 80)),
     CONSTRAINT account_email_check CHECK ((char_length(email) <= 254)),
     CONSTRAINT account_phone_check CHECK ((char_length(phone) <= 20)),
@@ -97,12 +96,6 @@ CREATE TABLE public.actor_key (
     ed25519_private_pem text NOT NULL,
     created_at timestamp with time zone NOT NULL,
     CONSTRAINT actor_key_actor_kind_check CHECK ((actor_kind = ANY (ARRAY['person'::text, 'organization'::text, 'group'::text])))
-);
-
-CREATE TABLE public.anonymous_author (
-    singleton boolean DEFAULT true NOT NULL,
-    account_id bigint NOT NULL,
-    CONSTRAINT anonymous_author_singleton_check CHECK (singleton)
 );
 
 CREATE TABLE public.api_token (
@@ -315,6 +308,189 @@ CREATE TABLE public.budget_zone (
 
 ALTER TABLE public.budget_zone ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
     SEQUENCE NAME public.budget_zone_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+CREATE TABLE public.consultation (
+    id bigint NOT NULL,
+    slug text NOT NULL,
+    version integer DEFAULT 1 NOT NULL,
+    previous_id bigint,
+    superseded_at timestamp with time zone,
+    title text NOT NULL,
+    summary text NOT NULL,
+    opens_at timestamp with time zone NOT NULL,
+    closes_at timestamp with time zone NOT NULL,
+    answer_due_at timestamp with time zone NOT NULL,
+    audience text NOT NULL,
+    ask_stances boolean DEFAULT true NOT NULL,
+    forum_id bigint NOT NULL,
+    published_by bigint NOT NULL,
+    published_at timestamp with time zone NOT NULL,
+    CONSTRAINT consultation_audience_check CHECK ((audience = ANY (ARRAY['everyone'::text, 'verified_residents'::text, 'organizations'::text]))),
+    CONSTRAINT consultation_check CHECK ((closes_at > opens_at)),
+    CONSTRAINT consultation_check1 CHECK ((answer_due_at >= closes_at)),
+    CONSTRAINT consultation_check2 CHECK (((version = 1) = (previous_id IS NULL))),
+    CONSTRAINT consultation_slug_check CHECK ((slug ~ '^[a-z0-9](?:[a-z0-9-]{1,58})[a-z0-9]$'::text)),
+    CONSTRAINT consultation_summary_check CHECK (((char_length(summary) >= 1) AND (char_length(summary) <= 5000))),
+    CONSTRAINT consultation_title_check CHECK (((char_length(title) >= 3) AND (char_length(title) <= 200))),
+    CONSTRAINT consultation_version_check CHECK ((version >= 1))
+);
+
+CREATE TABLE public.consultation_answer (
+    question_id bigint NOT NULL,
+    account_id bigint NOT NULL,
+    option_ids bigint[] DEFAULT '{}'::bigint[] NOT NULL,
+    text text DEFAULT ''::text NOT NULL,
+    answered_at timestamp with time zone NOT NULL,
+    CONSTRAINT consultation_answer_text_check CHECK ((char_length(text) <= 5000))
+);
+
+CREATE TABLE public.consultation_council_answer (
+    consultation_id bigint NOT NULL,
+    general_source text NOT NULL,
+    general_html text NOT NULL,
+    changes_source text DEFAULT ''::text NOT NULL,
+    changes_html text DEFAULT ''::text NOT NULL,
+    answered_by bigint NOT NULL,
+    answered_at timestamp with time zone NOT NULL,
+    CONSTRAINT consultation_council_answer_changes_source_check CHECK ((char_length(changes_source) <= 20000)),
+    CONSTRAINT consultation_council_answer_general_source_check CHECK (((char_length(general_source) >= 1) AND (char_length(general_source) <= 20000)))
+);
+
+ALTER TABLE public.consultation ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME public.consultation_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+CREATE TABLE public.consultation_option (
+    id bigint NOT NULL,
+    question_id bigint NOT NULL,
+    number integer NOT NULL,
+    label text NOT NULL,
+    CONSTRAINT consultation_option_label_check CHECK (((char_length(label) >= 1) AND (char_length(label) <= 200))),
+    CONSTRAINT consultation_option_number_check CHECK (((number >= 1) AND (number <= 50)))
+);
+
+ALTER TABLE public.consultation_option ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME public.consultation_option_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+CREATE TABLE public.consultation_participant (
+    consultation_id bigint NOT NULL,
+    account_id bigint NOT NULL,
+    show_name boolean DEFAULT false NOT NULL,
+    first_answered_at timestamp with time zone NOT NULL,
+    last_answered_at timestamp with time zone NOT NULL
+);
+
+CREATE TABLE public.consultation_position (
+    id bigint NOT NULL,
+    consultation_id bigint NOT NULL,
+    organization_id bigint NOT NULL,
+    source text NOT NULL,
+    html text NOT NULL,
+    submitted_by bigint NOT NULL,
+    submitted_at timestamp with time zone NOT NULL,
+    approved_by bigint,
+    approved_at timestamp with time zone,
+    CONSTRAINT consultation_position_check CHECK (((approved_at IS NULL) = (approved_by IS NULL))),
+    CONSTRAINT consultation_position_source_check CHECK (((char_length(source) >= 1) AND (char_length(source) <= 20000)))
+);
+
+ALTER TABLE public.consultation_position ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME public.consultation_position_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+CREATE TABLE public.consultation_question (
+    id bigint NOT NULL,
+    consultation_id bigint NOT NULL,
+    number integer NOT NULL,
+    kind text NOT NULL,
+    prompt text NOT NULL,
+    CONSTRAINT consultation_question_kind_check CHECK ((kind = ANY (ARRAY['single'::text, 'multiple'::text, 'text'::text]))),
+    CONSTRAINT consultation_question_number_check CHECK (((number >= 1) AND (number <= 100))),
+    CONSTRAINT consultation_question_prompt_check CHECK (((char_length(prompt) >= 3) AND (char_length(prompt) <= 500)))
+);
+
+ALTER TABLE public.consultation_question ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME public.consultation_question_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+CREATE TABLE public.consultation_section (
+    id bigint NOT NULL,
+    consultation_id bigint NOT NULL,
+    number integer NOT NULL,
+    heading text NOT NULL,
+    source text NOT NULL,
+    html text NOT NULL,
+    thread_id bigint NOT NULL,
+    CONSTRAINT consultation_section_heading_check CHECK (((char_length(heading) >= 1) AND (char_length(heading) <= 200))),
+    CONSTRAINT consultation_section_number_check CHECK (((number >= 1) AND (number <= 200))),
+    CONSTRAINT consultation_section_source_check CHECK (((char_length(source) >= 1) AND (char_length(source) <= 20000)))
+);
+
+ALTER TABLE public.consultation_section ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME public.consultation_section_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+CREATE TABLE public.consultation_section_reply (
+    section_id bigint NOT NULL,
+    source text NOT NULL,
+    html text NOT NULL,
+    CONSTRAINT consultation_section_reply_source_check CHECK (((char_length(source) >= 1) AND (char_length(source) <= 20000)))
+);
+
+CREATE TABLE public.consultation_stance (
+    section_id bigint NOT NULL,
+    account_id bigint NOT NULL,
+    stance text NOT NULL,
+    reason text DEFAULT ''::text NOT NULL,
+    answered_at timestamp with time zone NOT NULL,
+    CONSTRAINT consultation_stance_reason_check CHECK ((char_length(reason) <= 2000)),
+    CONSTRAINT consultation_stance_stance_check CHECK ((stance = ANY (ARRAY['favor'::text, 'neutral'::text, 'contra'::text])))
+);
+
+CREATE TABLE public.consultation_update (
+    id bigint NOT NULL,
+    consultation_id bigint NOT NULL,
+    source text NOT NULL,
+    html text NOT NULL,
+    published_by bigint NOT NULL,
+    published_at timestamp with time zone NOT NULL,
+    CONSTRAINT consultation_update_source_check CHECK (((char_length(source) >= 1) AND (char_length(source) <= 5000)))
+);
+
+ALTER TABLE public.consultation_update ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME public.consultation_update_id_seq
     START WITH 1
     INCREMENT BY 1
     NO MINVALUE
@@ -542,6 +718,15 @@ ALTER TABLE public.notification ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY
     CACHE 1
 );
 
+CREATE TABLE public.official (
+    account_id bigint NOT NULL,
+    name text NOT NULL,
+    office text NOT NULL,
+    appointed_at timestamp with time zone NOT NULL,
+    CONSTRAINT official_name_check CHECK (((char_length(name) >= 3) AND (char_length(name) <= 120))),
+    CONSTRAINT official_office_check CHECK (((char_length(office) >= 3) AND (char_length(office) <= 160)))
+);
+
 CREATE TABLE public.organization (
     id bigint NOT NULL,
     slug text NOT NULL,
@@ -737,12 +922,6 @@ ALTER TABLE ONLY public.account
 ALTER TABLE ONLY public.actor_key
     ADD CONSTRAINT actor_key_pkey PRIMARY KEY (actor_kind, actor_id);
 
-ALTER TABLE ONLY public.anonymous_author
-    ADD CONSTRAINT anonymous_author_account_id_key UNIQUE (account_id);
-
-ALTER TABLE ONLY public.anonymous_author
-    ADD CONSTRAINT anonymous_author_pkey PRIMARY KEY (singleton);
-
 ALTER TABLE ONLY public.api_token
     ADD CONSTRAINT api_token_pkey PRIMARY KEY (id);
 
@@ -787,6 +966,57 @@ ALTER TABLE ONLY public.budget_zone
 
 ALTER TABLE ONLY public.budget_zone
     ADD CONSTRAINT budget_zone_process_id_position_key UNIQUE (process_id, "position");
+
+ALTER TABLE ONLY public.consultation_answer
+    ADD CONSTRAINT consultation_answer_pkey PRIMARY KEY (question_id, account_id);
+
+ALTER TABLE ONLY public.consultation_council_answer
+    ADD CONSTRAINT consultation_council_answer_pkey PRIMARY KEY (consultation_id);
+
+ALTER TABLE ONLY public.consultation_option
+    ADD CONSTRAINT consultation_option_pkey PRIMARY KEY (id);
+
+ALTER TABLE ONLY public.consultation_option
+    ADD CONSTRAINT consultation_option_question_id_number_key UNIQUE (question_id, number);
+
+ALTER TABLE ONLY public.consultation_participant
+    ADD CONSTRAINT consultation_participant_pkey PRIMARY KEY (consultation_id, account_id);
+
+ALTER TABLE ONLY public.consultation
+    ADD CONSTRAINT consultation_pkey PRIMARY KEY (id);
+
+ALTER TABLE ONLY public.consultation_position
+    ADD CONSTRAINT consultation_position_consultation_id_organization_id_key UNIQUE (consultation_id, organization_id);
+
+ALTER TABLE ONLY public.consultation_position
+    ADD CONSTRAINT consultation_position_pkey PRIMARY KEY (id);
+
+ALTER TABLE ONLY public.consultation
+    ADD CONSTRAINT consultation_previous_id_key UNIQUE (previous_id);
+
+ALTER TABLE ONLY public.consultation_question
+    ADD CONSTRAINT consultation_question_consultation_id_number_key UNIQUE (consultation_id, number);
+
+ALTER TABLE ONLY public.consultation_question
+    ADD CONSTRAINT consultation_question_pkey PRIMARY KEY (id);
+
+ALTER TABLE ONLY public.consultation_section
+    ADD CONSTRAINT consultation_section_consultation_id_number_key UNIQUE (consultation_id, number);
+
+ALTER TABLE ONLY public.consultation_section
+    ADD CONSTRAINT consultation_section_pkey PRIMARY KEY (id);
+
+ALTER TABLE ONLY public.consultation_section_reply
+    ADD CONSTRAINT consultation_section_reply_pkey PRIMARY KEY (section_id);
+
+ALTER TABLE ONLY public.consultation
+    ADD CONSTRAINT consultation_slug_version_key UNIQUE (slug, version);
+
+ALTER TABLE ONLY public.consultation_stance
+    ADD CONSTRAINT consultation_stance_pkey PRIMARY KEY (section_id, account_id);
+
+ALTER TABLE ONLY public.consultation_update
+    ADD CONSTRAINT consultation_update_pkey PRIMARY KEY (id);
 
 ALTER TABLE ONLY public.delivery
     ADD CONSTRAINT delivery_activity_id_inbox_key UNIQUE (activity_id, inbox);
@@ -841,6 +1071,9 @@ ALTER TABLE ONLY public.notification
 
 ALTER TABLE ONLY public.notification
     ADD CONSTRAINT notification_pkey PRIMARY KEY (id);
+
+ALTER TABLE ONLY public.official
+    ADD CONSTRAINT official_pkey PRIMARY KEY (account_id);
 
 ALTER TABLE ONLY public.organization_member
     ADD CONSTRAINT organization_member_pkey PRIMARY KEY (organization_id, account_id);
@@ -906,6 +1139,12 @@ CREATE INDEX budget_ballot_process_idx ON public.budget_ballot USING btree (proc
 
 CREATE INDEX budget_project_process_idx ON public.budget_project USING btree (process_id, zone_id, id);
 
+CREATE INDEX consultation_closing_idx ON public.consultation USING btree (closes_at DESC, id DESC) WHERE (superseded_at IS NULL);
+
+CREATE UNIQUE INDEX consultation_current_key ON public.consultation USING btree (slug) WHERE (superseded_at IS NULL);
+
+CREATE INDEX consultation_update_idx ON public.consultation_update USING btree (consultation_id, published_at DESC);
+
 CREATE INDEX delivery_due_idx ON public.delivery USING btree (next_attempt_at) WHERE (state = 'pending'::text);
 
 CREATE INDEX delivery_host_idx ON public.delivery USING btree (host, state);
@@ -945,9 +1184,6 @@ CREATE INDEX resident_verification_recent_idx ON public.resident_verification US
 CREATE INDEX subscription_account_idx ON public.subscription USING btree (account_id);
 
 CREATE INDEX thread_forum_activity_idx ON public.thread USING btree (forum_id, last_post_at DESC, id DESC);
-
-ALTER TABLE ONLY public.anonymous_author
-    ADD CONSTRAINT anonymous_author_account_id_fkey FOREIGN KEY (account_id) REFERENCES public.account(id);
 
 ALTER TABLE ONLY public.api_token
     ADD CONSTRAINT api_token_account_id_fkey FOREIGN KEY (account_id) REFERENCES public.account(id);
@@ -1024,6 +1260,72 @@ ALTER TABLE ONLY public.budget_voter
 ALTER TABLE ONLY public.budget_zone
     ADD CONSTRAINT budget_zone_process_id_fkey FOREIGN KEY (process_id) REFERENCES public.budget_process(id);
 
+ALTER TABLE ONLY public.consultation_answer
+    ADD CONSTRAINT consultation_answer_account_id_fkey FOREIGN KEY (account_id) REFERENCES public.account(id);
+
+ALTER TABLE ONLY public.consultation_answer
+    ADD CONSTRAINT consultation_answer_question_id_fkey FOREIGN KEY (question_id) REFERENCES public.consultation_question(id);
+
+ALTER TABLE ONLY public.consultation_council_answer
+    ADD CONSTRAINT consultation_council_answer_answered_by_fkey FOREIGN KEY (answered_by) REFERENCES public.account(id);
+
+ALTER TABLE ONLY public.consultation_council_answer
+    ADD CONSTRAINT consultation_council_answer_consultation_id_fkey FOREIGN KEY (consultation_id) REFERENCES public.consultation(id);
+
+ALTER TABLE ONLY public.consultation
+    ADD CONSTRAINT consultation_forum_id_fkey FOREIGN KEY (forum_id) REFERENCES public.forum(id);
+
+ALTER TABLE ONLY public.consultation_option
+    ADD CONSTRAINT consultation_option_question_id_fkey FOREIGN KEY (question_id) REFERENCES public.consultation_question(id);
+
+ALTER TABLE ONLY public.consultation_participant
+    ADD CONSTRAINT consultation_participant_account_id_fkey FOREIGN KEY (account_id) REFERENCES public.account(id);
+
+ALTER TABLE ONLY public.consultation_participant
+    ADD CONSTRAINT consultation_participant_consultation_id_fkey FOREIGN KEY (consultation_id) REFERENCES public.consultation(id);
+
+ALTER TABLE ONLY public.consultation_position
+    ADD CONSTRAINT consultation_position_approved_by_fkey FOREIGN KEY (approved_by) REFERENCES public.account(id);
+
+ALTER TABLE ONLY public.consultation_position
+    ADD CONSTRAINT consultation_position_consultation_id_fkey FOREIGN KEY (consultation_id) REFERENCES public.consultation(id);
+
+ALTER TABLE ONLY public.consultation_position
+    ADD CONSTRAINT consultation_position_organization_id_fkey FOREIGN KEY (organization_id) REFERENCES public.organization(id);
+
+ALTER TABLE ONLY public.consultation_position
+    ADD CONSTRAINT consultation_position_submitted_by_fkey FOREIGN KEY (submitted_by) REFERENCES public.account(id);
+
+ALTER TABLE ONLY public.consultation
+    ADD CONSTRAINT consultation_previous_id_fkey FOREIGN KEY (previous_id) REFERENCES public.consultation(id);
+
+ALTER TABLE ONLY public.consultation
+    ADD CONSTRAINT consultation_published_by_fkey FOREIGN KEY (published_by) REFERENCES public.account(id);
+
+ALTER TABLE ONLY public.consultation_question
+    ADD CONSTRAINT consultation_question_consultation_id_fkey FOREIGN KEY (consultation_id) REFERENCES public.consultation(id);
+
+ALTER TABLE ONLY public.consultation_section
+    ADD CONSTRAINT consultation_section_consultation_id_fkey FOREIGN KEY (consultation_id) REFERENCES public.consultation(id);
+
+ALTER TABLE ONLY public.consultation_section_reply
+    ADD CONSTRAINT consultation_section_reply_section_id_fkey FOREIGN KEY (section_id) REFERENCES public.consultation_section(id);
+
+ALTER TABLE ONLY public.consultation_section
+    ADD CONSTRAINT consultation_section_thread_id_fkey FOREIGN KEY (thread_id) REFERENCES public.thread(id);
+
+ALTER TABLE ONLY public.consultation_stance
+    ADD CONSTRAINT consultation_stance_account_id_fkey FOREIGN KEY (account_id) REFERENCES public.account(id);
+
+ALTER TABLE ONLY public.consultation_stance
+    ADD CONSTRAINT consultation_stance_section_id_fkey FOREIGN KEY (section_id) REFERENCES public.consultation_section(id);
+
+ALTER TABLE ONLY public.consultation_update
+    ADD CONSTRAINT consultation_update_consultation_id_fkey FOREIGN KEY (consultation_id) REFERENCES public.consultation(id);
+
+ALTER TABLE ONLY public.consultation_update
+    ADD CONSTRAINT consultation_update_published_by_fkey FOREIGN KEY (published_by) REFERENCES public.account(id);
+
 ALTER TABLE ONLY public.delivery
     ADD CONSTRAINT delivery_host_fkey FOREIGN KEY (host) REFERENCES public.instance(host);
 
@@ -1074,6 +1376,9 @@ ALTER TABLE ONLY public.notification
 
 ALTER TABLE ONLY public.notification
     ADD CONSTRAINT notification_thread_id_fkey FOREIGN KEY (thread_id) REFERENCES public.thread(id);
+
+ALTER TABLE ONLY public.official
+    ADD CONSTRAINT official_account_id_fkey FOREIGN KEY (account_id) REFERENCES public.account(id);
 
 ALTER TABLE ONLY public.organization
     ADD CONSTRAINT organization_created_by_fkey FOREIGN KEY (created_by) REFERENCES public.account(id);

@@ -1,0 +1,601 @@
+"""Consultation use cases: officials publish and answer, members and organizations take part.
+
+The rules live here once: only officials (role 'official') publish, publish new versions, post interim updates and
+answer; a published text never changes in place (a new version does, and the old one stays readable with a diff);
+answers are taken from opening until closing only, from the consultation's audience only, in the format of each
+question; the council answers once, after closing. Every refusal is a typed error raised before anything is
+written, so a refused request changes nothing. Writes lock the consultation's current row, so an answer racing the
+publication of a new version or the closing is ordered.
+
+Comments are forum posts: each consultation gets a public forum and each section a thread opened with the
+section's text, so reports, hiding, the moderation log and federation work on them unchanged.
+"""
+
+from __future__ import annotations
+
+import difflib
+import html as html_lib
+import re
+from collections.abc import Mapping
+from typing import Any
+
+import asyncpg
+
+from deliberate.accounts import service as accounts
+from deliberate.accounts.model import Account
+from deliberate.clock import Clock
+from deliberate.consultations import queries
+from deliberate.consultations.model import (
+    STANCES,
+    Consultation,
+    ConsultationForm,
+    CouncilAnswerForm,
+    Document,
+    ExportRow,
+    MyResponse,
+    Official,
+    OfficialForm,
+    Position,
+    PositionForm,
+    QuestionTally,
+    SectionTally,
+    Summary,
+    Update,
+    UpdateForm,
+    VersionDiff,
+    split_document,
+    split_questions,
+)
+from deliberate.errors import (
+    N_,
+    AnswerWrongFormat,
+    ConsultationAlreadyAnswered,
+    ConsultationClosed,
+    ConsultationNotOpen,
+    ConsultationStillOpen,
+    DomainError,
+    InvalidInput,
+    NoSuchSection,
+    NotFound,
+    NotInAudience,
+    NotOperator,
+    NotOrganizationAdmin,
+    OfficialsOnly,
+    PermissionDenied,
+)
+from deliberate.events import record_event
+from deliberate.forums import queries as forum_queries
+from deliberate.forums import service as forums
+from deliberate.forums.markup import render_markdown
+from deliberate.forums.model import Post
+from deliberate.organizations import queries as org_queries
+from deliberate.organizations import service as organizations
+from deliberate.organizations.model import ADMIN_ROLES, slugify
+from deliberate.validation import InvalidFields, parse
+
+LIST_LIMIT = 100
+OVERDUE_LIMIT = 20
+
+AUDIENCE_REFUSALS = {
+    "verified_residents": N_("Only verified residents of the district can take part in this consultation."),
+    "organizations": N_("Only administrators of an organization can take part in this consultation."),
+}
+
+
+# Officials
+
+
+async def appoint_official(
+    conn: asyncpg.Connection, *, clock: Clock, actor: Account | None, username: str, data: Mapping[str, Any]
+) -> Official:
+    """An operator marks an account as an official of the council, with the name and office shown on what it
+    publishes. `actor` None is the operators' command line, which runs with the database's own authority."""
+    if actor is not None and not actor.has_role("operator"):
+        raise NotOperator()
+    form = parse(OfficialForm, data)
+    account = await accounts.access_account_by_username(conn, username)
+    await accounts.grant_role(conn, account_id=account.id, role="official")
+    await queries.upsert_official(conn, account.id, name=form.name, office=form.office, now=clock.now())
+    await record_event(conn, "official_appointed", {"account_id": account.id, "by": actor.id if actor else None})
+    official = await queries.get_official(conn, account.id)
+    assert official is not None
+    return official
+
+
+async def official_of(conn: asyncpg.Connection, account: Account | None) -> Official | None:
+    if account is None or not account.has_role("official"):
+        return None
+    return await queries.get_official(conn, account.id)
+
+
+def _check_official(actor: Account | None, clock: Clock) -> Account:
+    official = accounts.check_can_act(actor, clock)
+    if not official.has_role("official"):
+        raise OfficialsOnly()
+    return official
+
+
+# Publishing
+
+
+def _parse_consultation(data: Mapping[str, Any]) -> ConsultationForm:
+    """The form's fields, with the document and the questions split from their text areas; every problem is
+    reported against the field the official typed it in."""
+    errors: list[InvalidInput] = []
+    names = ("title", "summary", "opens_at", "closes_at", "answer_due_at", "audience")
+    raw: dict[str, Any] = {key: data.get(key) for key in names if data.get(key) is not None}
+    raw["ask_stances"] = str(data.get("ask_stances", "")).lower() in ("1", "on", "true", "yes")
+    try:
+        raw["sections"] = split_document(str(data.get("document", "")))
+    except ValueError as exc:
+        errors.append(InvalidInput(field="document", message=str(exc.args[0])))
+    try:
+        raw["questions"] = split_questions(str(data.get("questions", "")))
+    except ValueError as exc:
+        errors.append(InvalidInput(field="questions", message=str(exc.args[0])))
+    try:
+        form = parse(ConsultationForm, raw)
+    except InvalidFields as exc:
+        for error in exc.errors:
+            if error.field == "sections":
+                error.field = "document"
+            if error.field == "document" and error.message == N_("This field is required."):
+                error.message = N_('Write at least one section: a line that begins with "## " and its text.')  # type: ignore[misc]
+            if not any(e.field == error.field for e in errors):
+                errors.append(error)  # type: ignore[arg-type]
+    if errors:
+        raise InvalidFields(list(errors))
+    return form
+
+
+async def _unique_slug(conn: asyncpg.Connection, title: str) -> str:
+    base = slugify(title)[:50].strip("-")
+    slug, suffix = base, 2
+    while await queries.slug_taken(conn, slug):
+        slug, suffix = f"{base}-{suffix}", suffix + 1
+    return slug
+
+
+async def _comment_forum(conn: asyncpg.Connection, *, slug: str, form: ConsultationForm, actor: Account,
+                         clock: Clock) -> int:  # fmt: skip
+    forum_slug, suffix = f"consulta-{slug}"[:60].strip("-"), 2
+    while await forum_queries.forum_slug_exists(conn, forum_slug):
+        forum_slug, suffix = f"consulta-{slug}"[:55].strip("-") + f"-{suffix}", suffix + 1
+    forum_id = await forum_queries.insert_forum(
+        conn, slug=forum_slug, name=f"Consulta: {form.title}"[:120], description=form.summary[:2000],
+        organization_id=None, visibility="public", created_by=actor.id, now=clock.now(),
+    )  # fmt: skip
+    await record_event(conn, "forum_created", {"forum_id": forum_id, "by": actor.id, "consultation": slug})
+    return forum_id
+
+
+async def _write_version(
+    conn: asyncpg.Connection, *, clock: Clock, actor: Account, form: ConsultationForm, slug: str, version: int,
+    previous: Consultation | None, forum_id: int,
+) -> Consultation:  # fmt: skip
+    consultation_id = await queries.insert_consultation(
+        conn, slug=slug, version=version, previous_id=previous.id if previous else None, title=form.title,
+        summary=form.summary, opens_at=form.opens_at, closes_at=form.closes_at, answer_due_at=form.due(),
+        audience=form.audience, ask_stances=form.ask_stances, forum_id=forum_id, published_by=actor.id,
+        now=clock.now(),
+    )  # fmt: skip
+    forum = await forums.forum_by_id(conn, forum_id)
+    for number, section in enumerate(form.sections, start=1):
+        title = f"{number}. {section.heading}"
+        if version > 1:
+            title = f"{title} (v{version})"
+        thread = await forums.start_thread(
+            conn, clock=clock, actor=actor, forum_slug=forum.slug, data={"title": title[:200], "body": section.body}
+        )
+        await queries.insert_section(
+            conn, consultation_id=consultation_id, number=number, heading=section.heading, source=section.body,
+            html=render_markdown(section.body), thread_id=thread.id,
+        )  # fmt: skip
+    for number, question in enumerate(form.questions, start=1):
+        await queries.insert_question(
+            conn, consultation_id=consultation_id, number=number, kind=question.kind, prompt=question.prompt,
+            options=question.options,
+        )  # fmt: skip
+    created = await queries.get_current(conn, slug)
+    assert created is not None and created.id == consultation_id
+    return created
+
+
+async def publish_consultation(
+    conn: asyncpg.Connection, *, clock: Clock, actor: Account | None, data: Mapping[str, Any]
+) -> Consultation:
+    official = _check_official(actor, clock)
+    form = _parse_consultation(data)
+    slug = await _unique_slug(conn, form.title)
+    forum_id = await _comment_forum(conn, slug=slug, form=form, actor=official, clock=clock)
+    consultation = await _write_version(conn, clock=clock, actor=official, form=form, slug=slug, version=1,
+                                        previous=None, forum_id=forum_id)  # fmt: skip
+    await record_event(conn, "consultation_published", {"consultation_id": consultation.id, "slug": slug,
+                                                         "version": 1, "by": official.id})  # fmt: skip
+    return consultation
+
+
+async def publish_new_version(
+    conn: asyncpg.Connection, *, clock: Clock, actor: Account | None, slug: str, data: Mapping[str, Any]
+) -> Consultation:
+    """The only way to change a published document. Answers given to the earlier text stay with it; organization
+    positions and interim updates move to the new version."""
+    official = _check_official(actor, clock)
+    form = _parse_consultation(data)
+    current = await queries.get_current(conn, slug, for_update=True)
+    if current is None:
+        raise NotFound()
+    if current.is_closed(clock.now()):
+        raise ConsultationClosed(message=N_("This consultation is closed. Its text can no longer be changed."))
+    await queries.supersede(conn, current.id, now=clock.now())
+    created = await _write_version(
+        conn, clock=clock, actor=official, form=form, slug=slug, version=current.version + 1, previous=current,
+        forum_id=current.forum_id,
+    )  # fmt: skip
+    await queries.move_to_version(conn, old_id=current.id, new_id=created.id)
+    await record_event(conn, "consultation_published", {"consultation_id": created.id, "slug": slug,
+                                                         "version": created.version, "by": official.id})  # fmt: skip
+    return created
+
+
+# Reading
+
+
+async def _document(conn: asyncpg.Connection, consultation: Consultation) -> Document:
+    sections = await queries.list_sections(conn, consultation.id)
+    questions = await queries.list_questions(conn, consultation.id)
+    return Document(consultation, tuple(sections), tuple(questions))
+
+
+async def access_consultation(conn: asyncpg.Connection, slug: str, *, version: int | None = None) -> Document:
+    consultation = (
+        await queries.get_current(conn, slug) if version is None else await queries.get_version(conn, slug, version)
+    )
+    if consultation is None:
+        raise NotFound()
+    return await _document(conn, consultation)
+
+
+async def list_consultations(conn: asyncpg.Connection) -> list[Consultation]:
+    return await queries.list_current(conn, limit=LIST_LIMIT)
+
+
+async def overdue_consultations(conn: asyncpg.Connection, *, clock: Clock) -> list[Consultation]:
+    """Closed consultations whose answer deadline has passed with no answer from the council."""
+    return await queries.list_overdue(conn, now=clock.now(), limit=OVERDUE_LIMIT)
+
+
+async def versions(conn: asyncpg.Connection, slug: str) -> list[Consultation]:
+    found = await queries.list_versions(conn, slug)
+    if not found:
+        raise NotFound()
+    return found
+
+
+async def positions(conn: asyncpg.Connection, consultation: Consultation) -> list[Position]:
+    return await queries.list_positions(conn, consultation.id)
+
+
+async def updates(conn: asyncpg.Connection, consultation: Consultation) -> list[Update]:
+    return await queries.list_updates(conn, consultation.id)
+
+
+async def council_answer(conn: asyncpg.Connection, consultation: Consultation) -> Any:
+    return await queries.get_council_answer(conn, consultation.id)
+
+
+async def my_response(conn: asyncpg.Connection, consultation: Consultation, viewer: Account | None) -> MyResponse:
+    if viewer is None:
+        return MyResponse()
+    return await queries.get_response(conn, consultation.id, viewer.id) or MyResponse()
+
+
+async def in_audience(conn: asyncpg.Connection, consultation: Consultation, account: Account | None) -> bool:
+    if account is None:
+        return False
+    if consultation.audience == "verified_residents":
+        return await queries.is_verified_resident(conn, account.id)
+    if consultation.audience == "organizations":
+        return await queries.is_organization_admin(conn, account.id)
+    return True
+
+
+async def _check_audience(conn: asyncpg.Connection, consultation: Consultation, account: Account) -> None:
+    if not await in_audience(conn, consultation, account):
+        raise NotInAudience(message=AUDIENCE_REFUSALS[consultation.audience])
+
+
+def _check_open(consultation: Consultation, clock: Clock) -> None:
+    now = clock.now()
+    if consultation.is_closed(now):
+        raise ConsultationClosed()
+    if not consultation.is_open(now):
+        raise ConsultationNotOpen()
+
+
+# Taking part
+
+_STANCE_KEY = re.compile(r"^stance_(\d{1,4})$")
+_REASON_KEY = re.compile(r"^reason_(\d{1,4})$")
+_QUESTION_KEY = re.compile(r"^q_(\d{1,4})(?:_(\d{1,4}))?$")
+
+
+def _read_response(document: Document, data: Mapping[str, Any]) -> tuple[
+    dict[int, tuple[str | None, str]], dict[int, tuple[list[int] | None, str]]
+]:  # fmt: skip
+    """The form as {section id: (stance or None, reason)} and {question id: (option ids, text)}.
+
+    Field names: `stance_N`/`reason_N` for section N; `q_N` for question N (an option number for a single choice,
+    the text for a free-text question) and `q_N_M` = "1" for option M of a multiple-choice question N. A blank
+    stance or answer withdraws an earlier one."""
+    sections = {s.number: s for s in document.sections}
+    questions = {q.number: q for q in document.questions}
+    stances: dict[int, tuple[str | None, str]] = {}
+    answers: dict[int, tuple[list[int] | None, str]] = {}
+    chosen: dict[int, list[int]] = {}
+    errors: list[InvalidInput] = []
+    for key, raw in data.items():
+        value = str(raw).strip()
+        if match := _STANCE_KEY.match(key) or _REASON_KEY.match(key):
+            section = sections.get(int(match[1]))
+            if section is None or not document.consultation.ask_stances:
+                errors.append(NoSuchSection(field=key))
+                continue
+            stance, reason = stances.get(section.id, (None, ""))
+            if key.startswith("stance_"):
+                if value and value not in STANCES:
+                    errors.append(AnswerWrongFormat(field=key, message=N_(
+                        "Please choose in favour, neutral or against.")))  # fmt: skip
+                    continue
+                stance = value or None
+            else:
+                if len(value) > 2000:
+                    errors.append(InvalidInput(field=key, message=N_("Please write at most %(max_length)s "
+                                                                     "characters."), max_length=2000))  # fmt: skip
+                    continue
+                reason = value
+            stances[section.id] = (stance, reason)
+        elif match := _QUESTION_KEY.match(key):
+            question = questions.get(int(match[1]))
+            if question is None:
+                errors.append(AnswerWrongFormat(field=key, message=N_("This consultation has no such question.")))
+                continue
+            options = {o.number: o.id for o in question.options}
+            if match[2] is not None:  # one checkbox of a multiple-choice question
+                if question.kind != "multiple" or int(match[2]) not in options or value not in ("", "1", "on"):
+                    errors.append(AnswerWrongFormat(field=f"q_{question.number}"))
+                    continue
+                chosen.setdefault(question.id, [])
+                if value:
+                    chosen[question.id].append(options[int(match[2])])
+            elif question.kind == "single":
+                if value and (not value.isdigit() or int(value) not in options):
+                    errors.append(AnswerWrongFormat(field=key))
+                    continue
+                answers[question.id] = ([options[int(value)]] if value else None, "")
+            elif question.kind == "text":
+                if len(value) > 5000:
+                    errors.append(InvalidInput(field=key, message=N_("Please write at most %(max_length)s "
+                                                                     "characters."), max_length=5000))  # fmt: skip
+                    continue
+                answers[question.id] = (None, value)
+            else:
+                errors.append(AnswerWrongFormat(field=key, message=N_("Please tick the options you choose.")))
+    for question_id, option_ids in chosen.items():
+        answers[question_id] = (sorted(set(option_ids)) or None, "")
+    for question_number in str(data.get("multiple_q", "")).split():
+        # Every multiple-choice question on the form sends its number here, so unticking all its boxes withdraws it.
+        question = questions.get(int(question_number)) if question_number.isdigit() else None
+        if question is not None and question.kind == "multiple" and question.id not in answers:
+            answers[question.id] = (None, "")
+    if errors:
+        raise InvalidFields(list(errors))
+    return stances, answers
+
+
+async def respond(
+    conn: asyncpg.Connection, *, clock: Clock, actor: Account | None, slug: str, data: Mapping[str, Any]
+) -> MyResponse:
+    """Save a participant's stances and answers (each replaces the earlier one) until the consultation closes."""
+    participant = accounts.check_can_act(actor, clock)
+    consultation = await queries.get_current(conn, slug, for_update=True)
+    if consultation is None:
+        raise NotFound()
+    _check_open(consultation, clock)
+    await _check_audience(conn, consultation, participant)
+    document = await _document(conn, consultation)
+    stances, answers = _read_response(document, data)
+    already = await queries.get_response(conn, consultation.id, participant.id)
+    if already is None and not any(s for s, _ in stances.values()) and not any(o or t for o, t in answers.values()):
+        raise InvalidInput(message=N_("Please answer at least one question before sending."))
+    now = clock.now()
+    show_name = str(data.get("show_name", "")).lower() in ("1", "on", "true", "yes")
+    await queries.upsert_participant(conn, consultation.id, participant.id, show_name=show_name, now=now)
+    for section_id, (stance, reason) in stances.items():
+        await queries.set_stance(conn, section_id, participant.id, stance=stance, reason=reason if stance else "",
+                                 now=now)  # fmt: skip
+    for question_id, (option_ids, text) in answers.items():
+        await queries.set_answer(conn, question_id, participant.id, option_ids=option_ids, text=text, now=now)
+    await record_event(conn, "consultation_answered", {"consultation_id": consultation.id, "by": participant.id})
+    return await queries.get_response(conn, consultation.id, participant.id) or MyResponse()
+
+
+async def comment_on_section(
+    conn: asyncpg.Connection, *, clock: Clock, actor: Account | None, slug: str, number: int,
+    data: Mapping[str, Any], reply_to_id: int | None = None, as_organization: str | None = None,
+) -> Post:  # fmt: skip
+    """A comment is a reply in the section's thread; only while open and from the audience."""
+    author = accounts.check_can_act(actor, clock)
+    consultation = await queries.get_current(conn, slug)
+    if consultation is None:
+        raise NotFound()
+    document = await _document(conn, consultation)
+    section = next((s for s in document.sections if s.number == number), None)
+    if section is None:
+        raise NoSuchSection(field="section")
+    _check_open(consultation, clock)
+    await _check_audience(conn, consultation, author)
+    return await forums.reply(conn, clock=clock, actor=author, thread_id=section.thread_id, data=data,
+                              reply_to_id=reply_to_id, as_organization=as_organization)  # fmt: skip
+
+
+async def submit_position(
+    conn: asyncpg.Connection, *, clock: Clock, actor: Account | None, slug: str, organization_slug: str,
+    data: Mapping[str, Any],
+) -> Position:  # fmt: skip
+    """A member drafts the organization's position; it is shown once one of its admins approves it. Submitted by
+    an admin, it is approved at once: the admin signs it by sending it."""
+    member = accounts.check_can_act(actor, clock)
+    form = parse(PositionForm, data)
+    consultation = await queries.get_current(conn, slug, for_update=True)
+    if consultation is None:
+        raise NotFound()
+    _check_open(consultation, clock)
+    org = await organizations.access_organization(conn, organization_slug)
+    membership = await org_queries.get_membership(conn, org.id, member.id)
+    if membership is None:
+        raise PermissionDenied(field="organization",
+                               message=N_("Only members of the organization can write its position."))  # fmt: skip
+    now = clock.now()
+    position_id = await queries.upsert_position(
+        conn, consultation.id, org.id, source=form.body, html=render_markdown(form.body), by=member.id, now=now
+    )
+    if membership.role in ADMIN_ROLES:
+        await queries.approve_position(conn, position_id, by=member.id, now=now)
+    await record_event(conn, "consultation_position_submitted", {"position_id": position_id, "by": member.id})
+    position = await queries.get_position(conn, position_id)
+    assert position is not None
+    return position
+
+
+async def approve_position(conn: asyncpg.Connection, *, clock: Clock, actor: Account | None, position_id: int) -> None:
+    admin = accounts.check_can_act(actor, clock)
+    position = await queries.get_position(conn, position_id, for_update=True)
+    if position is None:
+        raise NotFound()
+    membership = await org_queries.get_membership(conn, position.organization_id, admin.id)
+    if membership is None or membership.role not in ADMIN_ROLES:
+        raise NotOrganizationAdmin()
+    if position.approved_at is None:
+        await queries.approve_position(conn, position.id, by=admin.id, now=clock.now())
+        await record_event(conn, "consultation_position_approved", {"position_id": position.id, "by": admin.id})
+
+
+# The council's side
+
+
+async def publish_update(
+    conn: asyncpg.Connection, *, clock: Clock, actor: Account | None, slug: str, data: Mapping[str, Any]
+) -> None:
+    official = _check_official(actor, clock)
+    form = parse(UpdateForm, data)
+    consultation = await queries.get_current(conn, slug, for_update=True)
+    if consultation is None:
+        raise NotFound()
+    update_id = await queries.insert_update(
+        conn, consultation.id, source=form.body, html=render_markdown(form.body), by=official.id, now=clock.now()
+    )
+    await record_event(conn, "consultation_update_published", {"update_id": update_id, "by": official.id})
+
+
+async def publish_answer(
+    conn: asyncpg.Connection, *, clock: Clock, actor: Account | None, slug: str, data: Mapping[str, Any]
+) -> None:
+    """The council's answer, once, after closing: a general response, the accepted changes, and a reply per
+    section (`reply_N`, optional each)."""
+    official = _check_official(actor, clock)
+    consultation = await queries.get_current(conn, slug, for_update=True)
+    if consultation is None:
+        raise NotFound()
+    if not consultation.is_closed(clock.now()):
+        raise ConsultationStillOpen()
+    if consultation.answered_at is not None:
+        raise ConsultationAlreadyAnswered()
+    form = parse(CouncilAnswerForm, data)
+    document = await _document(conn, consultation)
+    numbers = {s.number: s.id for s in document.sections}
+    replies: list[tuple[int, str, str]] = []
+    errors: list[DomainError] = []
+    for key, raw in data.items():
+        if not key.startswith("reply_"):
+            continue
+        number = key.removeprefix("reply_")
+        text = str(raw).strip()
+        if not number.isdigit() or int(number) not in numbers:
+            errors.append(NoSuchSection(field=key))
+        elif len(text) > 20000:
+            errors.append(InvalidInput(field=key, message=N_("Please write at most %(max_length)s characters."),
+                                       max_length=20000))  # fmt: skip
+        elif text:
+            replies.append((numbers[int(number)], text, render_markdown(text)))
+    if errors:
+        raise InvalidFields(errors)
+    await queries.insert_council_answer(
+        conn, consultation.id, general=(form.general, render_markdown(form.general)),
+        changes=(form.changes, render_markdown(form.changes) if form.changes else ""), section_replies=replies,
+        by=official.id, now=clock.now(),
+    )  # fmt: skip
+    await record_event(conn, "consultation_answered_by_council", {"consultation_id": consultation.id,
+                                                                   "by": official.id})  # fmt: skip
+
+
+# Summaries, export and versions
+
+
+async def summary(conn: asyncpg.Connection, slug: str) -> Summary:
+    document = await access_consultation(conn, slug)
+    consultation = document.consultation
+    stance_counts = await queries.tally_stances(conn, consultation.id)
+    option_counts, text_counts = await queries.tally_answers(conn, consultation.id)
+    approved = [p for p in await queries.list_positions(conn, consultation.id) if p.approved_at is not None]
+    return Summary(
+        document=document,
+        participants=await queries.count_participants(conn, consultation.id),
+        organizations=len(approved),
+        sections=tuple(
+            SectionTally(s, {k: stance_counts.get(s.id, {}).get(k, 0) for k in STANCES}) for s in document.sections
+        ),
+        questions=tuple(
+            QuestionTally(q, {o.id: option_counts.get(o.id, 0) for o in q.options}, text_counts.get(q.id, 0))
+            for q in document.questions
+        ),
+    )
+
+
+async def export(conn: asyncpg.Connection, slug: str) -> tuple[Document, list[ExportRow]]:
+    document = await access_consultation(conn, slug)
+    return document, await queries.export_rows(conn, document.consultation.id)
+
+
+def _word_diff(old: str, new: str) -> str:
+    """Word-level difference as HTML: unchanged text escaped, removals in <del>, additions in <ins>."""
+    old_words, new_words = re.split(r"(\s+)", old), re.split(r"(\s+)", new)
+    out: list[str] = []
+    matcher = difflib.SequenceMatcher(a=old_words, b=new_words, autojunk=False)
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag == "equal":
+            out.append(html_lib.escape("".join(old_words[i1:i2])))
+            continue
+        if tag in ("delete", "replace"):
+            out.append(f"<del>{html_lib.escape(''.join(old_words[i1:i2]))}</del>")
+        if tag in ("insert", "replace"):
+            out.append(f"<ins>{html_lib.escape(''.join(new_words[j1:j2]))}</ins>")
+    return "".join(out)
+
+
+async def version_diff(conn: asyncpg.Connection, slug: str, version: int) -> VersionDiff:
+    """What version `version` changed from the one before it, section by section (matched by number)."""
+    newer = await queries.get_version(conn, slug, version)
+    older = await queries.get_version(conn, slug, version - 1) if version > 1 else None
+    if newer is None or older is None:
+        raise NotFound()
+    old_sections = {s.number: s for s in await queries.list_sections(conn, older.id)}
+    new_sections = {s.number: s for s in await queries.list_sections(conn, newer.id)}
+    rows: list[tuple[int, str, str]] = []
+    for number in sorted(old_sections.keys() | new_sections.keys()):
+        old, new = old_sections.get(number), new_sections.get(number)
+        old_text = f"{old.heading}\n{old.source}" if old else ""
+        new_text = f"{new.heading}\n{new.source}" if new else ""
+        if old_text != new_text:
+            rows.append((number, (new or old).heading, _word_diff(old_text, new_text)))  # type: ignore[union-attr]
+    return VersionDiff(older, newer, tuple(rows))
