@@ -224,6 +224,20 @@ class NotARemoteForum(InvalidInput):
     message = N_("That address is not a forum on another node. Write it as name@server.")
 
 
+# Members' data
+class LastOwnerOfOrganization(Conflict):
+    code = "last_owner_of_organization"
+    message = N_(
+        "You are the only owner of %(organization)s. Make another member an owner on the organization's page, "
+        "then delete your account."
+    )
+
+
+class AccountAlreadyDeleted(Conflict):
+    code = "account_deleted"
+    message = N_("This account has been deleted.")
+
+
 # Budgets: processes, proposals, their review and resident verification
 class NotOfficial(PermissionDenied):
     code = "not_official"

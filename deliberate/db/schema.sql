@@ -73,6 +73,7 @@ CREATE TABLE public.account (
     suspended_until timestamp with time zone,
     email_notifications boolean DEFAULT false NOT NULL,
     origin text,
+    deleted_at timestamp with time zone,
     CONSTRAINT account_display_name_check CHECK ((char_length(display_name) <= 80)),
     CONSTRAINT account_email_check CHECK ((char_length(email) <= 254)),
     CONSTRAINT account_phone_check CHECK ((char_length(phone) <= 20)),
@@ -96,6 +97,12 @@ CREATE TABLE public.actor_key (
     ed25519_private_pem text NOT NULL,
     created_at timestamp with time zone NOT NULL,
     CONSTRAINT actor_key_actor_kind_check CHECK ((actor_kind = ANY (ARRAY['person'::text, 'organization'::text, 'group'::text])))
+);
+
+CREATE TABLE public.anonymous_author (
+    singleton boolean DEFAULT true NOT NULL,
+    account_id bigint NOT NULL,
+    CONSTRAINT anonymous_author_singleton_check CHECK (singleton)
 );
 
 CREATE TABLE public.api_token (
@@ -922,6 +929,12 @@ ALTER TABLE ONLY public.account
 ALTER TABLE ONLY public.actor_key
     ADD CONSTRAINT actor_key_pkey PRIMARY KEY (actor_kind, actor_id);
 
+ALTER TABLE ONLY public.anonymous_author
+    ADD CONSTRAINT anonymous_author_account_id_key UNIQUE (account_id);
+
+ALTER TABLE ONLY public.anonymous_author
+    ADD CONSTRAINT anonymous_author_pkey PRIMARY KEY (singleton);
+
 ALTER TABLE ONLY public.api_token
     ADD CONSTRAINT api_token_pkey PRIMARY KEY (id);
 
@@ -1184,6 +1197,9 @@ CREATE INDEX resident_verification_recent_idx ON public.resident_verification US
 CREATE INDEX subscription_account_idx ON public.subscription USING btree (account_id);
 
 CREATE INDEX thread_forum_activity_idx ON public.thread USING btree (forum_id, last_post_at DESC, id DESC);
+
+ALTER TABLE ONLY public.anonymous_author
+    ADD CONSTRAINT anonymous_author_account_id_fkey FOREIGN KEY (account_id) REFERENCES public.account(id);
 
 ALTER TABLE ONLY public.api_token
     ADD CONSTRAINT api_token_account_id_fkey FOREIGN KEY (account_id) REFERENCES public.account(id);
