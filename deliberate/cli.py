@@ -144,6 +144,14 @@ def build_parser() -> argparse.ArgumentParser:
     tally.add_argument("--tie-break", default="id", choices=["id", "equalshares"], help="(id: as pabutools)")
     tally.add_argument("--seed", default="", help="the published seed of the lot for --tie-break equalshares")
     tally.add_argument("--json", action="store_true", help="print one JSON object")
+    # Budgets (voting half): import a .pb file as a closed, published process of this node.
+    pb_import = pb_commands.add_parser(
+        "import", help="create a published budget process from a .pb file (its projects and ballots)"
+    )
+    pb_import.add_argument("file", metavar="FILE.pb", type=Path, help="a pabulib file")
+    pb_import.add_argument("--as", dest="official", required=True, metavar="USERNAME",
+                           help="the official or operator account the process is created by")  # fmt: skip
+    _node_options(pb_import, web=False)
     return parser
 
 
@@ -162,7 +170,7 @@ def _fail(message: str) -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    if args.command == "pb":
+    if args.command == "pb" and args.pb_command == "tally":
         if args.rule != "mes" and args.completion != "none":
             parser.error("--completion applies to --rule mes only")
         from deliberate.budgets.tally_cli import run_tally
@@ -186,6 +194,9 @@ def main(argv: list[str] | None = None) -> int:
             return asyncio.run(_federation_command(args, settings))
         if args.command in ("backup", "restore"):
             return asyncio.run(_backup_command(args, settings))
+        if args.command == "pb" and args.pb_command == "import":
+            text = args.file.read_text(encoding="utf-8-sig")
+            return asyncio.run(_pb_import(settings, args.file, text, args.official))
         if args.command == "admin" and args.admin_command == "create-operator":
             if args.password_stdin:
                 password = sys.stdin.readline().rstrip("\n")
@@ -331,6 +342,33 @@ async def _create_operator(settings: Settings, username: str, password: str) -> 
         finally:
             await conn.close()
     print(f"{account.username} is an operator ({', '.join(sorted(account.roles))}).")
+    return 0
+
+
+async def _pb_import(settings: Settings, file: Path, text: str, official: str) -> int:
+    """`deliberate pb import FILE.pb --as USERNAME`: the same import as the officials' form /budgets/import."""
+    from deliberate.accounts import service as accounts
+    from deliberate.budgets import exchange
+    from deliberate.clock import SystemClock
+    from deliberate.db.pool import connect
+    from deliberate.errors import InvalidPbFile
+    from deliberate.runtime.node import migrate_database, node_services
+
+    async with node_services(settings) as live:
+        await migrate_database(live.database_url)
+        conn = await connect(live.database_url)
+        try:
+            async with conn.transaction():
+                actor = await accounts.access_account_by_username(conn, official)
+                process = await exchange.import_pabulib(
+                    conn, clock=SystemClock(), actor=actor, text=text, name=file.stem
+                )
+        except InvalidPbFile as exc:
+            print(f"deliberate: {file}: line {exc.params['line']}: {exc.params['reason']}", file=sys.stderr)
+            return 2
+        finally:
+            await conn.close()
+    print(f"{process.slug}: {process.title} (imported and published)")
     return 0
 
 

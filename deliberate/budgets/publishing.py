@@ -134,22 +134,34 @@ def rule_of(process: BudgetProcess | Mapping[str, Any]) -> Rule:
     )
 
 
-def ballot_of(ballot_rule: str, choices: Any) -> Ballot:
+def count_ids(header: Mapping[str, Any]) -> dict[str, str]:
+    """The id each project is counted under: the imported file's own id when every project has one (so ties break
+    as they did for that city: smallest id as a string), else the node's project id."""
+    imported = bool(header["projects"]) and all(p.get("external_id") for p in header["projects"])
+    return {str(p["id"]): (p["external_id"] if imported else str(p["id"])) for p in header["projects"]}
+
+
+def ballot_of(ballot_rule: str, choices: Any, ids: Mapping[str, str] | None = None) -> Ballot:
+    def name(project: object) -> str:
+        return ids[str(project)] if ids is not None else str(project)
+
     if ballot_rule == "cumulative":
-        return Ballot.cumulative({str(k): int(v) for k, v in choices.items()})
+        return Ballot.cumulative({name(k): int(v) for k, v in choices.items()})
     if ballot_rule == "ordinal":
-        return Ballot.ranking(str(p) for p in choices)
-    return Ballot.approval(str(p) for p in choices)
+        return Ballot.ranking(name(p) for p in choices)
+    return Ballot.approval(name(p) for p in choices)
 
 
 def elections(header: Mapping[str, Any], entries: Sequence[Mapping[str, Any]]) -> dict[int, Election]:
-    """One election per zone, from a chain's header and entries alone."""
+    """One election per zone, from a chain's header and entries alone (projects under `count_ids`)."""
+    ids = count_ids(header)
     result: dict[int, Election] = {}
     for zone in header["zones"]:
         projects = tuple(
-            Project(str(p["id"]), Fraction(p["cost"])) for p in header["projects"] if p["zone"] == zone["id"]
+            Project(ids[str(p["id"])], Fraction(p["cost"])) for p in header["projects"] if p["zone"] == zone["id"]
         )
-        ballots = tuple(ballot_of(header["ballot_rule"], e["choices"]) for e in entries if e["zone"] == zone["id"])
+        rule = header["ballot_rule"]
+        ballots = tuple(ballot_of(rule, e["choices"], ids) for e in entries if e["zone"] == zone["id"])
         result[zone["id"]] = Election(Fraction(zone["amount"]), projects, ballots)
     return result
 
@@ -232,21 +244,15 @@ async def publish_results(conn: asyncpg.Connection, *, clock: Clock, actor: Acco
     head = previous.hex()
     signature = b64url(signer.sign(previous))
     rule = rule_of(process)
+    node_id = {counted: int(project_id) for project_id, counted in count_ids(header).items()}
     results: list[tuple[Any, ...]] = []
     for zone_id, election in elections(header, entries).items():
         outcome = count(election, rule)
         explained = explanation_json(outcome)
         for result in outcome.projects:
-            results.append(
-                (
-                    int(result.project_id),
-                    zone_id,
-                    result.funded,
-                    result.pick,
-                    result.votes,
-                    explained[result.project_id],
-                )
-            )
+            explanation = explained[result.project_id]
+            project_id = node_id[result.project_id]
+            results.append((project_id, zone_id, result.funded, result.pick, result.votes, explanation))
     await queries.insert_results(conn, process.id, results)
     if not await queries.mark_published(
         conn, process.id, by=official.id, now=clock.now(), chain_head=head, chain_signature=signature

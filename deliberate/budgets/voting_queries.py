@@ -84,6 +84,16 @@ async def insert_ballot(
     )
 
 
+async def insert_ballots(
+    conn: asyncpg.Connection, *, process_id: int, zone_id: int, ballots: list[tuple[bytes, Any]]
+) -> None:
+    """Many ballots at once (an imported file): each as (receipt_hash, choices)."""
+    await conn.executemany(
+        "INSERT INTO budget_ballot (process_id, zone_id, receipt_hash, choices) VALUES ($1, $2, $3, $4)",
+        [(process_id, zone_id, receipt, choices) for receipt, choices in ballots],
+    )
+
+
 async def replace_ballot_choices(
     conn: asyncpg.Connection, *, process_id: int, receipt_hash: bytes, choices: Any
 ) -> bool:
