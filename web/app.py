@@ -43,7 +43,7 @@ from web.handlers import (
 from web.i18n import install_i18n, load_catalogs
 from web.labels import FILTERS
 from web.mailer import email_sender
-from web.metrics import Metrics
+from web.metrics import Metrics, inbox_outcomes
 from web.middlewares import MIDDLEWARES
 from web.state import STATE, AppState
 
@@ -116,7 +116,7 @@ def _routes(app: web.Application) -> None:
 def create_app(
     settings: Settings, *, clock: Clock | None = None, passwords: Passwords | None = None
 ) -> web.Application:
-    app = web.Application(middlewares=MIDDLEWARES, client_max_size=MAX_BODY)
+    app = web.Application(middlewares=[*MIDDLEWARES, inbox_outcomes], client_max_size=MAX_BODY)
     env = aiohttp_jinja2.setup(
         app,
         loader=jinja2.PackageLoader("web", "templates"),
@@ -162,7 +162,9 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
                 )
             async with conn.transaction():
                 app_state.node_keys = await ensure_node_keys(conn, clock=app_state.clock)
-        app_state.metrics.watch_pool(lambda: _pool_stats(app_state))
+        app_state.metrics.watch_pool(
+            lambda: _pool_stats(app_state), lambda: app[live.LIVE].open_streams if live.LIVE in app else 0
+        )
         app_state.redis = Redis.from_url(
             settings.redis_url,
             socket_connect_timeout=1,
@@ -187,8 +189,8 @@ async def _federation(app: web.Application) -> AsyncIterator[None]:
         app_state.federation = None
 
 
-def _pool_stats(app_state: AppState) -> tuple[int, int] | None:
+def _pool_stats(app_state: AppState) -> tuple[int, int, int] | None:
     pool = app_state.pool
     if pool is None:
         return None
-    return pool.get_size(), pool.get_idle_size()
+    return pool.get_size(), pool.get_idle_size(), pool.get_max_size()

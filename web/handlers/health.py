@@ -35,5 +35,7 @@ async def healthz(request: web.Request) -> web.Response:
 
 
 async def metrics(request: web.Request) -> web.Response:
-    body = state(request).metrics.render()
+    app_state = state(request)
+    await app_state.metrics.read_database(app_state.db)
+    body = app_state.metrics.render()
     return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST, "Cache-Control": "no-store"})
