@@ -1,0 +1,121 @@
+"""Members' data through the service, on a real database: what deletion keeps (ballots, voter rolls, the moderation
+log) and what it refuses, and that the export never reaches the ballot box."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import asyncpg
+import pytest
+
+from deliberate import errors
+from deliberate.accounts import service as accounts
+from deliberate.accounts.model import Account
+from deliberate.clock import FrozenClock
+from deliberate.members import service as members
+from deliberate.moderation import service as moderation
+from deliberate.validation import InvalidFields
+from tests.conftest import cheap_passwords
+
+CLOCK = FrozenClock()
+PASSWORDS = cheap_passwords()
+PASSWORD = "clave-segura-123"
+
+
+async def _member(db: asyncpg.Connection, username: str, *roles: str) -> Account:
+    return await accounts.register_account(
+        db, clock=CLOCK, passwords=PASSWORDS, roles=tuple(roles),  # type: ignore[arg-type]
+        data={"username": username, "password": PASSWORD, "password_confirm": PASSWORD},
+    )  # fmt: skip
+
+
+async def _voted(db: asyncpg.Connection, voter: Account, official: Account) -> None:
+    """`voter` is on a process's roll and a ballot sits in its box (unlinked to anyone, as the voting code keeps it)."""
+    process = await db.fetchval(
+        """
+        INSERT INTO budget_process (slug, title, total_amount, ballot_rule, max_choices, counting_rule, tie_seed,
+                                    proposals_open_at, review_starts_at, voting_opens_at, voting_closes_at,
+                                    created_by, created_at)
+        VALUES ('pp-2027', 'Presupuesto participativo 2027', 100000, 'approval', 3, 'greedy', 'semilla-2027',
+                now() - interval '30 days', now() - interval '20 days', now() - interval '10 days',
+                now() + interval '10 days', $1, now())
+        RETURNING id
+        """,
+        official.id,
+    )
+    zone = await db.fetchval(
+        "INSERT INTO budget_zone (process_id, name, amount, position) VALUES ($1, 'Zona A', 100000, 1) RETURNING id",
+        process,
+    )
+    await db.execute(
+        """INSERT INTO budget_voter (process_id, account_id, zone_id, channel, roll_tag)
+           VALUES ($1, $2, $3, 'online', sha256('tag'::bytea))""",
+        process, voter.id, zone,
+    )  # fmt: skip
+    await db.execute(
+        """INSERT INTO budget_ballot (process_id, zone_id, receipt_hash, choices)
+           VALUES ($1, $2, sha256('receipt'::bytea), '[1]')""",
+        process, zone,
+    )  # fmt: skip
+
+
+async def test_ballots_stay_counted_and_the_roll_stays_when_a_voter_deletes_the_account(db: asyncpg.Connection) -> None:
+    official = await _member(db, "funcionaria", "official")
+    rosa = await _member(db, "rosa")
+    await _voted(db, rosa, official)
+    data = await members.member_data(db, clock=CLOCK, actor=rosa)
+    assert [roll["process"] for roll in data["budget_voter_rolls"]] == ["pp-2027"]
+    assert "choices" not in str(data) and "receipt" not in str(data)
+
+    async with db.transaction():
+        await members.delete_account(db, clock=CLOCK, passwords=PASSWORDS, actor=rosa,
+                                     data={"password": PASSWORD, "posts": "delete"})  # fmt: skip
+    assert await db.fetchval("SELECT count(*) FROM budget_ballot") == 1
+    assert await db.fetchval("SELECT count(*) FROM budget_voter WHERE account_id = $1", rosa.id) == 1
+
+
+async def test_the_moderation_log_keeps_its_decisions_about_a_deleted_member_under_their_name(
+    db: asyncpg.Connection,
+) -> None:
+    moderator = await _member(db, "moderadora", "moderator")
+    rosa = await _member(db, "rosa")
+    await moderation.suspend_account(db, clock=CLOCK, actor=moderator, username="rosa",
+                                     until=CLOCK.now() + timedelta(days=3), reason="Insultos repetidos")  # fmt: skip
+    suspended = await accounts.access_account(db, rosa.id)
+    async with db.transaction():  # a suspended member may still leave
+        await members.delete_account(db, clock=CLOCK, passwords=PASSWORDS, actor=suspended,
+                                     data={"password": PASSWORD, "posts": "anonymous"})  # fmt: skip
+    log = await moderation.public_log(db)
+    assert [(a.kind, a.account_username, a.reason) for a in log.actions] == [
+        ("suspend_account", "rosa", "Insultos repetidos")
+    ]
+
+
+async def test_a_deleted_account_cannot_be_deleted_again_nor_used_to_log_in(db: asyncpg.Connection) -> None:
+    rosa = await _member(db, "rosa")
+    async with db.transaction():
+        await members.delete_account(db, clock=CLOCK, passwords=PASSWORDS, actor=rosa,
+                                     data={"password": PASSWORD, "posts": "anonymous"})  # fmt: skip
+    with pytest.raises(errors.AccountAlreadyDeleted):
+        await members.delete_account(db, clock=CLOCK, passwords=PASSWORDS, actor=rosa,
+                                     data={"password": PASSWORD, "posts": "anonymous"})  # fmt: skip
+    with pytest.raises(errors.WrongCredentials):
+        await accounts.authenticate(db, clock=CLOCK, passwords=PASSWORDS, username="rosa", password=PASSWORD)
+    with pytest.raises(InvalidFields):
+        await _member(db, "Rosa")  # the name stays taken, whatever its case
+
+
+async def test_two_deletions_share_one_anonymous_author_and_a_member_named_like_it_keeps_their_name(
+    db: asyncpg.Connection,
+) -> None:
+    impostor = await _member(db, "cuenta-eliminada")
+    rosa, juan = await _member(db, "rosa"), await _member(db, "juan")
+    for who in (rosa, juan):
+        async with db.transaction():
+            await members.delete_account(db, clock=CLOCK, passwords=PASSWORDS, actor=who,
+                                         data={"password": PASSWORD, "posts": "anonymous"})  # fmt: skip
+    anonymous = await db.fetchrow(
+        "SELECT a.id, a.username FROM anonymous_author x JOIN account a ON a.id = x.account_id"
+    )
+    assert anonymous["username"] == "cuenta-eliminada-2" and anonymous["id"] != impostor.id
+    assert await db.fetchval("SELECT count(*) FROM account WHERE username LIKE 'cuenta-eliminada%'") == 2
