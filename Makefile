@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo demo-reset test bench check lint format install clean
+.PHONY: demo demo-reset test bench check lint format install clean chromium
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "deliberate needs Python 3.11 or newer"'
@@ -27,7 +27,14 @@ check: $(STAMP)
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
-test: check
+# The browser journeys (tests/browser) drive Debian's Chromium; Playwright's own browser download cannot work here.
+chromium:
+	@test -x /usr/bin/chromium || { \
+		if [ "$$(id -u)" = 0 ]; then apt-get install -y -qq --no-install-recommends chromium \
+			|| { apt-get update -qq && apt-get install -y -qq --no-install-recommends chromium; }; \
+		else echo "The browser tests need Debian's chromium: run 'sudo apt-get install --no-install-recommends chromium'"; exit 1; fi; }
+
+test: check chromium
 	$(BIN)/pytest -n 2 --dist loadfile
 
 # Benchmarks (tests/bench/README.md): minutes long, never part of `make test`. wrk comes from Debian's packages.

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from aiohttp import web
 
 from web.render import language
+from web.sessions import KIOSK
 from web.state import TOKEN_AUTH, USER, state
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -59,8 +60,8 @@ class PageCache:
 
 
 def _cacheable(request: web.Request) -> bool:
-    if request.method != "GET" or request.get(USER) is not None or request.get(TOKEN_AUTH):
-        return False
+    if request.method != "GET" or request.get(USER) is not None or request.get(TOKEN_AUTH) or request.get(KIOSK):
+        return False  # a kiosk computer's pages carry its own notice and button
     if "json" in request.headers.get("Accept", ""):
         return False  # the same URL answers AS2 JSON to federation clients: only browsers' pages are kept
     path = request.path

@@ -28,7 +28,7 @@ from web import problems
 from web.cache import anonymous_pages
 from web.csrf import check_csrf, set_csrf_cookie
 from web.logs import request_id_var
-from web.sessions import SESSION_COOKIE, SessionStore
+from web.sessions import KIOSK, KIOSK_COOKIE, SESSION_COOKIE, SessionStore, is_kiosk_cookie
 from web.state import REQUEST_ID, TOKEN_AUTH, UNREAD, USER, state
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -112,6 +112,9 @@ async def security_headers(request: web.Request, handler: Handler) -> web.Stream
     if request.path.startswith("/static/"):
         # Static URLs carry ?v=<content hash>: a changed file gets a new URL, so caching forever is safe.
         headers["Cache-Control"] = "public, max-age=31536000, immutable"
+    elif request.get(KIOSK):
+        # A shared computer: the next person must not find this page in the browser's cache or its back button.
+        headers["Cache-Control"] = "no-store"
     elif request.get(USER) is not None:
         headers.setdefault("Cache-Control", "private, no-store")
     return response
@@ -135,11 +138,13 @@ async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
 
 @web.middleware
 async def session(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Who is asking: a personal API token (`Authorization: Bearer …`) or the session cookie."""
+    """Who is asking: a personal API token (`Authorization: Bearer …`) or the session cookie; and whether the
+    browser is a kiosk computer's (web/handlers/kiosk.py), whose sessions end after a few idle minutes."""
     request[USER] = None
     request[TOKEN_AUTH] = False
     request[UNREAD] = 0
     app_state = state(request)
+    request[KIOSK] = is_kiosk_cookie(app_state.secret_key, request.cookies.get(KIOSK_COOKIE))
     authorization = request.headers.get("Authorization", "")
     if authorization.startswith("Bearer "):
         async with app_state.db.acquire() as conn:
@@ -148,16 +153,25 @@ async def session(request: web.Request, handler: Handler) -> web.StreamResponse:
             )
         request[TOKEN_AUTH] = True
         return await handler(request)
+    store = SessionStore(app_state.kv, app_state.clock)
     session_id = request.cookies.get(SESSION_COOKIE)
     if session_id and not request.path.startswith("/static/"):
-        account_id = await SessionStore(app_state.kv).load(session_id)
+        account_id = await store.load(session_id, kiosk=request[KIOSK])
         if account_id is not None:
             async with app_state.db.acquire() as conn:
                 user = await accounts.find_account(conn, account_id)
                 request[USER] = user
                 # The header of every page shows the unread count: one indexed count, same connection.
                 request[UNREAD] = await notifications.unread_count(conn, actor=user)
-    return await handler(request)
+    response = await handler(request)
+    started = response.cookies.get(SESSION_COOKIE)
+    if request[KIOSK] and started is not None and started.value:
+        # A session begun on a kiosk computer (log-in, registration): it ends after a few idle minutes, and its
+        # cookie is not kept on disk once the browser is closed.
+        await store.limit_idle(started.value)
+        started["max-age"] = ""
+        started["expires"] = ""
+    return response
 
 
 @web.middleware

@@ -1,0 +1,231 @@
+"""Browser journeys: real nodes (tests/conftest.py `node_factory`) driven through Debian's Chromium by Playwright.
+
+* One Chromium per pytest worker, started here with the flags this network needs (without the background-networking
+  ones Chromium's own connections are refused many at a time) and reached over the DevTools protocol. Playwright's
+  browser download cannot work here; `make test` installs Debian's `chromium` (target `chromium` in the Makefile).
+* Each test gets its own browser context (cookies, viewport, JavaScript on or off) on the worker's browser, inside the
+  test's own event loop, like every other async test of the suite (pytest-asyncio, `asyncio_mode = "auto"`).
+* Every journey runs three ways (`MODES`): JavaScript on at desktop size, JavaScript off, and a 360×640 phone.
+* `Journey.arrived()` runs axe-core (axe-playwright-python, which bundles it) on each page the journey reaches and the
+  test fails listing every serious or critical violation. axe is JavaScript, so it runs in the two JavaScript modes;
+  the pages are server-rendered, so the HTML checked there is the HTML the JavaScript-off run receives.
+* Screenshots of the main pages go to `test-artifacts/browser/<test>/` at the repository root (git-ignored; CI keeps
+  what is under `test-artifacts/`).
+
+A journey for a new area is a test function taking `journey_for` (and `node_factory`): open a page with
+`journey.goto(path)`, act through labels and button names as a person would (`fill`, `press`), then
+`await journey.arrived("name")` after each navigation; the accessibility check and the screenshot come with it.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import tempfile
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import pytest
+import pytest_asyncio
+from axe_playwright_python.async_playwright import Axe
+from babel.support import Translations
+from playwright.async_api import Browser, BrowserContext, Page, async_playwright
+
+from tests.conftest import Node
+from web.i18n import load_catalogs
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_FLAGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+)
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "browser"
+FAILING_IMPACTS = frozenset({"serious", "critical"})
+
+
+@dataclass(frozen=True)
+class Mode:
+    name: str
+    javascript: bool
+    width: int
+    height: int
+
+
+MODES = (
+    Mode("desktop", javascript=True, width=1280, height=800),
+    Mode("nojs", javascript=False, width=1280, height=800),
+    Mode("phone", javascript=True, width=360, height=640),
+)
+
+
+@cache
+def _catalogs() -> dict[str, Translations]:
+    return load_catalogs()
+
+
+def t(lang: str, message: str, **params: Any) -> str:
+    """`message` as the node shows it in `lang` (the English message id where a catalog lacks it)."""
+    text: str = _catalogs()[lang].gettext(message)
+    return text % params if params else text
+
+
+def es(message: str, **params: Any) -> str:
+    return t("es", message, **params)
+
+
+def labelled(label: str) -> re.Pattern[str]:
+    """A field's accessible name: its label, maybe followed by "(optional)" in the page's language."""
+    return re.compile(rf"^{re.escape(label)}(\s*\(.*\))?$")
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Iterator[str]:
+    """The worker's Chromium, headless, listening for DevTools on a free loopback port; its endpoint URL."""
+    if not CHROMIUM.exists():
+        pytest.fail("The browser tests need Debian's chromium at /usr/bin/chromium: run `make test` as root once, "
+                    "or `sudo apt-get install --no-install-recommends chromium`.")  # fmt: skip
+    profile = Path(tempfile.mkdtemp(prefix="deliberate-chromium-"))
+    process = subprocess.Popen(
+        [str(CHROMIUM), *CHROMIUM_FLAGS, "--remote-debugging-address=127.0.0.1", "--remote-debugging-port=0",
+         f"--user-data-dir={profile}", "about:blank"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        port_file = profile / "DevToolsActivePort"
+        deadline = time.monotonic() + 30
+        while not (port_file.exists() and port_file.read_text().count("\n") >= 1):
+            if process.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"Chromium did not start (exit code {process.poll()})")
+            time.sleep(0.05)
+        port = port_file.read_text().splitlines()[0]
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        shutil.rmtree(profile, ignore_errors=True)
+
+
+@pytest_asyncio.fixture
+async def browser(chromium: str) -> AsyncIterator[Browser]:
+    async with async_playwright() as playwright:
+        connected = await playwright.chromium.connect_over_cdp(chromium)
+        try:
+            yield connected
+        finally:
+            await connected.close()
+
+
+@pytest.fixture(params=MODES, ids=[mode.name for mode in MODES])
+def mode(request: pytest.FixtureRequest) -> Mode:
+    chosen: Mode = request.param
+    return chosen
+
+
+@dataclass
+class Journey:
+    """One person's browser on one node: a context of its own, the pages it reached, what axe found there."""
+
+    node: Node
+    mode: Mode
+    context: BrowserContext
+    page: Page
+    artifacts: Path
+    checked: set[str] = field(default_factory=set)
+    problems: list[str] = field(default_factory=list)
+    shots: int = 0
+
+    def url(self, path: str) -> str:
+        return self.node.base_url + path
+
+    @property
+    def path(self) -> str:
+        return re.sub(r"^https?://[^/]+", "", self.page.url)
+
+    async def goto(self, path: str, name: str | None = None) -> None:
+        response = await self.page.goto(self.url(path))
+        assert response is not None and response.status < 400, f"{path} answered {response and response.status}"
+        await self.arrived(name)
+
+    async def fill(self, label: str, value: str) -> None:
+        await self.page.get_by_label(labelled(label)).fill(value)
+
+    async def press(self, button: str, *, within: str | None = None) -> None:
+        """Click the button named `button` (optionally inside the element matching CSS `within`) and wait for the
+        page it leads to."""
+        scope = self.page.locator(within) if within else self.page
+        async with self.page.expect_navigation():
+            await scope.get_by_role("button", name=button, exact=True).click()
+
+    async def follow(self, link: str) -> None:
+        async with self.page.expect_navigation():
+            await self.page.get_by_role("link", name=link, exact=True).first.click()
+
+    async def arrived(self, name: str | None = None) -> None:
+        """The page now shown: check its accessibility once per URL, and keep a screenshot of the main pages."""
+        await self.page.wait_for_load_state("load")
+        if name:
+            self.shots += 1
+            self.artifacts.mkdir(parents=True, exist_ok=True)
+            await self.page.screenshot(path=str(self.artifacts / f"{self.shots:02d}-{name}.png"), full_page=True)
+        if not self.mode.javascript:
+            return  # axe-core is JavaScript; the same server HTML is checked in the other two modes
+        key = f"{self.path} {await self.page.title()}"
+        if key in self.checked:
+            return
+        self.checked.add(key)
+        results = await Axe().run(self.page)
+        for violation in results.response["violations"]:
+            if violation.get("impact") in FAILING_IMPACTS:
+                targets = ", ".join(" ".join(node["target"]) for node in violation["nodes"][:5])
+                self.problems.append(
+                    f"{self.path}: {violation['impact']} {violation['id']}: {violation['help']} [{targets}]"
+                )
+
+    def assert_accessible(self) -> None:
+        assert not self.problems, "axe-core found serious or critical problems:\n" + "\n".join(self.problems)
+
+
+JourneyFor = Callable[..., Awaitable[Journey]]
+
+
+@pytest_asyncio.fixture
+async def journey_for(browser: Browser, mode: Mode, request: pytest.FixtureRequest) -> AsyncIterator[JourneyFor]:
+    """`await journey_for(node, "rosa")`: a fresh browser (its own cookies) for one person in this test's mode.
+    At the end of the test, every page any of them reached must have passed axe."""
+    journeys: list[Journey] = []
+    test_name = re.sub(r"[^A-Za-z0-9_.-]+", "-", request.node.name)
+
+    async def open_journey(node: Node, who: str = "visitor", **context_options: Any) -> Journey:
+        context = await browser.new_context(
+            java_script_enabled=mode.javascript,
+            viewport={"width": mode.width, "height": mode.height},
+            locale="es-PE",
+            timezone_id="America/Lima",
+            **context_options,
+        )
+        context.set_default_timeout(15_000)
+        page = await context.new_page()
+        journey = Journey(node, mode, context, page, ARTIFACTS / test_name / who)
+        journeys.append(journey)
+        return journey
+
+    yield open_journey
+    for journey in journeys:
+        await journey.context.close()
+    problems = [problem for journey in journeys for problem in journey.problems]
+    assert not problems, "axe-core found serious or critical problems:\n" + "\n".join(dict.fromkeys(problems))

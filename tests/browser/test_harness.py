@@ -1,0 +1,25 @@
+"""The harness itself can fail: axe-core's findings on a page with known faults reach the test's failure message."""
+
+from __future__ import annotations
+
+from playwright.async_api import Browser
+
+from tests.browser.conftest import ARTIFACTS, MODES, Journey
+from tests.conftest import Node
+
+
+async def test_an_unlabelled_field_and_an_image_without_text_are_reported(node: Node, browser: Browser) -> None:
+    context = await browser.new_context()
+    try:
+        page = await context.new_page()
+        journey = Journey(node, MODES[0], context, page, ARTIFACTS / "harness")
+        await page.goto(node.base_url + "/")
+        await page.set_content(
+            '<html lang="es"><head><title>t</title></head><body><main><h1>t</h1>'
+            '<input type="text"><img src="/static/icon.svg"></main></body></html>'
+        )
+        await journey.arrived()
+        found = "\n".join(journey.problems)
+        assert "critical label" in found and "critical image-alt" in found, found
+    finally:
+        await context.close()
