@@ -29,6 +29,7 @@ from web.handlers import (
     accounts,
     admin,
     api,
+    budgets,
     federation,
     forums,
     health,
@@ -106,6 +107,7 @@ def _routes(app: web.Application) -> None:
     api.add_routes(router)
     moderation.add_routes(router)
     peers.add_routes(router)
+    budgets.add_routes(router)
     members.add_routes(router)
     admin.add_routes(router)
     router.add_get("/healthz", health.healthz, name="healthz")

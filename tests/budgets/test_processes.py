@@ -17,6 +17,7 @@ from deliberate.budgets import service as budgets
 from deliberate.budgets.model import BudgetProcess, Phase, parse_soles
 from deliberate.clock import FrozenClock
 from deliberate.forums import service as forums
+from deliberate.organizations import service as orgs
 from deliberate.validation import InvalidFields
 from tests.conftest import cheap_passwords
 
@@ -297,3 +298,350 @@ async def test_lock_process_holds_the_row_until_the_transaction_ends(db: asyncpg
         await budgets.lock_process(db, 999999)
     with pytest.raises(errors.NotFound):
         await budgets.get_process(db, "no-existe")
+
+
+# Proposing
+
+
+def project_data(process: BudgetProcess, zone: int = 0, **extra: Any) -> dict[str, Any]:
+    return {
+        "title": "Losa deportiva en Villa María",
+        "description": "Cancha de fulbito con iluminación.",
+        "location": "Jr. Los Pinos cuadra 3",
+        "zone_id": str(process.zones[zone].id),
+        "estimated_cost": "S/ 85 000",
+        **extra,
+    }
+
+
+async def propose(
+    db: asyncpg.Connection, clock: FrozenClock, actor: Account, process: BudgetProcess, **extra: Any
+) -> Any:
+    as_organization = extra.pop("as_organization", None)
+    async with db.transaction():
+        return await budgets.propose_project(
+            db, clock=clock, actor=actor, slug=process.slug, data=project_data(process, **extra),
+            as_organization=as_organization,
+        )  # fmt: skip
+
+
+async def in_proposals(db: asyncpg.Connection) -> tuple[FrozenClock, Account, BudgetProcess]:
+    clock = FrozenClock(START)
+    ana = await member(db, "ana", "official")
+    process = await open_process(db, ana, clock)
+    clock.current = process.proposals_open_at + timedelta(hours=1)
+    return clock, ana, process
+
+
+async def test_a_member_proposes_a_project_with_its_discussion_thread(db: asyncpg.Connection) -> None:
+    clock, _, process = await in_proposals(db)
+    rosa = await member(db, "rosa")
+    project = await propose(db, clock, rosa, process)
+    assert project.title == "Losa deportiva en Villa María" and project.zone_id == process.zones[0].id
+    assert project.estimated_cost == Decimal("85000.00") and project.cost == Decimal("85000.00")
+    assert project.proposed_by == rosa.id and project.proposed_by_username == "rosa"
+    assert project.as_organization_id is None and project.feasible is None and not project.reviewed
+    assert project.thread_id is not None
+    page = await forums.thread_page(db, thread_id=project.thread_id, viewer=None)
+    assert page.forum.id == process.forum_id and page.thread.title == project.title
+    assert f'href="/b/{process.slug}/p/{project.id}"' in page.posts[0].html
+    assert [p.id for p in await budgets.list_projects(db, process.id)] == [project.id]
+    event = await db.fetchrow("SELECT payload FROM domain_event WHERE kind = 'budget_project_proposed'")
+    assert event["payload"]["project_id"] == project.id
+
+
+async def test_an_organization_admin_proposes_in_its_name_and_a_plain_member_cannot(db: asyncpg.Connection) -> None:
+    clock, _, process = await in_proposals(db)
+    rosa = await member(db, "rosa")
+    juan = await member(db, "juan")
+    org = await orgs.create_organization(
+        db, clock=clock, actor=rosa, data={"name": "Comedor Santa Rosa", "kind": "comedor_popular"}
+    )
+    async with db.transaction():
+        await orgs.request_to_join(db, clock=clock, actor=juan, slug=org.slug)
+        await orgs.approve_request(db, clock=clock, actor=rosa, slug=org.slug, account_id=juan.id)
+    project = await propose(db, clock, rosa, process, as_organization=org.slug)
+    assert project.as_organization_id == org.id and project.as_organization_name == "Comedor Santa Rosa"
+    assert project.thread_id is not None
+    _, thread = await forums.access_thread(db, project.thread_id, viewer=None)
+    assert thread.as_organization_id == org.id
+    error = await refused(db, lambda: propose(db, clock, juan, process, as_organization=org.slug),
+                          errors.NotOrganizationAdmin)  # fmt: skip
+    assert error.field == "as_organization"
+
+
+@pytest.mark.parametrize(
+    ("moment", "error"),
+    [
+        (lambda p: p.proposals_open_at - timedelta(seconds=1), errors.ProposalsClosed),
+        (lambda p: p.review_starts_at, errors.ProposalsClosed),
+        (lambda p: p.voting_opens_at, errors.ProposalsClosed),
+    ],
+)
+async def test_proposing_outside_the_proposal_phase_is_refused(
+    db: asyncpg.Connection, moment: Any, error: type[errors.DomainError]
+) -> None:
+    clock, _, process = await in_proposals(db)
+    rosa = await member(db, "rosa")
+    clock.current = moment(process)
+    await refused(db, lambda: propose(db, clock, rosa, process), error)
+
+
+async def test_anonymous_and_suspended_members_cannot_propose(db: asyncpg.Connection) -> None:
+    clock, _, process = await in_proposals(db)
+    await refused(
+        db,
+        lambda: budgets.propose_project(db, clock=clock, actor=None, slug=process.slug, data=project_data(process)),
+        errors.Unauthenticated,
+    )
+    rosa = await member(db, "rosa")
+    await db.execute("UPDATE account SET suspended_until = $2 WHERE id = $1", rosa.id, clock.now() + timedelta(days=1))
+    rosa = await accounts.access_account(db, rosa.id)
+    await refused(db, lambda: propose(db, clock, rosa, process), errors.AccountSuspended)
+
+
+@pytest.mark.parametrize(
+    ("extra", "expected"),
+    [
+        ({"estimated_cost": "300 000,01"}, {"estimated_cost": "cost_above_zone_amount"}),
+        ({"estimated_cost": "-1"}, {"estimated_cost": "invalid_input"}),
+        ({"estimated_cost": "mucho"}, {"estimated_cost": "invalid_input"}),
+        ({"estimated_cost": "10,555"}, None),  # 10 555 soles: groups of thousands, accepted
+        ({"estimated_cost": "10.5551"}, {"estimated_cost": "invalid_input"}),
+        ({"zone_id": "999999"}, {"zone_id": "invalid_input"}),
+        ({"zone_id": "norte"}, {"zone_id": "invalid_input"}),
+        ({"title": "ab"}, {"title": "invalid_input"}),
+        ({"location": "x" * 301}, {"location": "invalid_input"}),
+    ],
+)
+async def test_bad_proposals_are_refused_and_change_nothing(
+    db: asyncpg.Connection, extra: dict[str, Any], expected: dict[str, str] | None
+) -> None:
+    clock, _, process = await in_proposals(db)
+    rosa = await member(db, "rosa")
+    if expected is None:
+        project = await propose(db, clock, rosa, process, **extra)
+        assert project.estimated_cost == Decimal("10555.00")
+        return
+    error = await refused(db, lambda: propose(db, clock, rosa, process, **extra), errors.InvalidInput)
+    assert field_codes(error) == expected
+
+
+async def test_a_cost_equal_to_the_zone_amount_is_accepted_and_zero_too(db: asyncpg.Connection) -> None:
+    clock, _, process = await in_proposals(db)
+    rosa = await member(db, "rosa")
+    full = await propose(db, clock, rosa, process, zone=1, estimated_cost="200000,50")
+    free = await propose(db, clock, rosa, process, estimated_cost="0")
+    assert full.estimated_cost == Decimal("200000.50") and free.estimated_cost == Decimal("0.00")
+    assert [p.id for p in await budgets.list_projects(db, process.id, zone_id=process.zones[1].id)] == [full.id]
+
+
+# Review
+
+
+async def test_an_official_reviews_a_project_in_public_and_may_correct_it_until_voting(
+    db: asyncpg.Connection,
+) -> None:
+    clock, ana, process = await in_proposals(db)
+    rosa = await member(db, "rosa")
+    project = await propose(db, clock, rosa, process)
+    clock.current = process.review_starts_at
+    async with db.transaction():
+        reviewed = await budgets.review_project(
+            db, clock=clock, actor=ana, slug=process.slug, project_id=project.id,
+            data={"feasible": "yes", "reason": "El terreno es municipal.", "final_cost": "92 500"},
+        )  # fmt: skip
+    assert reviewed.feasible is True and reviewed.final_cost == Decimal("92500.00")
+    assert reviewed.cost == Decimal("92500.00") and reviewed.reviewed_by == ana.id
+    assert [p.id for p in await budgets.list_projects(db, process.id, feasible_only=True)] == [project.id]
+    clock.advance(days=1)
+    async with db.transaction():
+        corrected = await budgets.review_project(
+            db, clock=clock, actor=ana, slug=process.slug, project_id=project.id,
+            data={"feasible": "no", "reason": "El terreno es de un privado.", "final_cost": "92 500"},
+        )  # fmt: skip
+    assert corrected.feasible is False and corrected.final_cost is None and corrected.cost == Decimal("85000.00")
+    assert await budgets.list_projects(db, process.id, feasible_only=True) == []
+    history = await budgets.review_history(db, project.id)
+    assert [(h.feasible, h.reason, h.final_cost, h.by_username) for h in history] == [
+        (True, "El terreno es municipal.", Decimal("92500.00"), "ana"),
+        (False, "El terreno es de un privado.", None, "ana"),
+    ]
+    assert history[1].at == clock.now()
+
+
+async def test_officials_may_review_during_proposals_but_not_once_voting_opens(db: asyncpg.Connection) -> None:
+    clock, ana, process = await in_proposals(db)
+    rosa = await member(db, "rosa")
+    project = await propose(db, clock, rosa, process)
+    review = {"feasible": "no", "reason": "Fuera del distrito."}
+    async with db.transaction():
+        early = await budgets.review_project(
+            db, clock=clock, actor=ana, slug=process.slug, project_id=project.id, data=review
+        )
+    assert early.feasible is False
+    clock.current = process.voting_opens_at
+    await refused(
+        db,
+        lambda: budgets.review_project(
+            db, clock=clock, actor=ana, slug=process.slug, project_id=project.id, data=review
+        ),
+        errors.ReviewClosed,
+    )
+
+
+@pytest.mark.parametrize(
+    ("data", "error", "expected"),
+    [
+        ({"feasible": "yes", "final_cost": "1000"}, errors.InvalidInput, {"reason": "review_reason_required"}),
+        ({"feasible": "no", "reason": "   "}, errors.InvalidInput, {"reason": "review_reason_required"}),
+        ({"feasible": "yes", "reason": "Viable."}, errors.InvalidInput, {"final_cost": "final_cost_required"}),
+        (
+            {"feasible": "yes", "reason": "Viable.", "final_cost": "300000,01"},
+            errors.InvalidInput,
+            {"final_cost": "cost_above_zone_amount"},
+        ),
+        ({"feasible": "quizas", "reason": "Ya veremos."}, errors.InvalidInput, {"feasible": "invalid_input"}),
+    ],
+)
+async def test_bad_reviews_are_refused_and_change_nothing(
+    db: asyncpg.Connection, data: dict[str, str], error: type[errors.DomainError], expected: dict[str, str]
+) -> None:
+    clock, ana, process = await in_proposals(db)
+    rosa = await member(db, "rosa")
+    project = await propose(db, clock, rosa, process)
+    caught = await refused(
+        db,
+        lambda: budgets.review_project(db, clock=clock, actor=ana, slug=process.slug, project_id=project.id, data=data),
+        error,
+    )
+    assert field_codes(caught) == expected
+
+
+@pytest.mark.parametrize("roles", [(), ("moderator",)])
+async def test_only_officials_review(db: asyncpg.Connection, roles: tuple[str, ...]) -> None:
+    clock, _, process = await in_proposals(db)
+    rosa = await member(db, "rosa", *roles)
+    project = await propose(db, clock, rosa, process)
+    await refused(
+        db,
+        lambda: budgets.review_project(
+            db,
+            clock=clock,
+            actor=rosa,
+            slug=process.slug,
+            project_id=project.id,
+            data={"feasible": "no", "reason": "Mío."},
+        ),
+        errors.NotOfficial,
+    )
+
+
+async def test_a_project_of_another_process_is_not_found(db: asyncpg.Connection) -> None:
+    clock, ana, process = await in_proposals(db)
+    other = await open_process(db, ana, FrozenClock(START), title="Otro presupuesto")
+    project = await propose(db, clock, ana, process)
+    await refused(
+        db,
+        lambda: budgets.review_project(
+            db, clock=clock, actor=ana, slug=other.slug, project_id=project.id, data={"feasible": "no", "reason": "No."}
+        ),
+        errors.NotFound,
+    )
+
+
+# Implementation follow-up
+
+
+async def test_follow_up_is_posted_by_officials_only_after_results(db: asyncpg.Connection) -> None:
+    clock, ana, process = await in_proposals(db)
+    rosa = await member(db, "rosa")
+    project = await propose(db, clock, rosa, process)
+    follow = {"status": "in_progress", "note": "Obra adjudicada."}
+
+    def call(actor: Account) -> Any:
+        return budgets.follow_up_project(
+            db, clock=clock, actor=actor, slug=process.slug, project_id=project.id, data=follow
+        )
+
+    clock.current = process.voting_closes_at + timedelta(days=1)
+    await refused(db, lambda: call(ana), errors.FollowUpNotOpen)  # counted, not yet published
+    await publish(db, process, ana)
+    await refused(db, lambda: call(rosa), errors.NotOfficial)
+    follow = {"status": "finished", "note": ""}
+    caught = await refused(db, lambda: call(ana), errors.InvalidInput)
+    assert field_codes(caught) == {"status": "invalid_input"}
+    follow = {"status": "in_progress", "note": "Obra adjudicada."}
+    async with db.transaction():
+        updated = await call(ana)
+    assert updated.implementation_status == "in_progress" and updated.implementation_note == "Obra adjudicada."
+    assert updated.implementation_updated_at == clock.now()
+    event = await db.fetchrow("SELECT payload FROM domain_event WHERE kind = 'budget_project_followed_up'")
+    assert event["payload"]["status"] == "in_progress" and event["payload"]["by"] == ana.id
+
+
+# Resident verification
+
+
+async def test_an_official_verifies_a_resident_recording_who_when_and_where_but_no_document(
+    db: asyncpg.Connection,
+) -> None:
+    clock = FrozenClock(START)
+    ana = await member(db, "ana", "official")
+    rosa = await member(db, "rosa")
+    assert not await budgets.is_verified_resident(db, rosa.id)
+    async with db.transaction():
+        verification = await budgets.verify_resident(
+            db, clock=clock, actor=ana, username="rosa", place="Centro TIC Pachacámac"
+        )
+    assert (verification.account_id, verification.verified_by, verification.verified_at, verification.place) == (
+        rosa.id, ana.id, START, "Centro TIC Pachacámac",
+    )  # fmt: skip
+    assert await budgets.is_verified_resident(db, rosa.id)
+    columns = {r["column_name"] for r in await db.fetch(
+        "SELECT column_name FROM information_schema.columns WHERE table_name = 'resident_verification'"
+    )}  # fmt: skip
+    assert columns == {"account_id", "verified_by", "verified_at", "place"}
+    recent = await budgets.recent_verifications(db, clock=clock, actor=ana)
+    assert [(v.username, v.verified_by_username) for v in recent] == [("rosa", "ana")]
+    shown = await budgets.resident_verification(db, viewer=ana, account_id=rosa.id)
+    assert shown is not None and shown.place == "Centro TIC Pachacámac"
+    with pytest.raises(errors.NotOfficial):
+        await budgets.resident_verification(db, viewer=rosa, account_id=rosa.id)
+    async with db.transaction():
+        await budgets.unverify_resident(db, clock=clock, actor=ana, username="rosa")
+    assert not await budgets.is_verified_resident(db, rosa.id)
+    kinds = [
+        r["kind"] for r in await db.fetch("SELECT kind FROM domain_event WHERE kind LIKE 'resident_%' ORDER BY id")
+    ]
+    assert kinds == ["resident_verified", "resident_unverified"]
+
+
+async def test_verification_refusals_change_nothing(db: asyncpg.Connection) -> None:
+    clock = FrozenClock(START)
+    ana = await member(db, "ana", "official")
+    olga = await member(db, "olga", "operator")
+    rosa = await member(db, "rosa")
+    await refused(db, lambda: budgets.verify_resident(db, clock=clock, actor=rosa, username="ana"), errors.NotOfficial)
+    own = await refused(
+        db, lambda: budgets.verify_resident(db, clock=clock, actor=ana, username="ana"), errors.OwnVerification
+    )
+    assert own.field == "username"
+    missing = await refused(
+        db, lambda: budgets.verify_resident(db, clock=clock, actor=ana, username="nadie"), errors.NotFound
+    )
+    assert missing.field == "username"
+    await refused(
+        db, lambda: budgets.verify_resident(db, clock=clock, actor=ana, username="rosa", place="x" * 121),
+        errors.InvalidInput,
+    )  # fmt: skip
+    await refused(
+        db, lambda: budgets.unverify_resident(db, clock=clock, actor=olga, username="rosa"), errors.NotVerifiedResident
+    )
+    async with db.transaction():
+        await budgets.verify_resident(db, clock=clock, actor=olga, username="ana")  # operators verify officials
+    await refused(
+        db, lambda: budgets.unverify_resident(db, clock=clock, actor=rosa, username="ana"), errors.NotOfficial
+    )
+    with pytest.raises(errors.NotOfficial):
+        await budgets.recent_verifications(db, clock=clock, actor=rosa)

@@ -9,6 +9,7 @@ from aiohttp import web
 from redis.exceptions import RedisError
 
 from deliberate.accounts import service as accounts
+from deliberate.budgets import service as budgets
 from deliberate.errors import DomainError, InvalidInput, RateLimited, Unavailable, WrongCredentials
 from deliberate.forums import service as forums
 from deliberate.organizations import service as orgs
@@ -196,6 +197,14 @@ async def profile(request: web.Request) -> web.Response:
         member = await accounts.access_account_by_username(conn, request.match_info["username"])
         organizations = await orgs.public_memberships(conn, member)
         threads = await forums.threads_of_member(conn, author_id=member.id, viewer=viewer)
+        # Officials see whether the member is a verified resident; nobody else is told.
+        residency = (
+            await budgets.resident_verification(conn, viewer=viewer, account_id=member.id)
+            if budgets.is_official(viewer)
+            else None
+        )
     return page(
-        request, "accounts/profile.html", {"member": member, "organizations": organizations, "threads": threads}
+        request,
+        "accounts/profile.html",
+        {"member": member, "organizations": organizations, "threads": threads, "residency": residency},
     )
