@@ -33,6 +33,7 @@ from web.handlers import (
     federation,
     forums,
     health,
+    kiosk,
     live,
     members,
     moderation,
@@ -110,6 +111,7 @@ def _routes(app: web.Application) -> None:
     budgets.add_routes(router)
     members.add_routes(router)
     admin.add_routes(router)
+    kiosk.add_routes(router)
     router.add_get("/healthz", health.healthz, name="healthz")
     router.add_get("/metrics", health.metrics, name="metrics")
     router.add_static("/static/", STATIC_DIR, name="static", append_version=False)
@@ -129,6 +131,7 @@ def create_app(
     )
     install_i18n(env)
     env.filters.update(FILTERS)
+    env.globals.update(kiosk.TEMPLATE_GLOBALS)
     app[STATE] = AppState(
         settings=settings,
         secret_key=resolve_secret_key(settings),
