@@ -234,3 +234,23 @@ def test_a_short_passphrase_is_refused(servers: Servers, tmp_path: Path) -> None
     result = deliberate("backup", str(tmp_path / "x.backup"), stdin="corta\n", env=env)
     assert result.returncode == 2 and "at least 12 characters" in result.stderr
     assert not (tmp_path / "x.backup").exists()
+
+
+def test_an_external_database_is_restored_only_when_empty(servers: Servers, small_backup: Path, tmp_path: Path) -> None:
+    async def empty_database() -> str:
+        admin = await asyncpg.connect(servers.dsn("postgres"))
+        name = f"rs_{next(servers.counter)}_{secrets.token_hex(3)}"
+        await admin.execute(f"CREATE DATABASE {name}")
+        await admin.close()
+        return servers.dsn(name)
+
+    dsn = asyncio.run(empty_database())
+    env = {"DELIBERATE_DATABASE_URL": dsn, "DELIBERATE_REDIS_URL": servers.redis.url(0),
+           "DELIBERATE_SECRET_KEY": "s" * 40, "DELIBERATE_BACKUP_PASSPHRASE": PASSPHRASE}  # fmt: skip
+    restored = deliberate("restore", str(small_backup), "--data-dir", str(tmp_path / "first"), env=env)
+    assert restored.returncode == 0, restored.stderr
+    check = deliberate("migrate", "--check", env=env)
+    assert check.returncode == 0 and "up to date" in check.stdout, check.stdout + check.stderr
+    assert not (tmp_path / "first" / "secret_key").exists(), "a secret from the environment stays there"
+    again = deliberate("restore", str(small_backup), "--data-dir", str(tmp_path / "second"), env=env)
+    assert again.returncode == 2 and "already has tables" in again.stderr
