@@ -41,6 +41,7 @@ from web.handlers import (
     organizations,
     pages,
     peers,
+    voting,
 )
 from web.i18n import install_i18n, load_catalogs
 from web.labels import FILTERS
@@ -109,6 +110,7 @@ def _routes(app: web.Application) -> None:
     moderation.add_routes(router)
     peers.add_routes(router)
     budgets.add_routes(router)
+    voting.add_routes(router)
     members.add_routes(router)
     admin.add_routes(router)
     kiosk.add_routes(router)

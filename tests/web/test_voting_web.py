@@ -1,0 +1,223 @@
+"""Budget voting over HTTP on a real node: the ballot form, the receipt shown once, changing a vote with it, a paper
+ballot at a polling table, publishing, the results page with its chart, checking a receipt, the downloads, the import
+form, and 500 voters sending 1,000 ballots at once through the JSON API."""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import json
+import re
+from typing import Any
+
+import aiohttp
+
+from deliberate.accounts import service as accounts
+from deliberate.budgets import publishing
+from deliberate.budgets.pabulib import parse_pabulib
+from deliberate.clock import FrozenClock
+from tests.budgets.conftest import PB, REFERENCE
+from tests.budgets.voting_support import PASSWORD, VotingSetup, close_voting, voting_process
+from tests.conftest import Node, Visitor
+from tests.web.support import _catalogs
+
+CODE = re.compile(r"<code>([0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4})</code>")
+
+
+def shown(message: str, **params: Any) -> str:
+    """`message` as a Spanish page shows it: translated once the catalog has it, the message id until then."""
+    text = _catalogs()["es"].gettext(message)
+    return html.escape(text % params if params else text).replace("&#x27;", "&#39;").replace("&quot;", "&#34;")
+
+
+async def _setup(node: Node, clock: FrozenClock, **rule: Any) -> VotingSetup:
+    conn = await node.connect()
+    try:
+        return await voting_process(conn, clock, **rule)
+    finally:
+        await conn.close()
+
+
+async def _visitor(node: Node, username: str) -> Visitor:
+    visitor = await node.visitor()
+    response = await visitor.login(username, PASSWORD)
+    assert response.status == 200, visitor.last_html
+    return visitor
+
+
+async def test_a_resident_votes_gets_a_receipt_once_and_changes_the_vote_with_it(node_factory: Any) -> None:
+    clock = FrozenClock()
+    node = await node_factory("ves", clock=clock)
+    setup = await _setup(node, clock)
+    slug, (a, b, _) = setup.process.slug, setup.projects
+    ana = await _visitor(node, setup.residents[0].username)
+    response = await ana.get(f"/b/{slug}/vote")
+    assert response.status == 200 and f'name="p_{a.id}"' in ana.last_html
+    response = await ana.submit(f"/b/{slug}/vote", {"zone": str(setup.process.zones[0].id), f"p_{a.id}": "1"})
+    assert response.status == 200 and response.headers["Cache-Control"] == "no-store"
+    code = CODE.search(ana.last_html)
+    assert code, ana.last_html
+    assert shown("Write it down or take a photo now: it is shown only this once and this site does not keep it.") in (
+        ana.last_html
+    )
+    again = await ana.session.post(ana.url(f"/b/{slug}/vote"), data={
+        f"p_{b.id}": "1", "csrf_token": re.search(r'name="csrf_token" value="([^"]+)"', ana.last_html)[1],  # type: ignore[index]
+    })  # fmt: skip
+    assert again.status == 409
+    assert shown("You already voted in this process. To change your vote, use your receipt code.") in await again.text()
+    response = await ana.submit(f"/b/{slug}/vote/change", {"code": "AAAA-AAAA-AAAA-AAAA", f"p_{b.id}": "1"})
+    assert (
+        response.status == 400
+        and shown("That receipt code does not match your vote. Please check it and try again.") in ana.last_html
+    )
+    response = await ana.submit(f"/b/{slug}/vote/change", {"code": code[1].lower(), f"p_{b.id}": "1"})
+    assert response.status == 200 and code[1] in ana.last_html and shown("Your vote was changed") in ana.last_html
+    conn = await node.connect()
+    try:
+        assert await conn.fetchval("SELECT choices FROM budget_ballot") == [b.id]
+    finally:
+        await conn.close()
+
+
+async def test_an_unverified_member_sees_why_and_cannot_vote(node_factory: Any) -> None:
+    clock = FrozenClock()
+    node = await node_factory("ves", clock=clock)
+    setup = await _setup(node, clock)
+    visitor = await node.visitor()
+    await visitor.register("sin-verificar")
+    await visitor.get(f"/b/{setup.process.slug}/vote")
+    message = shown("Only verified residents of the district can vote. Please bring your DNI to an ICT centre to "
+                    "be verified.")  # fmt: skip
+    assert message in visitor.last_html
+    response = await visitor.submit(f"/b/{setup.process.slug}/vote", {f"p_{setup.projects[0].id}": "1"})
+    assert response.status == 403 and message in visitor.last_html
+
+
+async def test_paper_ballot_then_publication_results_receipt_and_downloads(node_factory: Any) -> None:
+    clock = FrozenClock()
+    node = await node_factory("ves", clock=clock)
+    setup = await _setup(node, clock, counting_rule="mes", completion="add1")
+    slug, (a, b, c) = setup.process.slug, setup.projects
+    official = await _visitor(node, setup.official.username)
+    assert "/paper" in (await official.get(f"/b/{slug}"), official.last_html)[1]
+    response = await official.submit(f"/b/{slug}/paper", {
+        "polling_table": "Mesa 1, Centro TIC", "username": setup.residents[1].username, f"p_{a.id}": "1",
+        f"p_{c.id}": "1",
+    })  # fmt: skip
+    assert response.status == 200 and shown("Give this receipt code to the voter:") in official.last_html
+    paper_code = CODE.search(official.last_html)[1]  # type: ignore[index]
+    online = await _visitor(node, setup.residents[1].username)
+    response = await online.submit(f"/b/{slug}/vote", {f"p_{b.id}": "1"})
+    assert response.status == 409
+    assert shown("You voted on paper at a polling table, so you cannot also vote online.") in online.last_html
+    ana = await _visitor(node, setup.residents[0].username)
+    await ana.submit(f"/b/{slug}/vote", {f"p_{a.id}": "1", f"p_{b.id}": "1"})
+    close_voting(setup)
+    response = await ana.submit(f"/b/{slug}/publish", {}, form_page=f"/b/{slug}/results", allow_redirects=False)
+    assert response.status == 403
+    response = await official.submit(f"/b/{slug}/publish", {}, form_page=f"/b/{slug}/results")
+    assert response.status == 200 and response.url.path == f"/b/{slug}/results"
+    page = official.last_html
+    assert "<svg" in page and "<rect" in page and "style=" not in page and "<script" not in page
+    assert a.title in page and shown("Funded projects, in the order they were chosen") in page
+    # Equal Shares explained: what the supporters paid.
+    assert "S/ " in page and shown("Funded by Equal Shares in round %(round)s: its supporters paid for it together.",
+                                   round=1) in page  # fmt: skip
+    visitor = await node.visitor()
+    response = await visitor.submit(f"/b/{slug}/receipt", {"code": paper_code})
+    position = re.search(r"(\d+)", visitor.last_html.split('role="status">')[1])
+    assert response.status == 200 and position
+    assert shown("Your ballot is entry %(position)s of %(total)s in the published chain, unchanged.",
+                 position=position[1], total=2) in visitor.last_html  # fmt: skip
+    chain = await visitor.get(f"/b/{slug}/chain.json")
+    document = json.loads(await chain.text())
+    assert document["key_id"] == f"{node.base_url}/actor#ed25519-key"
+    publishing.verify_chain(document)
+    (outcome,) = publishing.recount(document).values()
+    assert set(outcome.selected) <= {str(p.id) for p in setup.projects} and outcome.selected
+    pb = await visitor.get(f"/b/{slug}/ballots.pb")
+    assert pb.status == 200 and len(parse_pabulib(await pb.text()).votes) == 2
+    for path in ("results.csv", "ballots.csv"):
+        download = await visitor.get(f"/b/{slug}/{path}")
+        assert download.status == 200 and download.content_type == "text/csv"
+
+
+async def test_downloads_wait_for_publication(node_factory: Any) -> None:
+    clock = FrozenClock()
+    node = await node_factory("ves", clock=clock)
+    setup = await _setup(node, clock)
+    visitor = await node.visitor()
+    for path in ("chain.json", "ballots.pb", "results.csv", "ballots.csv"):
+        response = await visitor.get(f"/b/{setup.process.slug}/{path}")
+        assert response.status == 404, path
+
+
+async def test_an_official_imports_a_pb_file_and_a_bad_one_is_refused_with_its_line(node_factory: Any) -> None:
+    clock = FrozenClock()
+    node = await node_factory("ves", clock=clock)
+    setup = await _setup(node, clock)
+    official = await _visitor(node, setup.official.username)
+    token = re.search(
+        r'name="csrf_token" value="([^"]+)"', (await official.get("/budgets/import"), official.last_html)[1]
+    )
+    assert token
+    bad = aiohttp.FormData({"csrf_token": token[1]})
+    bad.add_field("file", b"META\nkey;value\nbudget;100\n", filename="roto.pb", content_type="text/plain")
+    response = await official.session.post(official.url("/budgets/import"), data=bad)
+    text = await response.text()
+    assert response.status == 400 and "field-error" in text and "roto" not in text.split("<h1>")[0]
+    good = aiohttp.FormData({"csrf_token": token[1]})
+    path = PB / REFERENCE["Netherlands_Assen_2024"]["file"]
+    good.add_field("file", path.read_bytes(), filename=path.name, content_type="text/plain")
+    response = await official.session.post(official.url("/budgets/import"), data=good)
+    assert response.status == 200 and response.url.path.endswith("/results"), await response.text()
+    member = await _visitor(node, setup.residents[0].username)
+    assert (await member.get("/budgets/import")).status == 403
+
+
+async def test_500_voters_sending_1000_ballots_at_once_leave_exactly_500(node_factory: Any) -> None:
+    clock = FrozenClock()
+    node = await node_factory("ves", clock=clock, db_pool_size=10)
+    conn = await node.connect()
+    try:
+        setup = await voting_process(conn, clock, residents=500, costs=[30000, 40000, 50000, 20000])
+        tokens = []
+        for resident in setup.residents:
+            token, _ = await accounts.create_api_token(conn, clock=clock, actor=resident, data={"name": "carga"})
+            tokens.append(token)
+    finally:
+        await conn.close()
+    slug, ids = setup.process.slug, [p.id for p in setup.projects]
+    url = f"{node.base_url}/api/v1/budgets/{slug}/ballot"
+
+    async def send(session: aiohttp.ClientSession, token: str, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        async with session.post(url, json=body, headers={"Authorization": f"Bearer {token}"}) as response:
+            return response.status, await response.json(content_type=None)
+
+    async def voter(session: aiohttp.ClientSession, i: int) -> list[tuple[int, dict[str, Any]]]:
+        first = {"choices": [ids[i % 4]]}
+        if i % 2 == 0:  # the same voter sends two ballots at the same moment
+            return list(await asyncio.gather(send(session, tokens[i], first),
+                                             send(session, tokens[i], {"choices": [ids[(i + 1) % 4]]})))  # fmt: skip
+        cast = await send(session, tokens[i], first)  # then changes it with the receipt
+        change = await send(session, tokens[i], {"choices": [ids[3], ids[(i + 2) % 3]],
+                                                 "receipt_code": cast[1]["receipt_code"]})  # fmt: skip
+        return [cast, change]
+
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=200)) as session:
+        answers = await asyncio.gather(*(voter(session, i) for i in range(500)))
+    statuses = [status for pair in answers for status, _ in pair]
+    assert len(statuses) == 1000
+    assert statuses.count(201) == 500 and statuses.count(200) == 250 and statuses.count(409) == 250
+    refusals = [body for pair in answers for status, body in pair if status == 409]
+    assert {r["code"] for r in refusals} == {"already_voted"}
+    texts = {r.get("detail") or r["title"] for r in refusals}
+    assert texts == {shown("You already voted in this process. To change your vote, use your receipt code.")}
+    conn = await node.connect()
+    try:
+        roll = await conn.fetchval("SELECT count(*) FROM budget_voter")
+        box = await conn.fetchval("SELECT count(*) FROM budget_ballot")
+        changed = await conn.fetchval("SELECT count(*) FROM budget_ballot WHERE jsonb_array_length(choices) = 2")
+    finally:
+        await conn.close()
+    assert (roll, box, changed) == (500, 500, 250)
