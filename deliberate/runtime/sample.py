@@ -6,12 +6,14 @@ Everything here is fictional: names, organizations and register numbers are made
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 import asyncpg
 
 from deliberate.accounts import service as accounts
 from deliberate.accounts.model import Account
 from deliberate.accounts.passwords import Passwords
+from deliberate.budgets import service as budgets
 from deliberate.clock import Clock
 from deliberate.forums import service as forums
 from deliberate.organizations import service as organizations
@@ -160,6 +162,28 @@ VMT = District(
 
 DISTRICTS = (VES, VMT)
 
+# Each district's participatory budget, open for proposals when the demo starts: zones ("Name; soles") and projects
+# (proposer index in `members`, title, zone position, estimated cost, location, the review if one was made already).
+BUDGETS: dict[str, tuple[str, tuple[tuple[int, str, int, str, str, tuple[str, str, str] | None], ...]]] = {
+    "ves": (
+        "Sector 1; 400000\nSector 2; 350000\nSector 3; 250000",
+        (
+            (0, "Losa deportiva con iluminación en el Grupo 15", 0, "180000", "Grupo 15, Sector 1",
+             ("yes", "El terreno es municipal y la obra cabe en el plazo.", "195000")),
+            (1, "Módulo de biblioteca comunal", 1, "95000", "Parque central, Sector 2", None),
+            (2, "Veredas y rampas en la avenida Revolución", 2, "240000", "Av. Revolución, Sector 3",
+             ("no", "La avenida es vía metropolitana: la obra corresponde a Lima Metropolitana.", "")),
+        ),
+    ),
+    "vmt": (
+        "José Carlos Mariátegui; 500000\nNueva Esperanza; 500000",
+        (
+            (0, "Reservorio de agua para Nueva Esperanza", 1, "420000", "Parte alta de Nueva Esperanza", None),
+            (1, "Techo para el mercado José Carlos Mariátegui", 0, "150000", "Mercado J. C. Mariátegui", None),
+        ),
+    ),
+}  # fmt: skip
+
 
 async def seed(conn: asyncpg.Connection, district: District, *, clock: Clock, passwords: Passwords) -> bool:
     """Add the district's sample content unless the node already has accounts; True when it was added."""
@@ -208,4 +232,49 @@ async def seed(conn: asyncpg.Connection, district: District, *, clock: Clock, pa
         )
         for username, body in sample_thread.replies:
             await forums.reply(conn, clock=clock, actor=people[username], thread_id=thread.id, data={"body": body})
+    await _seed_budget(conn, district, clock=clock, official=operator, people=people)
     return True
+
+
+async def _seed_budget(
+    conn: asyncpg.Connection, district: District, *, clock: Clock, official: Account, people: dict[str, Account]
+) -> None:
+    """One process open for proposals since yesterday, with a few projects, one or two of them already reviewed."""
+    if district.slug not in BUDGETS:
+        return
+    zones, projects = BUDGETS[district.slug]
+    now = clock.now()
+    process = await budgets.create_process(
+        conn,
+        clock=clock,
+        actor=official,
+        data={
+            "title": f"Presupuesto Participativo {district.name} {(now + timedelta(days=365)).year}",
+            "description": "Propuestas de obras de los vecinos para el próximo año.",
+            "zones": zones,
+            "ballot_rule": "approval",
+            "max_choices": "3",
+            "counting_rule": "mes",
+            "completion": "add1",
+            "proposals_open_at": (now - timedelta(days=1)).isoformat(),
+            "review_starts_at": (now + timedelta(days=20)).isoformat(),
+            "voting_opens_at": (now + timedelta(days=35)).isoformat(),
+            "voting_closes_at": (now + timedelta(days=50)).isoformat(),
+            "implementation_starts_at": (now + timedelta(days=120)).isoformat(),
+        },
+    )
+    for proposer, title, zone, cost, location, review in projects:
+        project = await budgets.propose_project(
+            conn,
+            clock=clock,
+            actor=people[district.members[proposer][0]],
+            slug=process.slug,
+            data={"title": title, "description": "", "location": location,
+                  "zone_id": str(process.zones[zone].id), "estimated_cost": cost},
+        )  # fmt: skip
+        if review is not None:
+            feasible, reason, final_cost = review
+            await budgets.review_project(
+                conn, clock=clock, actor=official, slug=process.slug, project_id=project.id,
+                data={"feasible": feasible, "reason": reason, "final_cost": final_cost},
+            )  # fmt: skip

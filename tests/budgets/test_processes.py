@@ -18,6 +18,7 @@ from deliberate.budgets.model import BudgetProcess, Phase, parse_soles
 from deliberate.clock import FrozenClock
 from deliberate.forums import service as forums
 from deliberate.organizations import service as orgs
+from deliberate.runtime.sample import DISTRICTS, seed
 from deliberate.validation import InvalidFields
 from tests.conftest import cheap_passwords
 
@@ -645,3 +646,20 @@ async def test_verification_refusals_change_nothing(db: asyncpg.Connection) -> N
     )
     with pytest.raises(errors.NotOfficial):
         await budgets.recent_verifications(db, clock=clock, actor=rosa)
+
+
+# Demo content
+
+
+@pytest.mark.parametrize("district", DISTRICTS, ids=lambda d: d.slug)
+async def test_each_demo_node_gets_a_budget_open_for_proposals_with_projects(
+    db: asyncpg.Connection, district: Any
+) -> None:
+    clock = FrozenClock(START)
+    async with db.transaction():
+        assert await seed(db, district, clock=clock, passwords=PASSWORDS)
+    (process,) = await budgets.list_processes(db)
+    assert process.phase(clock.now()) is Phase.PROPOSALS and len(process.zones) >= 2
+    projects = await budgets.list_projects(db, process.id)
+    assert len(projects) >= 2 and all(p.thread_id is not None for p in projects)
+    assert all(p.cost <= process.zone(p.zone_id).amount for p in projects)  # type: ignore[union-attr]

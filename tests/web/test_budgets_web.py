@@ -4,6 +4,7 @@ what (anonymous, member, official, operator)."""
 
 from __future__ import annotations
 
+import gzip
 import html
 import re
 from collections.abc import Awaitable, Callable
@@ -464,3 +465,20 @@ async def test_each_action_is_allowed_exactly_to_the_roles_that_may_do_it(node_f
         role: "allowed" if role in allowed else ("login" if role == "anonymous" else "refused 403") for role in ROLES
     }
     assert results == expected
+
+
+async def test_budget_pages_fit_a_prepaid_phone_and_need_no_script(world: World) -> None:
+    project_id = await propose(world)
+    css = await (await world.people["anonymous"].get("/static/style.css")).read()
+    css_size = len(gzip.compress(css))
+    pages = {
+        "anonymous": ["/budgets", f"/b/{world.process.slug}", f"/b/{world.process.slug}/p/{project_id}"],
+        "official": ["/budgets/new", f"/b/{world.process.slug}/projects/new", "/admin/residents",
+                     f"/b/{world.process.slug}/p/{project_id}"],
+    }  # fmt: skip
+    for role, paths in pages.items():
+        visitor = world.people[role]
+        for path in paths:
+            assert (await visitor.get(path)).status == 200, path
+            assert "<script" not in visitor.last_html and "style=" not in visitor.last_html, path
+            assert len(gzip.compress(visitor.last_html.encode())) + css_size < 30 * 1024, path
