@@ -254,3 +254,20 @@ class ReportedPost(Wire):
 class ModerationQueue(Wire):
     reported: list[ReportedPost]
     appeals: list[ModerationAction]
+
+
+# Budgets: voting
+class BallotIn(Wire):
+    """A ballot: project ids (approval and knapsack; ordinal best first) or points per project id (cumulative)."""
+
+    zone: int | None = Field(None, description="The zone's id; may be left out when the process has one zone.")
+    choices: list[int] | dict[str, int]
+    receipt_code: str | None = Field(
+        None, max_length=40, description="To change your ballot until voting closes: the code you got when voting."
+    )
+
+
+class BallotReceipt(Wire):
+    receipt_code: str = Field(description="Shown once; the node does not keep it. Needed to change or check a ballot.")
+    zone: int
+    changed: bool

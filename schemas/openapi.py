@@ -119,6 +119,10 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     Endpoint("POST", "/api/v1/moderation/appeals/{appeal_id}/answer", "answerAppeal",
              "Uphold or reverse a decision (node moderators).", "moderation", api.ModerationAction, api.AnswerIn,
              auth=True, params=(APPEAL,)),
+    Endpoint("POST", "/api/v1/budgets/{slug}/ballot", "castBudgetBallot",
+             "Cast your ballot in a budget process (verified residents, while voting is open), or change it with "
+             "your receipt code (200).", "budgets", api.BallotReceipt, api.BallotIn, status=201, auth=True,
+             params=(Param("slug", "path", "The budget process's URL name."),)),
 )  # fmt: skip
 
 

@@ -28,6 +28,7 @@ from deliberate.validation import InvalidFields, field_error
 from schemas import api
 from schemas.openapi import ENDPOINTS, render_document
 from web.handlers import members as members_pages
+from web.handlers import voting as budget_voting
 from web.state import USER, state
 
 M = TypeVar("M", bound=BaseModel)
@@ -442,6 +443,7 @@ HANDLERS: dict[str, Handler] = {
     "moderationLog": moderation_log,
     "appeal": appeal,
     "answerAppeal": answer_appeal,
+    "castBudgetBallot": budget_voting.api_ballot,
 }
 
 

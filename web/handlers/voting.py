@@ -1,6 +1,7 @@
 """Budget voting pages: the ballot, changing it with the receipt code, paper ballots at a polling table, checking a
 receipt, publishing and showing the results with their explanation and a bar chart, the open-data downloads, the
-officials' import form and the JSON endpoint that casts a ballot with a personal token.
+officials' import form and the JSON endpoint that casts a ballot with a personal token (routed from the API's
+endpoint table, `schemas.openapi`).
 
 A ballot POST answers with the receipt page itself (not a redirect): the code is shown once and exists nowhere else,
 so the response is marked `no-store`. Everything else follows post/redirect/get. The rules live in
@@ -15,12 +16,15 @@ from fractions import Fraction
 from typing import Any
 
 from aiohttp import web
+from pydantic import ValidationError
 
 from deliberate.accounts.model import Account
 from deliberate.budgets import exchange, publishing, voting
 from deliberate.budgets import service as budgets
 from deliberate.budgets.model import BudgetProcess, BudgetProject, Phase
 from deliberate.errors import N_, DomainError, InvalidInput, Unauthenticated
+from deliberate.validation import InvalidFields, field_error
+from schemas import api as wire
 from web.forms import form_page
 from web.handlers.common import form_data, redirect, require_user
 from web.i18n import format_money
@@ -393,30 +397,34 @@ async def import_file(request: web.Request) -> web.Response:
 
 
 async def api_ballot(request: web.Request) -> web.Response:
-    """POST /api/v1/budgets/{slug}/ballot {"zone": id?, "choices": [...] | {...}, "receipt_code": "…"?}: cast, or
-    change with the receipt code. 201 with the receipt code on a new ballot, 200 on a change."""
+    """POST /api/v1/budgets/{slug}/ballot (`castBudgetBallot`, bound in `api.HANDLERS`): cast a ballot, or change it
+    with `receipt_code`. 201 with the receipt code on a new ballot, 200 on a change."""
     user = request.get(USER)
     if not isinstance(user, Account):
         raise Unauthenticated()
     if request.content_length is not None and request.content_length > 64 * 1024:
         raise web.HTTPRequestEntityTooLarge(max_size=64 * 1024, actual_size=request.content_length)
     try:
-        body = json.loads(await request.read() or b"{}")
+        raw = json.loads(await request.read() or b"{}")
     except (json.JSONDecodeError, UnicodeDecodeError):
         raise InvalidInput(message=N_("The request body is not valid JSON.")) from None
-    if not isinstance(body, dict):
+    if not isinstance(raw, dict):
         raise InvalidInput(message=N_("The request body must be a JSON object."))
+    try:
+        body = wire.BallotIn.model_validate(raw)
+    except ValidationError as exc:
+        raise InvalidFields([field_error(e) for e in exc.errors()]) from None
     app = state(request)
-    code = body.get("receipt_code")
     async with app.db.acquire() as conn, conn.transaction():
-        if code:
+        if body.receipt_code:
             receipt = await voting.change_ballot(conn, clock=app.clock, actor=user, slug=_slug(request),
-                                                 code=str(code), choices=body.get("choices"))  # fmt: skip
+                                                 code=body.receipt_code, choices=body.choices)  # fmt: skip
         else:
             receipt = await voting.cast_ballot(conn, clock=app.clock, actor=user, slug=_slug(request),
-                                               zone_id=body.get("zone"), choices=body.get("choices"))  # fmt: skip
-    payload = {"receipt_code": receipt.display, "zone": receipt.zone_id, "changed": receipt.changed}
-    return web.json_response(payload, status=200 if receipt.changed else 201, headers=NO_STORE)
+                                               zone_id=body.zone, choices=body.choices)  # fmt: skip
+    out = wire.BallotReceipt(receipt_code=receipt.display, zone=receipt.zone_id, changed=receipt.changed)
+    return web.Response(text=out.model_dump_json(), status=200 if receipt.changed else 201,
+                        content_type="application/json", headers=NO_STORE)  # fmt: skip
 
 
 def add_routes(router: web.UrlDispatcher) -> None:
@@ -436,4 +444,3 @@ def add_routes(router: web.UrlDispatcher) -> None:
     router.add_get("/b/{slug}/ballots.csv", ballots_csv)
     router.add_get("/budgets/import", import_form)
     router.add_post("/budgets/import", import_file)
-    router.add_post("/api/v1/budgets/{slug}/ballot", api_ballot)
