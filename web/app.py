@@ -30,6 +30,7 @@ from web.handlers import (
     admin,
     api,
     budgets,
+    consultations,
     federation,
     forums,
     health,
@@ -109,6 +110,7 @@ def _routes(app: web.Application) -> None:
     api.add_routes(router)
     moderation.add_routes(router)
     peers.add_routes(router)
+    consultations.add_routes(router)
     budgets.add_routes(router)
     voting.add_routes(router)
     members.add_routes(router)

@@ -131,10 +131,11 @@ class Consultation:
         return "answered" if self.answered_at is not None else "awaiting_answer"
 
     def days_overdue(self, now: datetime) -> int:
-        """Whole days past the answer deadline while the council has not answered; 0 otherwise."""
+        """Calendar days in Lima past the answer deadline while the council has not answered (at least 1 once it
+        has passed); 0 otherwise. Due on the 14th at 18:00, on the 17th it is 3 days late, whatever the hour."""
         if self.answered_at is not None or now <= self.answer_due_at:
             return 0
-        return max((now - self.answer_due_at) // timedelta(days=1), 1)
+        return max((now.astimezone(LIMA).date() - self.answer_due_at.astimezone(LIMA).date()).days, 1)
 
 
 @dataclass(frozen=True)

@@ -108,7 +108,7 @@ async def official_of(conn: asyncpg.Connection, account: Account | None) -> Offi
     return await queries.get_official(conn, account.id)
 
 
-def _check_official(actor: Account | None, clock: Clock) -> Account:
+def check_official(actor: Account | None, clock: Clock) -> Account:
     official = accounts.check_can_act(actor, clock)
     if not official.has_role("official"):
         raise OfficialsOnly()
@@ -204,7 +204,7 @@ async def _write_version(
 async def publish_consultation(
     conn: asyncpg.Connection, *, clock: Clock, actor: Account | None, data: Mapping[str, Any]
 ) -> Consultation:
-    official = _check_official(actor, clock)
+    official = check_official(actor, clock)
     form = _parse_consultation(data)
     slug = await _unique_slug(conn, form.title)
     forum_id = await _comment_forum(conn, slug=slug, form=form, actor=official, clock=clock)
@@ -220,7 +220,7 @@ async def publish_new_version(
 ) -> Consultation:
     """The only way to change a published document. Answers given to the earlier text stay with it; organization
     positions and interim updates move to the new version."""
-    official = _check_official(actor, clock)
+    official = check_official(actor, clock)
     form = _parse_consultation(data)
     current = await queries.get_current(conn, slug, for_update=True)
     if current is None:
@@ -487,7 +487,7 @@ async def approve_position(conn: asyncpg.Connection, *, clock: Clock, actor: Acc
 async def publish_update(
     conn: asyncpg.Connection, *, clock: Clock, actor: Account | None, slug: str, data: Mapping[str, Any]
 ) -> None:
-    official = _check_official(actor, clock)
+    official = check_official(actor, clock)
     form = parse(UpdateForm, data)
     consultation = await queries.get_current(conn, slug, for_update=True)
     if consultation is None:
@@ -503,7 +503,7 @@ async def publish_answer(
 ) -> None:
     """The council's answer, once, after closing: a general response, the accepted changes, and a reply per
     section (`reply_N`, optional each)."""
-    official = _check_official(actor, clock)
+    official = check_official(actor, clock)
     consultation = await queries.get_current(conn, slug, for_update=True)
     if consultation is None:
         raise NotFound()

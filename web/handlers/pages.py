@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from deliberate.consultations import service as consultations
 from deliberate.errors import N_, InvalidInput
 from web.handlers.common import form_data, redirect, safe_next
 from web.i18n import SUPPORTED
@@ -17,7 +18,10 @@ class UnknownLanguage(InvalidInput):
 
 
 async def home(request: web.Request) -> web.Response:
-    return page(request, "home.html")
+    app = state(request)
+    async with app.db.acquire() as conn:
+        overdue = await consultations.overdue_consultations(conn, clock=app.clock)
+    return page(request, "home.html", {"overdue": overdue, "now": app.clock.now()})
 
 
 async def choose_language(request: web.Request) -> web.Response:
