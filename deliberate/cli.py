@@ -128,6 +128,13 @@ def build_parser() -> argparse.ArgumentParser:
     operator.add_argument("username")
     operator.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
     _node_options(operator, web=False)
+    official = admin_commands.add_parser(
+        "make-official", help="mark an account as an official of the council, with the name and office it signs with"
+    )
+    official.add_argument("username")
+    official.add_argument("--name", required=True, help='the name shown on what it publishes ("Ana Quispe")')
+    official.add_argument("--office", required=True, help='its office ("Gerencia de Desarrollo Urbano")')
+    _node_options(official, web=False)
 
     pb = commands.add_parser("pb", help="participatory budgets: count pabulib .pb files (no database needed)")
     pb_commands = pb.add_subparsers(dest="pb_command", required=True, metavar="ACTION")
@@ -197,6 +204,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "pb" and args.pb_command == "import":
             text = args.file.read_text(encoding="utf-8-sig")
             return asyncio.run(_pb_import(settings, args.file, text, args.official))
+        if args.command == "admin" and args.admin_command == "make-official":
+            return asyncio.run(_make_official(settings, args.username, name=args.name, office=args.office))
         if args.command == "admin" and args.admin_command == "create-operator":
             if args.password_stdin:
                 password = sys.stdin.readline().rstrip("\n")
@@ -342,6 +351,30 @@ async def _create_operator(settings: Settings, username: str, password: str) -> 
         finally:
             await conn.close()
     print(f"{account.username} is an operator ({', '.join(sorted(account.roles))}).")
+    return 0
+
+
+async def _make_official(settings: Settings, username: str, *, name: str, office: str) -> int:
+    """`deliberate admin make-official USERNAME --name --office`: the operators' way to name council officials."""
+    from deliberate.clock import SystemClock
+    from deliberate.consultations import service as consultations
+    from deliberate.db.pool import connect
+    from deliberate.runtime.node import migrate_database, node_services
+    from deliberate.validation import InvalidFields
+
+    async with node_services(settings) as live:
+        await migrate_database(live.database_url)
+        conn = await connect(live.database_url)
+        try:
+            async with conn.transaction():
+                official = await consultations.appoint_official(
+                    conn, clock=SystemClock(), actor=None, username=username, data={"name": name, "office": office}
+                )
+        except InvalidFields as exc:
+            return _fail("; ".join(f"{e.field}: {e.message % e.params if e.params else e.message}" for e in exc.errors))
+        finally:
+            await conn.close()
+    print(f"{official.username} is an official: {official.name}, {official.office}.")
     return 0
 
 
