@@ -56,6 +56,11 @@ class AccountData(Wire):
     api_tokens: list[dict[str, Any]] = Field(description="Names and dates only.")
     resident_verification: dict[str, Any] | None
     budget_projects_proposed: list[dict[str, Any]]
+    official: dict[str, Any] | None
+    consultations_taken_part_in: list[dict[str, Any]]
+    consultation_stances: list[dict[str, Any]]
+    consultation_answers: list[dict[str, Any]]
+    consultation_positions_submitted: list[dict[str, Any]]
     budget_voter_rolls: list[dict[str, Any]] = Field(description="Whether you are on a roll; never a ballot.")
 
 

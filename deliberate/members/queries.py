@@ -93,6 +93,33 @@ _SECTIONS: dict[str, str] = {
                    p.created_at, p.feasible, p.review_reason
             FROM budget_project p JOIN budget_process b ON b.id = p.process_id JOIN budget_zone z ON z.id = p.zone_id
             WHERE p.proposed_by = $1) x""",
+    "official": """
+        SELECT to_jsonb(x) FROM (SELECT name, office, appointed_at FROM official WHERE account_id = $1) x""",
+    "consultations_taken_part_in": """
+        SELECT coalesce(jsonb_agg(to_jsonb(x) ORDER BY x.first_answered_at), '[]') FROM (
+            SELECT c.slug AS consultation, c.version, p.show_name, p.first_answered_at, p.last_answered_at
+            FROM consultation_participant p JOIN consultation c ON c.id = p.consultation_id
+            WHERE p.account_id = $1) x""",
+    "consultation_stances": """
+        SELECT coalesce(jsonb_agg(to_jsonb(x) ORDER BY x.answered_at), '[]') FROM (
+            SELECT c.slug AS consultation, c.version, s.number AS section, t.stance, t.reason, t.answered_at
+            FROM consultation_stance t JOIN consultation_section s ON s.id = t.section_id
+            JOIN consultation c ON c.id = s.consultation_id
+            WHERE t.account_id = $1) x""",
+    "consultation_answers": """
+        SELECT coalesce(jsonb_agg(to_jsonb(x) ORDER BY x.answered_at), '[]') FROM (
+            SELECT c.slug AS consultation, c.version, q.number AS question, q.prompt,
+                   (SELECT coalesce(jsonb_agg(o.label ORDER BY o.number), '[]')
+                    FROM consultation_option o WHERE o.id = ANY (a.option_ids)) AS chosen, a.text, a.answered_at
+            FROM consultation_answer a JOIN consultation_question q ON q.id = a.question_id
+            JOIN consultation c ON c.id = q.consultation_id
+            WHERE a.account_id = $1) x""",
+    "consultation_positions_submitted": """
+        SELECT coalesce(jsonb_agg(to_jsonb(x) ORDER BY x.submitted_at), '[]') FROM (
+            SELECT c.slug AS consultation, o.slug AS organization, p.source, p.submitted_at, p.approved_at
+            FROM consultation_position p JOIN consultation c ON c.id = p.consultation_id
+            JOIN organization o ON o.id = p.organization_id
+            WHERE p.submitted_by = $1) x""",
     # Whether they are on a voter roll, and how they were entered: never which ballot is theirs (none is).
     "budget_voter_rolls": """
         SELECT coalesce(jsonb_agg(to_jsonb(x) ORDER BY x.process), '[]') FROM (
@@ -186,8 +213,9 @@ async def erase_account(conn: asyncpg.Connection, account_id: int, *, now: datet
     """Everything personal goes; the row stays (the username is reserved) with a password no one can match.
 
     Kept: moderation decisions and reports' outcomes (the public log), budget voter rolls (they prove turnout, and
-    hold no ballot), budget projects proposed (public proposals), the actor's keys (peers verify the Delete with
-    them)."""
+    hold no ballot), budget projects proposed (public proposals), consultation answers (counted, no longer shown
+    with the name), an official's public record (who published what as the council), the actor's keys (peers
+    verify the Delete with them)."""
     for statement in (
         "DELETE FROM subscription WHERE account_id = $1",
         "DELETE FROM notification WHERE account_id = $1",
@@ -198,6 +226,8 @@ async def erase_account(conn: asyncpg.Connection, account_id: int, *, now: datet
         "DELETE FROM resident_verification WHERE account_id = $1",
     ):
         await conn.execute(statement, account_id)
+    # Consultation answers stay counted, as ballots do, but the name is never shown with them again.
+    await conn.execute("UPDATE consultation_participant SET show_name = false WHERE account_id = $1", account_id)
     await conn.execute(
         """
         UPDATE account

@@ -119,3 +119,42 @@ async def test_two_deletions_share_one_anonymous_author_and_a_member_named_like_
     )
     assert anonymous["username"] == "cuenta-eliminada-2" and anonymous["id"] != impostor.id
     assert await db.fetchval("SELECT count(*) FROM account WHERE username LIKE 'cuenta-eliminada%'") == 2
+
+
+async def test_consultation_answers_are_in_the_export_and_stay_counted_without_the_name(db: asyncpg.Connection) -> None:
+    official = await _member(db, "funcionaria", "official")
+    rosa = await _member(db, "rosa")
+    forum = await db.fetchval(
+        "INSERT INTO forum (slug, name, created_by, created_at) VALUES ('consulta-parques', 'Parques', $1, now()) "
+        "RETURNING id",
+        official.id,
+    )
+    consultation = await db.fetchval(
+        """
+        INSERT INTO consultation (slug, title, summary, opens_at, closes_at, answer_due_at, audience, forum_id,
+                                  published_by, published_at)
+        VALUES ('parques', 'Ordenanza de parques', 'Resumen', now(), now() + interval '10 days',
+                now() + interval '40 days', 'everyone', $1, $2, now())
+        RETURNING id
+        """,
+        forum, official.id,
+    )  # fmt: skip
+    question = await db.fetchval("INSERT INTO consultation_question (consultation_id, number, kind, prompt) "
+                                 "VALUES ($1, 1, 'single', '¿Más árboles?') RETURNING id", consultation)  # fmt: skip
+    option = await db.fetchval("INSERT INTO consultation_option (question_id, number, label) VALUES ($1, 1, 'Sí') "
+                               "RETURNING id", question)  # fmt: skip
+    await db.execute("INSERT INTO consultation_answer (question_id, account_id, option_ids, answered_at) "
+                     "VALUES ($1, $2, ARRAY[$3::bigint], now())", question, rosa.id, option)  # fmt: skip
+    await db.execute("INSERT INTO consultation_participant (consultation_id, account_id, show_name, "
+                     "first_answered_at, last_answered_at) VALUES ($1, $2, true, now(), now())",
+                     consultation, rosa.id)  # fmt: skip
+
+    data = await members.member_data(db, clock=CLOCK, actor=rosa)
+    assert [(a["consultation"], a["chosen"]) for a in data["consultation_answers"]] == [("parques", ["Sí"])]
+    assert [p["show_name"] for p in data["consultations_taken_part_in"]] == [True]
+
+    async with db.transaction():
+        await members.delete_account(db, clock=CLOCK, passwords=PASSWORDS, actor=rosa,
+                                     data={"password": PASSWORD, "posts": "anonymous"})  # fmt: skip
+    assert await db.fetchval("SELECT count(*) FROM consultation_answer") == 1
+    assert await db.fetchval("SELECT show_name FROM consultation_participant WHERE account_id = $1", rosa.id) is False
