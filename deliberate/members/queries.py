@@ -240,13 +240,6 @@ async def erase_account(conn: asyncpg.Connection, account_id: int, *, now: datet
     )
 
 
-async def is_deleted(conn: asyncpg.Connection, account_id: int) -> bool:
-    found: bool = await conn.fetchval(
-        "SELECT EXISTS (SELECT 1 FROM account WHERE id = $1 AND deleted_at IS NOT NULL)", account_id
-    )
-    return found
-
-
 # The operators' overview
 
 

@@ -102,10 +102,6 @@ async def delete_account(
     return DeletedAccount(account_id=member.id, username=username, posts=form.posts, posts_changed=changed)
 
 
-async def is_deleted(conn: asyncpg.Connection, account_id: int) -> bool:
-    return await queries.is_deleted(conn, account_id)
-
-
 async def node_overview(conn: asyncpg.Connection, *, actor: Account | None) -> NodeOverview:
     """What the operators' page needs from the database. Operators only."""
     if actor is None or not actor.has_role("operator"):
