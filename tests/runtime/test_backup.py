@@ -254,3 +254,10 @@ def test_an_external_database_is_restored_only_when_empty(servers: Servers, smal
     assert not (tmp_path / "first" / "secret_key").exists(), "a secret from the environment stays there"
     again = deliberate("restore", str(small_backup), "--data-dir", str(tmp_path / "second"), env=env)
     assert again.returncode == 2 and "already has tables" in again.stderr
+
+
+def test_the_commands_say_where_the_passphrase_comes_from() -> None:
+    for command in ("backup", "restore"):
+        result = deliberate(command, "--help")
+        assert result.returncode == 0 and "DELIBERATE_BACKUP_PASSPHRASE" in result.stdout
+        assert "--passphrase" not in result.stdout, "never a flag: it would show in the process list"
