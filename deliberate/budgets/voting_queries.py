@@ -187,20 +187,6 @@ async def list_chain_entries(conn: asyncpg.Connection, process_id: int) -> list[
     return rows
 
 
-async def get_chain_entry_by_receipt(
-    conn: asyncpg.Connection, *, process_id: int, receipt_hash: bytes
-) -> asyncpg.Record | None:
-    row: asyncpg.Record | None = await conn.fetchrow(
-        """
-        SELECT position, zone_id, receipt_hash, choices, entry_hash
-        FROM budget_chain_entry WHERE process_id = $1 AND receipt_hash = $2
-        """,
-        process_id,
-        receipt_hash,
-    )
-    return row
-
-
 async def insert_results(conn: asyncpg.Connection, process_id: int, rows: list[tuple[Any, ...]]) -> None:
     """Rows as (project_id, zone_id, selected, pick_order, votes, explanation)."""
     await conn.executemany(
@@ -242,10 +228,3 @@ async def mark_published(
         chain_signature,
     )
     return status.endswith(" 1")
-
-
-async def count_voters_by_channel(conn: asyncpg.Connection, process_id: int) -> dict[str, int]:
-    rows = await conn.fetch(
-        "SELECT channel, count(*) AS n FROM budget_voter WHERE process_id = $1 GROUP BY channel", process_id
-    )
-    return {row["channel"]: int(row["n"]) for row in rows}

@@ -5,6 +5,7 @@ form, and 500 voters sending 1,000 ballots at once through the JSON API."""
 from __future__ import annotations
 
 import asyncio
+import gzip
 import html
 import json
 import re
@@ -123,6 +124,7 @@ async def test_paper_ballot_then_publication_results_receipt_and_downloads(node_
     # Equal Shares explained: what the supporters paid.
     assert "S/ " in page and shown("Funded by Equal Shares in round %(round)s: its supporters paid for it together.",
                                    round=1) in page  # fmt: skip
+    assert len(gzip.compress(page.encode())) < 30 * 1024
     visitor = await node.visitor()
     response = await visitor.submit(f"/b/{slug}/receipt", {"code": paper_code})
     position = re.search(r"(\d+)", visitor.last_html.split('role="status">')[1])
@@ -221,3 +223,41 @@ async def test_500_voters_sending_1000_ballots_at_once_leave_exactly_500(node_fa
     finally:
         await conn.close()
     assert (roll, box, changed) == (500, 500, 250)
+
+
+async def test_api_refusals_are_problems_and_change_nothing(node_factory: Any) -> None:
+    clock = FrozenClock()
+    node = await node_factory("ves", clock=clock)
+    conn = await node.connect()
+    try:
+        setup = await voting_process(conn, clock)
+        from tests.budgets.voting_support import make_account
+
+        stranger = await make_account(conn, clock, "forastera")
+        tokens = {}
+        for name, account in (("resident", setup.residents[0]), ("stranger", stranger)):
+            tokens[name], _ = await accounts.create_api_token(conn, clock=clock, actor=account, data={"name": "x"})
+    finally:
+        await conn.close()
+    url = f"{node.base_url}/api/v1/budgets/{setup.process.slug}/ballot"
+    ids = [p.id for p in setup.projects]
+    cases = [
+        ("nobody", {"choices": [ids[0]]}, 401, "wrong_credentials"),
+        ("stranger", {"choices": [ids[0]]}, 403, "not_verified_voter"),
+        ("resident", {"choices": ids + ids}, 400, "invalid_ballot"),
+        ("resident", {"choices": "todos"}, 400, "invalid_fields"),
+        ("resident", {"choices": [ids[0]], "receipt_code": "0000-0000-0000-0000"}, 400, "wrong_receipt_code"),
+    ]
+    async with aiohttp.ClientSession() as session:
+        for who, body, status, code in cases:
+            headers = {"Authorization": f"Bearer {tokens.get(who, 'dlb_no-such-token')}"}
+            async with session.post(url, json=body, headers=headers) as response:
+                problem = await response.json(content_type=None)
+                assert (response.status, problem["code"]) == (status, code), problem
+                assert response.content_type == "application/problem+json"
+    conn = await node.connect()
+    try:
+        assert await conn.fetchval("SELECT count(*) FROM budget_ballot") == 0
+        assert await conn.fetchval("SELECT count(*) FROM budget_voter") == 0
+    finally:
+        await conn.close()

@@ -311,7 +311,7 @@ async def results(request: web.Request) -> web.Response:
     return page(request, "budgets/results.html", {
         "process": process, "zones": zones, "published": published, "phase": phase, "Phase": Phase,
         "can_publish": budgets.is_official(user) and phase is Phase.COUNTING, "ballots": sizes[1],
-        "rule_name": zones and rows and rows[0].explanation.get("rule"),
+        "rule_name": rows[0].explanation.get("rule") if rows else publishing.rule_of(process).name,
     })  # fmt: skip
 
 
