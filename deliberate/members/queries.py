@@ -204,6 +204,11 @@ async def hand_posts_to(conn: asyncpg.Connection, account_id: int, *, new_author
     return int(status.split()[-1])
 
 
+async def hand_notifications_to(conn: asyncpg.Connection, account_id: int, *, new_author_id: int) -> None:
+    """Other members' notices about what `account_id` wrote name the anonymous author from now on."""
+    await conn.execute("UPDATE notification SET actor_id = $2 WHERE actor_id = $1", account_id, new_author_id)
+
+
 async def hand_threads_to(conn: asyncpg.Connection, account_id: int, *, new_author_id: int) -> None:
     """Threads started by `account_id` are listed under `new_author_id` (their titles stay, as for a deleted post)."""
     await conn.execute("UPDATE thread SET author_id = $2 WHERE author_id = $1", account_id, new_author_id)

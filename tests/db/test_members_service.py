@@ -158,3 +158,22 @@ async def test_consultation_answers_are_in_the_export_and_stay_counted_without_t
                                      data={"password": PASSWORD, "posts": "anonymous"})  # fmt: skip
     assert await db.fetchval("SELECT count(*) FROM consultation_answer") == 1
     assert await db.fetchval("SELECT show_name FROM consultation_participant WHERE account_id = $1", rosa.id) is False
+
+
+async def test_other_members_notices_about_a_deleted_member_no_longer_name_them(db: asyncpg.Connection) -> None:
+    rosa, juan = await _member(db, "rosa"), await _member(db, "juan")
+    forum = await db.fetchval("INSERT INTO forum (slug, name, created_by, created_at) "
+                              "VALUES ('general', 'General', $1, now()) RETURNING id", rosa.id)  # fmt: skip
+    thread = await db.fetchval("INSERT INTO thread (forum_id, title, author_id, created_at, last_post_at) "
+                               "VALUES ($1, 'Agua', $2, now(), now()) RETURNING id", forum, rosa.id)  # fmt: skip
+    post = await db.fetchval("INSERT INTO post (thread_id, author_id, source, html, created_at) "
+                             "VALUES ($1, $2, 'No hay agua', '<p>No hay agua</p>', now()) RETURNING id",
+                             thread, rosa.id)  # fmt: skip
+    await db.execute("INSERT INTO notification (account_id, kind, thread_id, post_id, actor_id, created_at) "
+                     "VALUES ($1, 'new_thread', $2, $3, $4, now())", juan.id, thread, post, rosa.id)  # fmt: skip
+    async with db.transaction():
+        await members.delete_account(db, clock=CLOCK, passwords=PASSWORDS, actor=rosa,
+                                     data={"password": PASSWORD, "posts": "anonymous"})  # fmt: skip
+    named = await db.fetchval("SELECT a.username FROM notification n JOIN account a ON a.id = n.actor_id "
+                              "WHERE n.account_id = $1", juan.id)  # fmt: skip
+    assert named == "cuenta-eliminada"
