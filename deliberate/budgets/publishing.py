@@ -207,6 +207,7 @@ def explanation_json(outcome: Outcome) -> dict[str, dict[str, Any]]:
         "voter_budget": summary["voter_budget"],
         "increments": summary["increments"],
         "rule": summary["rule"],
+        "min_score": summary["min_score"],
     }
     return {p["id"]: p | extra for p in summary["projects"]}
 

@@ -205,3 +205,11 @@ async def test_each_zone_is_counted_with_its_own_amount(db: asyncpg.Connection) 
     assert len([r for r in rows if r.zone_id == north.id and r.selected]) == 1
     assert len([r for r in rows if r.zone_id == south.id and r.selected]) == 1
     assert len(selected) == 2
+
+
+async def test_a_project_below_the_minimum_votes_is_explained_as_such(db: asyncpg.Connection) -> None:
+    setup, _, _ = await _published(db, counting_rule="greedy-threshold", min_votes="2")
+    _, rows = await publishing.published_results(db, slug=setup.process.slug)
+    below = [r for r in rows if r.explanation["reason"] == "below_threshold"]
+    assert [r.project_id for r in below] == [setup.projects[3].id]  # one vote, the minimum is two
+    assert below[0].explanation["min_score"] == "2" and not below[0].selected

@@ -26,6 +26,7 @@ from deliberate.errors import N_, DomainError, InvalidInput, Unauthenticated
 from deliberate.validation import InvalidFields, field_error
 from schemas import api as wire
 from web.forms import form_page
+from web.handlers.budgets import LABELS
 from web.handlers.common import form_data, redirect, require_user
 from web.i18n import format_money
 from web.render import page, translate
@@ -258,7 +259,8 @@ def explain(request: web.Request, row: publishing.ResultRow) -> list[str]:
     if reason == "free":
         return [t(N_("It costs nothing and has support, so it was funded first."))]
     if reason == "below_threshold":
-        return [t(N_("It had fewer votes than the minimum this process requires."))]
+        return [t(N_("Not funded: it had %(votes)s votes, fewer than the minimum of %(minimum)s."), votes=row.votes,
+                  minimum=e.get("min_score") or "?")]  # fmt: skip
     if reason == "unaffordable":
         step = e.get("equal_shares") or {}
         after = step.get("unaffordable_after") or 0
@@ -311,7 +313,7 @@ async def results(request: web.Request) -> web.Response:
     return page(request, "budgets/results.html", {
         "process": process, "zones": zones, "published": published, "phase": phase, "Phase": Phase,
         "can_publish": budgets.is_official(user) and phase is Phase.COUNTING, "ballots": sizes[1],
-        "rule_name": rows[0].explanation.get("rule") if rows else publishing.rule_of(process).name,
+        "labels": LABELS,
     })  # fmt: skip
 
 
