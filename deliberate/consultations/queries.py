@@ -132,6 +132,65 @@ async def supersede(conn: asyncpg.Connection, consultation_id: int, *, now: date
     await conn.execute("UPDATE consultation SET superseded_at = $2 WHERE id = $1", consultation_id, now)
 
 
+async def carry_over_answers(conn: asyncpg.Connection, *, old_id: int, new_id: int) -> None:
+    """Answers to what a new version did not change stay valid: stances on sections with the same number, heading and
+    text, answers to questions with the same number, kind, prompt and options (matched by number), and the
+    participants who gave them, with their choice about showing their name."""
+    await conn.execute(
+        """
+        INSERT INTO consultation_stance (section_id, account_id, stance, reason, answered_at)
+        SELECT n.id, st.account_id, st.stance, st.reason, st.answered_at
+        FROM consultation_section o
+        JOIN consultation_section n ON n.consultation_id = $2 AND n.number = o.number AND n.heading = o.heading
+                                    AND n.source = o.source
+        JOIN consultation_stance st ON st.section_id = o.id
+        WHERE o.consultation_id = $1
+        """,
+        old_id,
+        new_id,
+    )
+    await conn.execute(
+        """
+        WITH same AS (
+            SELECT o.id AS old_question, n.id AS new_question
+            FROM consultation_question o
+            JOIN consultation_question n ON n.consultation_id = $2 AND n.number = o.number AND n.kind = o.kind
+                                        AND n.prompt = o.prompt
+            WHERE o.consultation_id = $1
+              AND (SELECT array_agg(label ORDER BY number) FROM consultation_option WHERE question_id = o.id)
+                  IS NOT DISTINCT FROM
+                  (SELECT array_agg(label ORDER BY number) FROM consultation_option WHERE question_id = n.id)
+        )
+        INSERT INTO consultation_answer (question_id, account_id, option_ids, text, answered_at)
+        SELECT same.new_question, a.account_id,
+               coalesce((SELECT array_agg(nopt.id ORDER BY nopt.number)
+                         FROM consultation_option oopt
+                         JOIN consultation_option nopt ON nopt.question_id = same.new_question
+                                                      AND nopt.number = oopt.number
+                         WHERE oopt.id = ANY (a.option_ids)), '{}'),
+               a.text, a.answered_at
+        FROM same JOIN consultation_answer a ON a.question_id = same.old_question
+        """,
+        old_id,
+        new_id,
+    )
+    await conn.execute(
+        """
+        INSERT INTO consultation_participant (consultation_id, account_id, show_name, first_answered_at,
+                                              last_answered_at)
+        SELECT $2, p.account_id, p.show_name, p.first_answered_at, p.last_answered_at
+        FROM consultation_participant p
+        WHERE p.consultation_id = $1
+          AND (EXISTS (SELECT 1 FROM consultation_stance st JOIN consultation_section s ON s.id = st.section_id
+                       WHERE s.consultation_id = $2 AND st.account_id = p.account_id)
+               OR EXISTS (SELECT 1 FROM consultation_answer a JOIN consultation_question q ON q.id = a.question_id
+                          WHERE q.consultation_id = $2 AND a.account_id = p.account_id))
+        """,
+        old_id,
+        new_id,
+    )
+
+
 async def move_to_version(conn: asyncpg.Connection, *, old_id: int, new_id: int) -> None:
     """Organization positions and interim updates belong to the consultation, not to one text of it."""
     await conn.execute(
@@ -140,8 +199,12 @@ async def move_to_version(conn: asyncpg.Connection, *, old_id: int, new_id: int)
     await conn.execute("UPDATE consultation_update SET consultation_id = $2 WHERE consultation_id = $1", old_id, new_id)
 
 
-async def get_current(conn: asyncpg.Connection, slug: str, *, for_update: bool = False) -> Consultation | None:
-    lock = " FOR UPDATE OF c" if for_update else ""
+async def get_current(
+    conn: asyncpg.Connection, slug: str, *, for_update: bool = False, for_share: bool = False
+) -> Consultation | None:
+    """The current version; `for_share` lets answers run side by side while a new version or the council's answer
+    (`for_update`) waits for them, and they for it."""
+    lock = " FOR UPDATE OF c" if for_update else " FOR SHARE OF c" if for_share else ""
     row = await conn.fetchrow(
         f"SELECT {_CONSULTATION} FROM {_CONSULTATION_FROM} WHERE c.slug = $1 AND c.superseded_at IS NULL{lock}", slug
     )

@@ -4,8 +4,9 @@ The rules live here once: only officials (role 'official') publish, publish new 
 answer; a published text never changes in place (a new version does, and the old one stays readable with a diff);
 answers are taken from opening until closing only, from the consultation's audience only, in the format of each
 question; the council answers once, after closing. Every refusal is a typed error raised before anything is
-written, so a refused request changes nothing. Writes lock the consultation's current row, so an answer racing the
-publication of a new version or the closing is ordered.
+written, so a refused request changes nothing. Answers and positions take a share lock on the consultation's current
+row and a new version or the council's answer an exclusive one, so answers run side by side but never interleave
+with the publication of a new version.
 
 Comments are forum posts: each consultation gets a public forum and each section a thread opened with the
 section's text, so reports, hiding, the moderation log and federation work on them unchanged.
@@ -218,7 +219,8 @@ async def publish_consultation(
 async def publish_new_version(
     conn: asyncpg.Connection, *, clock: Clock, actor: Account | None, slug: str, data: Mapping[str, Any]
 ) -> Consultation:
-    """The only way to change a published document. Answers given to the earlier text stay with it; organization
+    """The only way to change a published document. Answers to sections and questions the new version left as they
+    were carry over to it; the others stay with the earlier text, and their authors answer again. Organization
     positions and interim updates move to the new version."""
     official = check_official(actor, clock)
     form = _parse_consultation(data)
@@ -233,6 +235,7 @@ async def publish_new_version(
         forum_id=current.forum_id,
     )  # fmt: skip
     await queries.move_to_version(conn, old_id=current.id, new_id=created.id)
+    await queries.carry_over_answers(conn, old_id=current.id, new_id=created.id)
     await record_event(conn, "consultation_published", {"consultation_id": created.id, "slug": slug,
                                                          "version": created.version, "by": official.id})  # fmt: skip
     return created
@@ -398,7 +401,7 @@ async def respond(
 ) -> MyResponse:
     """Save a participant's stances and answers (each replaces the earlier one) until the consultation closes."""
     participant = accounts.check_can_act(actor, clock)
-    consultation = await queries.get_current(conn, slug, for_update=True)
+    consultation = await queries.get_current(conn, slug, for_share=True)
     if consultation is None:
         raise NotFound()
     _check_open(consultation, clock)
@@ -447,7 +450,7 @@ async def submit_position(
     an admin, it is approved at once: the admin signs it by sending it."""
     member = accounts.check_can_act(actor, clock)
     form = parse(PositionForm, data)
-    consultation = await queries.get_current(conn, slug, for_update=True)
+    consultation = await queries.get_current(conn, slug, for_share=True)
     if consultation is None:
         raise NotFound()
     _check_open(consultation, clock)
@@ -489,7 +492,7 @@ async def publish_update(
 ) -> None:
     official = check_official(actor, clock)
     form = parse(UpdateForm, data)
-    consultation = await queries.get_current(conn, slug, for_update=True)
+    consultation = await queries.get_current(conn, slug, for_share=True)
     if consultation is None:
         raise NotFound()
     update_id = await queries.insert_update(

@@ -272,7 +272,7 @@ async def test_a_new_version_keeps_the_old_text_and_shows_the_difference(db: asy
     assert [number for number, _, _ in diff.sections] == [1, 2]
     assert "<del>18:00.</del><ins>20:00.</ins>" in diff.sections[0][2]
     assert "style" not in diff.sections[1][2]
-    # Answers given to version 1 stay with it; version 2 starts empty.
+    # The stance was on section 1, which changed: it stays with version 1.
     assert (await consultations.summary(db, slug)).participants == 0
     with pytest.raises(errors.OfficialsOnly):
         await consultations.publish_new_version(db, clock=clock, actor=rosa, slug=slug, data=draft())
@@ -394,3 +394,26 @@ async def test_the_export_names_only_those_who_allowed_it(db: asyncpg.Connection
     assert (second.participant, second.username, second.name) == (2, None, None)
     assert second.stances == {2: ("contra", "")} and second.answers == {1: "Sábado"}
     assert second.first_answered_at - first.first_answered_at == timedelta(minutes=5)
+
+
+async def test_answers_to_what_a_new_version_left_unchanged_carry_over(db: asyncpg.Connection) -> None:
+    clock = opened()
+    official, rosa, slug = await setup(db, clock)
+    given = {"stance_1": "favor", "reason_1": "Bien", "stance_2": "contra", "q_1": "2", "q_2_1": "1", "q_2_3": "1",
+             "q_3": "Nada", "show_name": "1"}  # fmt: skip
+    await consultations.respond(db, clock=clock, actor=rosa, slug=slug, data=given)
+    changed_questions = QUESTIONS.replace("Luz", "Electricidad")
+    await consultations.publish_new_version(
+        db, clock=clock, actor=official, slug=slug,
+        data=draft(document=DOCUMENT.replace("18:00", "20:00"), questions=changed_questions),
+    )  # fmt: skip
+    document = await consultations.access_consultation(db, slug)
+    s1, s2 = document.sections
+    q1, q2, q3 = document.questions
+    mine = await consultations.my_response(db, document.consultation, rosa)
+    assert mine.show_name
+    assert mine.stances == {s2.id: ("contra", "")}  # section 1 changed: its stance stays with version 1
+    assert mine.choices == {q1.id: (q1.options[1].id,)}  # question 2's options changed
+    assert mine.texts == {q3.id: "Nada"}
+    assert s1.id not in mine.stances and q2.id not in mine.choices
+    assert (await consultations.summary(db, slug)).participants == 1
