@@ -209,6 +209,11 @@ async def hand_notifications_to(conn: asyncpg.Connection, account_id: int, *, ne
     await conn.execute("UPDATE notification SET actor_id = $2 WHERE actor_id = $1", account_id, new_author_id)
 
 
+async def hand_proposals_to(conn: asyncpg.Connection, account_id: int, *, new_author_id: int) -> None:
+    """Budget projects stay (they are the district's, and may have been voted on) under the anonymous author."""
+    await conn.execute("UPDATE budget_project SET proposed_by = $2 WHERE proposed_by = $1", account_id, new_author_id)
+
+
 async def hand_threads_to(conn: asyncpg.Connection, account_id: int, *, new_author_id: int) -> None:
     """Threads started by `account_id` are listed under `new_author_id` (their titles stay, as for a deleted post)."""
     await conn.execute("UPDATE thread SET author_id = $2 WHERE author_id = $1", account_id, new_author_id)
@@ -218,7 +223,7 @@ async def erase_account(conn: asyncpg.Connection, account_id: int, *, now: datet
     """Everything personal goes; the row stays (the username is reserved) with a password no one can match.
 
     Kept: moderation decisions and reports' outcomes (the public log), budget voter rolls (they prove turnout, and
-    hold no ballot), budget projects proposed (public proposals), consultation answers (counted, no longer shown
+    hold no ballot), consultation answers (counted, no longer shown
     with the name), an official's public record (who published what as the council), the actor's keys (peers
     verify the Delete with them)."""
     for statement in (

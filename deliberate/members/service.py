@@ -98,6 +98,7 @@ async def delete_account(
         changed = await queries.hand_posts_to(conn, member.id, new_author_id=anonymous)
     await queries.hand_threads_to(conn, member.id, new_author_id=anonymous)
     await queries.hand_notifications_to(conn, member.id, new_author_id=anonymous)
+    await queries.hand_proposals_to(conn, member.id, new_author_id=anonymous)
     await queries.erase_account(conn, member.id, now=now)
     await record_event(conn, "account_deleted", {"account_id": member.id, "username": username, "posts": form.posts})
     return DeletedAccount(account_id=member.id, username=username, posts=form.posts, posts_changed=changed)

@@ -30,7 +30,8 @@ async def _member(db: asyncpg.Connection, username: str, *roles: str) -> Account
 
 
 async def _voted(db: asyncpg.Connection, voter: Account, official: Account) -> None:
-    """`voter` is on a process's roll and a ballot sits in its box (unlinked to anyone, as the voting code keeps it)."""
+    """`voter` proposed a project, is on the process's roll, and a ballot sits in its box (unlinked to anyone, as
+    the voting code keeps it)."""
     process = await db.fetchval(
         """
         INSERT INTO budget_process (slug, title, total_amount, ballot_rule, max_choices, counting_rule, tie_seed,
@@ -53,6 +54,11 @@ async def _voted(db: asyncpg.Connection, voter: Account, official: Account) -> N
         process, voter.id, zone,
     )  # fmt: skip
     await db.execute(
+        """INSERT INTO budget_project (process_id, zone_id, title, estimated_cost, proposed_by, created_at)
+           VALUES ($1, $2, 'Losa deportiva', 50000, $3, now())""",
+        process, zone, voter.id,
+    )  # fmt: skip
+    await db.execute(
         """INSERT INTO budget_ballot (process_id, zone_id, receipt_hash, choices)
            VALUES ($1, $2, sha256('receipt'::bytea), '[1]')""",
         process, zone,
@@ -72,6 +78,11 @@ async def test_ballots_stay_counted_and_the_roll_stays_when_a_voter_deletes_the_
                                      data={"password": PASSWORD, "posts": "delete"})  # fmt: skip
     assert await db.fetchval("SELECT count(*) FROM budget_ballot") == 1
     assert await db.fetchval("SELECT count(*) FROM budget_voter WHERE account_id = $1", rosa.id) == 1
+    # Her proposal stays, without her name.
+    assert (
+        await db.fetchval("SELECT a.username FROM budget_project p JOIN account a ON a.id = p.proposed_by")
+        == "cuenta-eliminada"
+    )
 
 
 async def test_the_moderation_log_keeps_its_decisions_about_a_deleted_member_under_their_name(
