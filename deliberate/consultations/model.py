@@ -189,6 +189,7 @@ class Update:
     html: str
     published_by_username: str
     published_by_name: str | None
+    published_by_office: str | None
     published_at: datetime
 
 

@@ -65,13 +65,6 @@ async def get_official(conn: asyncpg.Connection, account_id: int) -> Official | 
 # Who may take part
 
 
-async def is_verified_resident(conn: asyncpg.Connection, account_id: int) -> bool:
-    found: bool = await conn.fetchval(
-        "SELECT EXISTS (SELECT 1 FROM resident_verification WHERE account_id = $1)", account_id
-    )
-    return found
-
-
 async def is_organization_admin(conn: asyncpg.Connection, account_id: int) -> bool:
     found: bool = await conn.fetchval(
         "SELECT EXISTS (SELECT 1 FROM organization_member WHERE account_id = $1 AND role IN ('owner', 'admin'))",
@@ -658,7 +651,8 @@ async def insert_update(
 async def list_updates(conn: asyncpg.Connection, consultation_id: int) -> list[Update]:
     rows = await conn.fetch(
         """
-        SELECT u.id, u.html, a.username AS published_by_username, o.name AS published_by_name, u.published_at
+        SELECT u.id, u.html, a.username AS published_by_username, o.name AS published_by_name,
+               o.office AS published_by_office, u.published_at
         FROM consultation_update u JOIN account a ON a.id = u.published_by
         LEFT JOIN official o ON o.account_id = u.published_by
         WHERE u.consultation_id = $1 ORDER BY u.published_at DESC, u.id DESC

@@ -24,6 +24,7 @@ import asyncpg
 
 from deliberate.accounts import service as accounts
 from deliberate.accounts.model import Account
+from deliberate.budgets import service as budgets
 from deliberate.clock import Clock
 from deliberate.consultations import queries
 from deliberate.consultations.model import (
@@ -297,7 +298,7 @@ async def in_audience(conn: asyncpg.Connection, consultation: Consultation, acco
     if account is None:
         return False
     if consultation.audience == "verified_residents":
-        return await queries.is_verified_resident(conn, account.id)
+        return await budgets.is_verified_resident(conn, account.id)
     if consultation.audience == "organizations":
         return await queries.is_organization_admin(conn, account.id)
     return True

@@ -5,6 +5,7 @@ field by field, versions with their difference, and the overdue marker on the ho
 from __future__ import annotations
 
 import csv
+import gzip
 import html
 import io
 from collections.abc import Awaitable, Callable
@@ -362,3 +363,24 @@ async def test_a_verified_residents_consultation_tells_others_why_they_cannot_an
     response = await member.submit(f"/c/{slug}/respond", {"stance_1": "favor"}, form_page=f"/c/{slug}")
     assert response.status == 403 and message in member.last_html
     assert await world.count("consultation_stance") == 0
+
+
+async def test_every_consultation_page_fits_a_prepaid_phone_and_needs_no_script(world: World) -> None:
+    """Under 30 KB of HTML and CSS once compressed, no script and no style attribute, for every role's view."""
+    world.clock.current = CLOSED
+    await world.run(lambda conn: consultations.publish_update(
+        conn, clock=world.clock, actor=world.made["funcionaria"], slug=world.slug,
+        data={"body": "Revisamos."}))  # fmt: skip
+    official = world.people["official"]
+    css = len(gzip.compress(await (await official.get("/static/style.css")).read()))
+    paths = ["/", "/consultations", "/consultations/new", f"/c/{world.slug}", f"/c/{world.slug}/summary",
+             f"/c/{world.slug}/answer", f"/c/{world.slug}/edit", f"/c/{world.slug}/versions"]  # fmt: skip
+    for path in paths:
+        response = await official.get(path)
+        assert response.status == 200, path
+        page = official.last_html
+        assert len(gzip.compress(page.encode())) + css < 30 * 1024, path
+        assert "<script" not in page and " style=" not in page, path
+    await official.get(f"/c/{world.slug}")
+    updates = official.last_html[official.last_html.index('id="updates"') :]
+    assert "Ana Quispe, Gerencia de Desarrollo Económico" in updates and "Revisamos." in updates
