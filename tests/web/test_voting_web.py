@@ -52,6 +52,8 @@ async def test_a_resident_votes_gets_a_receipt_once_and_changes_the_vote_with_it
     setup = await _setup(node, clock)
     slug, (a, b, _) = setup.process.slug, setup.projects
     ana = await _visitor(node, setup.residents[0].username)
+    await ana.get(f"/b/{slug}")
+    assert f'href="/b/{slug}/vote"' in ana.last_html and f'href="/b/{slug}/paper"' not in ana.last_html
     response = await ana.get(f"/b/{slug}/vote")
     assert response.status == 200 and f'name="p_{a.id}"' in ana.last_html
     response = await ana.submit(f"/b/{slug}/vote", {"zone": str(setup.process.zones[0].id), f"p_{a.id}": "1"})

@@ -29,7 +29,7 @@ from web.forms import form_page
 from web.handlers.budgets import LABELS
 from web.handlers.common import form_data, redirect, require_user
 from web.i18n import format_money
-from web.render import page, translate
+from web.render import language, page, translate
 from web.state import USER, state
 
 NO_STORE = {"Cache-Control": "no-store"}
@@ -244,13 +244,18 @@ def explain(request: web.Request, row: publishing.ResultRow) -> list[str]:
     def t(message: str, **params: Any) -> str:
         return translate(request, message, **params)
 
+    catalog = state(request).translations[language(request)]
+
+    def ngettext(singular: str, plural: str, num: int, **params: Any) -> str:
+        return str(catalog.ngettext(singular, plural, num)) % {"num": num, **params}
+
     if reason == "equal_shares":
         step = e["equal_shares"]
         lines = [t(N_("Funded by Equal Shares in round %(round)s: its supporters paid for it together."),
                    round=step["round"])]  # fmt: skip
         for share in step["shares"]:
-            lines.append(t(N_("%(voters)s supporters paid %(amount)s each."), voters=share["voters"],
-                           amount=_soles(share["amount"])))  # fmt: skip
+            lines.append(ngettext("%(num)s supporter paid %(amount)s.", "%(num)s supporters paid %(amount)s each.",
+                            share["voters"], amount=_soles(share["amount"])))  # fmt: skip
         return lines
     if reason == "greedy":
         step = e.get("greedy") or {}
@@ -266,8 +271,11 @@ def explain(request: web.Request, row: publishing.ResultRow) -> list[str]:
         after = step.get("unaffordable_after") or 0
         money = _soles(step.get("supporters_money") or "0")
         if after:
-            return [t(N_("Not funded: after %(after)s funded projects, its supporters had %(money)s left, less "
-                         "than its cost."), after=after, money=money)]  # fmt: skip
+            return [ngettext(
+                "Not funded: after %(num)s funded project, its supporters had %(money)s left, less than its cost.",
+                "Not funded: after %(num)s funded projects, its supporters had %(money)s left, less than its cost.",
+                after, money=money,
+            )]  # fmt: skip
         return [t(N_("Not funded: from the start its supporters had only %(money)s together, less than its cost."),
                   money=money)]  # fmt: skip
     if reason == "did_not_fit":
