@@ -60,6 +60,7 @@ class NodeOverview:
     unverified_organizations: list[UnverifiedOrganization]
     verified_residents: int
     open_reports: int
+    open_appeals: int
     database_bytes: int
     last_backup_at: datetime | None
 

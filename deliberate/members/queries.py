@@ -277,6 +277,11 @@ async def count_open_reports(conn: asyncpg.Connection) -> int:
     return value
 
 
+async def count_open_appeals(conn: asyncpg.Connection) -> int:
+    value: int = await conn.fetchval("SELECT count(*) FROM appeal WHERE answered_at IS NULL")
+    return value
+
+
 async def database_size(conn: asyncpg.Connection) -> int:
     value: int = await conn.fetchval("SELECT pg_database_size(current_database())")
     return value

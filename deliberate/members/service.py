@@ -112,6 +112,7 @@ async def node_overview(conn: asyncpg.Connection, *, actor: Account | None) -> N
         unverified_organizations=await queries.list_unverified_organizations(conn, limit=UNVERIFIED_SHOWN),
         verified_residents=await queries.count_verified_residents(conn),
         open_reports=await queries.count_open_reports(conn),
+        open_appeals=await queries.count_open_appeals(conn),
         database_bytes=await queries.database_size(conn),
         last_backup_at=await queries.last_backup_at(conn),
     )

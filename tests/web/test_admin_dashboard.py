@@ -68,7 +68,7 @@ async def test_the_moderation_queue_and_the_residents_are_counted(node: Node) ->
     )
     await operator.get("/admin")
     html = operator.last_html
-    assert "1 reported post waits for a moderator." in html
+    assert "1 reported post waits for a moderator." in html and "0 appeals wait for an answer." in html
     assert "2 members verified as residents." in html
 
 
