@@ -20,6 +20,7 @@ from typing import Any
 import aiohttp
 import asyncpg
 import pytest_asyncio
+from redis.asyncio import Redis
 
 from deliberate.runtime.embedded import free_port
 from tests.conftest import TEMPLATE_DB, Servers
@@ -188,6 +189,12 @@ async def test_two_web_processes_and_a_worker_share_posts_live_updates_and_deliv
             stream = await reader.get(b_url + thread_path + "/events")
             assert stream.status == 200
             assert (await stream.content.readline()).startswith(b"retry:")
+            more = [await reader.get(b_url + thread_path + "/events") for _ in range(3)]
+            async with Redis.from_url(env["DELIBERATE_REDIS_URL"]) as redis:
+                [(_, subscribers)] = await redis.pubsub_numsub(f"deliberate:live:{a_url}")
+            assert subscribers == 2, "one Redis subscription per web process, however many readers it has"
+            for extra in more:
+                extra.close()
             await _submit(rosa, a_url, thread_path + "/replies", {"body": "Escrito en el proceso A"},
                           form_page=thread_path)  # fmt: skip
             heard = await _next_event(stream)
