@@ -16,6 +16,8 @@ from deliberate.clock import FrozenClock
 from deliberate.consultations import queries
 from deliberate.consultations import service as consultations
 from deliberate.consultations.model import LIMA
+from deliberate.forums import service as forums
+from deliberate.moderation import service as moderation
 from deliberate.validation import InvalidFields
 from tests.db.test_organizations_service import found, member
 
@@ -417,3 +419,21 @@ async def test_answers_to_what_a_new_version_left_unchanged_carry_over(db: async
     assert mine.texts == {q3.id: "Nada"}
     assert s1.id not in mine.stances and q2.id not in mine.choices
     assert (await consultations.summary(db, slug)).participants == 1
+
+
+async def test_a_comment_is_reported_and_hidden_like_any_forum_post(db: asyncpg.Connection) -> None:
+    clock = opened()
+    _, rosa, slug = await setup(db, clock)
+    moderator = await member(db, "moderadora", "moderator")
+    ana = await member(db, "ana")
+    comment = await consultations.comment_on_section(db, clock=clock, actor=rosa, slug=slug, number=1,
+                                                     data={"body": "Insulto"})  # fmt: skip
+    await moderation.report_post(db, clock=clock, actor=ana, post_id=comment.id,
+                                 data={"reason": "insult", "text": "Ofende"})  # fmt: skip
+    queue = await moderation.moderation_queue(db, clock=clock, actor=moderator)
+    assert comment.id in [item.post_id for item in queue.reported]
+    await moderation.hide_post(db, clock=clock, actor=moderator, post_id=comment.id, reason="Insulta a una vecina")
+    page = await forums.thread_page(db, thread_id=comment.thread_id, viewer=None)
+    assert [p.hidden_reason for p in page.posts if p.id == comment.id] == ["Insulta a una vecina"]
+    log = await moderation.public_log(db)
+    assert any(action.reason == "Insulta a una vecina" for action in log.actions)
