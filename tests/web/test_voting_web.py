@@ -109,6 +109,10 @@ async def test_paper_ballot_then_publication_results_receipt_and_downloads(node_
     })  # fmt: skip
     assert response.status == 200 and shown("Give this receipt code to the voter:") in official.last_html
     paper_code = CODE.search(official.last_html)[1]  # type: ignore[index]
+    next_ballot = re.search(r'href="(/b/[^"]+/paper\?[^"]+)"', official.last_html)
+    assert next_ballot and "Mesa+1" in next_ballot[1]
+    await official.get(html.unescape(next_ballot[1]))
+    assert 'value="Mesa 1, Centro TIC"' in official.last_html
     online = await _visitor(node, setup.residents[1].username)
     response = await online.submit(f"/b/{slug}/vote", {f"p_{b.id}": "1"})
     assert response.status == 409

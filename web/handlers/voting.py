@@ -11,6 +11,7 @@ so the response is marked `no-store`. Everything else follows post/redirect/get.
 from __future__ import annotations
 
 import json
+from urllib.parse import urlencode
 from decimal import Decimal
 from fractions import Fraction
 from typing import Any
@@ -87,10 +88,11 @@ async def vote_form(request: web.Request) -> web.Response:
     return form_page(request, "budgets/vote.html", context=context)
 
 
-def _receipt_page(request: web.Request, process: BudgetProcess, receipt: voting.Receipt, *, paper: bool = False
+def _receipt_page(request: web.Request, process: BudgetProcess, receipt: voting.Receipt, *, table: str | None = None
                   ) -> web.Response:  # fmt: skip
     response = page(request, "budgets/receipt.html", {
-        "process": process, "receipt": receipt, "zone": process.zone(receipt.zone_id), "paper": paper,
+        "process": process, "receipt": receipt, "zone": process.zone(receipt.zone_id), "paper": table is not None,
+        "next_paper": f"/b/{process.slug}/paper?" + urlencode({"polling_table": table or "", "zone": receipt.zone_id}),
     })  # fmt: skip
     response.headers.update(NO_STORE)
     return response
@@ -176,7 +178,7 @@ async def paper(request: web.Request) -> web.Response:
             context = await _paper_context(request, process, data.get("zone"))
             return form_page(request, "budgets/paper.html", data=data, keep=tuple(data), error=error, context=context)
         raise
-    return _receipt_page(request, process, receipt, paper=True)
+    return _receipt_page(request, process, receipt, table=str(data.get("polling_table", "")).strip())
 
 
 async def receipt_form(request: web.Request) -> web.Response:
