@@ -11,10 +11,10 @@ so the response is marked `no-store`. Everything else follows post/redirect/get.
 from __future__ import annotations
 
 import json
-from urllib.parse import urlencode
 from decimal import Decimal
 from fractions import Fraction
 from typing import Any
+from urllib.parse import urlencode
 
 from aiohttp import web
 from pydantic import ValidationError
