@@ -62,3 +62,24 @@ async def test_posts_kept_anonymously_stay_on_the_peer_while_the_person_is_delet
     person = f"{ves.base_url}/u/ana"
     assert await value(vmt, "SELECT count(*) FROM inbox_activity WHERE type = 'Delete' AND actor_uri = $1 "
                             "AND error IS NULL AND processed_at IS NOT NULL", person) == 1  # fmt: skip
+
+
+async def test_a_reply_sent_to_another_nodes_forum_is_deleted_there_with_the_account(node_factory: Any) -> None:
+    ves, vmt, _ana, opening, _reply = await _thread_copied_to_a_peer(node_factory)
+    rosa = await vmt.visitor()
+    await rosa.login("rosa")
+    thread = await value(vmt, "SELECT thread_id FROM post WHERE id = $1", opening)
+    response = await rosa.submit(f"/t/{thread}/replies", {"body": "Desde VMT también falta"})
+    assert response.status == 200, rosa.last_html
+    await settle(ves, vmt)
+    assert await value(ves, "SELECT count(*) FROM post WHERE source = 'Desde VMT también falta'") == 1
+
+    response = await rosa.submit("/account/delete", {"password": "clave-segura-123", "posts": "delete"})
+    assert response.status == 200 and response.url.path == "/account/deleted", rosa.last_html
+    await settle(ves, vmt)
+    # The forum's own node took rosa's Delete (signed by her key) and tombstoned its copy.
+    assert await value(ves, "SELECT count(*) FROM post WHERE source = 'Desde VMT también falta'") == 0
+    assert await value(ves, "SELECT count(*) FROM post p JOIN account a ON a.id = p.author_id "
+                            "WHERE a.username = $1 AND p.deleted_at IS NOT NULL", f"rosa@{host(vmt)}") == 1  # fmt: skip
+    errors = await sql(ves, "SELECT type, error FROM inbox_activity WHERE error IS NOT NULL")
+    assert errors == [], errors
