@@ -145,7 +145,7 @@ class Journey:
     context: BrowserContext
     page: Page
     artifacts: Path
-    checked: set[str] = field(default_factory=set)
+    checked: set[str]
     problems: list[str] = field(default_factory=list)
     shots: int = 0
 
@@ -178,7 +178,7 @@ class Journey:
     async def arrived(self, name: str | None = None) -> None:
         """The page now shown: check its accessibility once per URL, and keep a screenshot of the main pages."""
         await self.page.wait_for_load_state("load")
-        if name:
+        if name and self.mode.name != "nojs":  # the same pages as on the desktop, without the live extras
             self.shots += 1
             self.artifacts.mkdir(parents=True, exist_ok=True)
             await self.page.screenshot(path=str(self.artifacts / f"{self.shots:02d}-{name}.png"), full_page=True)
@@ -203,6 +203,15 @@ class Journey:
 JourneyFor = Callable[..., Awaitable[Journey]]
 
 
+async def grant(node: Node, username: str, *roles: str) -> None:
+    """The node's operator gives `username` these roles (as `deliberate admin` would)."""
+    conn = await node.connect()
+    try:
+        await conn.execute("UPDATE account SET roles = roles || $2::text[] WHERE username = $1", username, roles)
+    finally:
+        await conn.close()
+
+
 @pytest_asyncio.fixture
 async def journey_for(browser: Browser, mode: Mode, request: pytest.FixtureRequest) -> AsyncIterator[JourneyFor]:
     """`await journey_for(node, "rosa")`: a fresh browser (its own cookies) for one person in this test's mode.
@@ -210,17 +219,28 @@ async def journey_for(browser: Browser, mode: Mode, request: pytest.FixtureReque
     journeys: list[Journey] = []
     test_name = re.sub(r"[^A-Za-z0-9_.-]+", "-", request.node.name)
 
-    async def open_journey(node: Node, who: str = "visitor", **context_options: Any) -> Journey:
+    checked: set[str] = set()  # a page seen by two people in one test is checked once
+
+    async def open_journey(node: Node, who: str = "visitor", *roles: str, signed_in: bool = False) -> Journey:
+        """`signed_in`: `who` already has an account (with `roles`), made over HTTP, and this browser is signed in
+        as them; for the people a journey needs but is not about (the registration journey covers the form)."""
         context = await browser.new_context(
             java_script_enabled=mode.javascript,
             viewport={"width": mode.width, "height": mode.height},
             locale="es-PE",
             timezone_id="America/Lima",
-            **context_options,
         )
         context.set_default_timeout(15_000)
+        if signed_in:
+            visitor = await node.visitor()
+            await visitor.register(who)
+            if roles:
+                await grant(node, who, *roles)
+            host = node.base_url.split("//")[1].split(":")[0]
+            cookies = visitor.cookies().items()
+            await context.add_cookies([{"name": k, "value": v, "domain": host, "path": "/"} for k, v in cookies])
         page = await context.new_page()
-        journey = Journey(node, mode, context, page, ARTIFACTS / test_name / who)
+        journey = Journey(node, mode, context, page, ARTIFACTS / test_name / who, checked)
         journeys.append(journey)
         return journey
 

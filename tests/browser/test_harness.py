@@ -12,7 +12,7 @@ async def test_an_unlabelled_field_and_an_image_without_text_are_reported(node: 
     context = await browser.new_context()
     try:
         page = await context.new_page()
-        journey = Journey(node, MODES[0], context, page, ARTIFACTS / "harness")
+        journey = Journey(node, MODES[0], context, page, ARTIFACTS / "harness", set())
         await page.goto(node.base_url + "/")
         await page.set_content(
             '<html lang="es"><head><title>t</title></head><body><main><h1>t</h1>'

@@ -10,7 +10,7 @@ from playwright.async_api import expect
 
 from deliberate.clock import FrozenClock
 from tests.browser.conftest import JourneyFor, es
-from tests.browser.test_journeys import sign_up
+from tests.browser.journeys import sign_up
 from tests.conftest import Node, Visitor
 from tests.web.test_organizations_and_forums_web import signed_in
 from web.sessions import KIOSK_COOKIE, SESSION_COOKIE

@@ -1,0 +1,40 @@
+"""Steps several journeys share: signing up through the form, a district forum, a new thread."""
+
+from __future__ import annotations
+
+from tests.browser.conftest import Journey, JourneyFor, es, grant
+from tests.conftest import Node
+
+
+async def sign_up(journey: Journey, username: str, *roles: str) -> None:
+    """`username` creates an account through the form (and is given `roles` by the node's operator)."""
+    await journey.goto("/register")
+    await journey.fill(es("Username"), username)
+    await journey.fill(es("Password"), "clave-segura-123")
+    await journey.fill(es("Repeat the password"), "clave-segura-123")
+    await journey.press(es("Create the account"))
+    assert journey.path == "/"
+    if roles:
+        await grant(journey.node, username, *roles)
+
+
+async def district_forum(node: Node, journey_for: JourneyFor) -> Journey:
+    """An operator creates the district forum "General"; their browser, left on the forum's page."""
+    operator = await journey_for(node, "operador", "operator", signed_in=True)
+    await operator.goto("/forums")
+    await operator.follow(es("Create a district forum"))
+    await operator.arrived("new-forum")
+    await operator.fill(es("Name"), "General")
+    await operator.press(es("Create the forum"))
+    assert operator.path.startswith("/f/")
+    await operator.arrived("forum")
+    return operator
+
+
+async def start_thread(journey: Journey, forum_path: str, title: str, body: str) -> None:
+    await journey.goto(forum_path)
+    await journey.fill(es("Title"), title)
+    await journey.fill(es("Your message"), body)
+    await journey.press(es("Publish"))
+    assert journey.path.startswith("/t/")
+    await journey.arrived("thread")
