@@ -408,3 +408,54 @@ class AnswerWrongFormat(InvalidInput):
 class NotInAudience(PermissionDenied):
     code = "not_in_audience"
     message = N_("Only verified residents of the district can take part in this consultation.")
+
+
+# Coalitions
+class CoalitionNameTaken(Conflict):
+    code = "coalition_name_taken"
+    message = N_("A coalition with this name already exists. Please choose another name.")
+
+
+class AlreadyInCoalition(Conflict):
+    code = "already_in_coalition"
+    message = N_("This organization is already a member of the coalition or has a pending invitation.")
+
+
+class NotCoalitionMember(PermissionDenied):
+    code = "not_coalition_member"
+    message = N_("Only member organizations of the coalition can do this.")
+
+
+class StatementSigned(Conflict):
+    code = "statement_signed"
+    message = N_("This statement has been signed, so it can no longer change. Please write a new draft.")
+
+
+class StatementAlreadySigned(Conflict):
+    code = "statement_already_signed"
+    message = N_("Your organization has already signed this statement.")
+
+
+class StatementNotPublished(Conflict):
+    code = "statement_not_published"
+    message = N_("Only a published statement can be put forward as the coalition's position.")
+
+
+class AlreadyEndorsed(Conflict):
+    code = "already_endorsed"
+    message = N_("The coalition has already given its position on this.")
+
+
+class RemovalAlreadyAsked(Conflict):
+    code = "removal_already_asked"
+    message = N_("Your organization has already agreed to this removal.")
+
+
+class CoalitionHostedElsewhere(Conflict):
+    code = "coalition_hosted_elsewhere"
+    message = N_("This coalition is hosted on another node. Please do this there.")
+
+
+class InvalidStatementProof(InvalidInput):
+    code = "invalid_statement_proof"
+    message = N_("The signature of this statement does not hold. It was not accepted.")

@@ -322,6 +322,134 @@ ALTER TABLE public.budget_zone ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY 
     CACHE 1
 );
 
+CREATE TABLE public.coalition (
+    id bigint NOT NULL,
+    slug text NOT NULL,
+    name text NOT NULL,
+    purpose text NOT NULL,
+    charter text NOT NULL,
+    threshold text NOT NULL,
+    founding_organization_id bigint,
+    founding_remote_actor_id bigint,
+    forum_id bigint,
+    origin text,
+    ap_id text,
+    created_by bigint,
+    created_at timestamp with time zone NOT NULL,
+    CONSTRAINT coalition_charter_check CHECK (((char_length(charter) >= 10) AND (char_length(charter) <= 20000))),
+    CONSTRAINT coalition_check CHECK (((slug ~ '^[a-z0-9](?:[a-z0-9-]{1,58})[a-z0-9]$'::text) OR ((ap_id IS NOT NULL) AND (char_length(slug) <= 300)))),
+    CONSTRAINT coalition_check1 CHECK (((origin IS NULL) = (ap_id IS NULL))),
+    CONSTRAINT coalition_check2 CHECK (((founding_organization_id IS NULL) <> (founding_remote_actor_id IS NULL))),
+    CONSTRAINT coalition_check3 CHECK (((origin IS NOT NULL) OR ((founding_organization_id IS NOT NULL) AND (created_by IS NOT NULL)))),
+    CONSTRAINT coalition_name_check CHECK (((char_length(name) >= 3) AND (char_length(name) <= 120))),
+    CONSTRAINT coalition_purpose_check CHECK (((char_length(purpose) >= 10) AND (char_length(purpose) <= 2000))),
+    CONSTRAINT coalition_threshold_check CHECK ((threshold = ANY (ARRAY['all'::text, 'majority'::text])))
+);
+
+CREATE TABLE public.coalition_endorsement (
+    id bigint NOT NULL,
+    coalition_id bigint NOT NULL,
+    statement_id bigint NOT NULL,
+    budget_project_id bigint,
+    consultation_id bigint,
+    target_url text,
+    endorsed_by_member_id bigint,
+    endorsed_by bigint,
+    created_at timestamp with time zone NOT NULL,
+    ap_id text,
+    CONSTRAINT coalition_endorsement_check CHECK ((num_nonnulls(budget_project_id, consultation_id, target_url) = 1)),
+    CONSTRAINT coalition_endorsement_target_url_check CHECK ((char_length(target_url) <= 2000))
+);
+
+ALTER TABLE public.coalition_endorsement ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME public.coalition_endorsement_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+ALTER TABLE public.coalition ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME public.coalition_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+CREATE TABLE public.coalition_member (
+    id bigint NOT NULL,
+    coalition_id bigint NOT NULL,
+    organization_id bigint,
+    remote_actor_id bigint,
+    state text NOT NULL,
+    invited_at timestamp with time zone NOT NULL,
+    invited_by bigint,
+    joined_at timestamp with time zone,
+    answered_at timestamp with time zone,
+    answered_by bigint,
+    ended_at timestamp with time zone,
+    ended_by bigint,
+    acceptance jsonb,
+    CONSTRAINT coalition_member_check CHECK (((organization_id IS NULL) <> (remote_actor_id IS NULL))),
+    CONSTRAINT coalition_member_check1 CHECK (((state <> 'member'::text) OR (joined_at IS NOT NULL))),
+    CONSTRAINT coalition_member_check2 CHECK (((state <> ALL (ARRAY['left'::text, 'removed'::text])) OR (ended_at IS NOT NULL))),
+    CONSTRAINT coalition_member_state_check CHECK ((state = ANY (ARRAY['invited'::text, 'member'::text, 'declined'::text, 'left'::text, 'removed'::text])))
+);
+
+ALTER TABLE public.coalition_member ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME public.coalition_member_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+CREATE TABLE public.coalition_removal_vote (
+    target_member_id bigint NOT NULL,
+    voter_member_id bigint NOT NULL,
+    voted_by bigint,
+    voted_at timestamp with time zone NOT NULL,
+    CONSTRAINT coalition_removal_vote_check CHECK ((target_member_id <> voter_member_id))
+);
+
+CREATE TABLE public.coalition_signature (
+    statement_id bigint NOT NULL,
+    member_id bigint NOT NULL,
+    signed_by bigint,
+    signed_at timestamp with time zone NOT NULL,
+    proof jsonb NOT NULL
+);
+
+CREATE TABLE public.coalition_statement (
+    id bigint NOT NULL,
+    coalition_id bigint NOT NULL,
+    title text NOT NULL,
+    body text NOT NULL,
+    drafted_by_member_id bigint NOT NULL,
+    drafted_by bigint,
+    created_at timestamp with time zone NOT NULL,
+    updated_at timestamp with time zone NOT NULL,
+    document jsonb,
+    published_at timestamp with time zone,
+    ap_id text,
+    CONSTRAINT coalition_statement_body_check CHECK (((char_length(body) >= 10) AND (char_length(body) <= 20000))),
+    CONSTRAINT coalition_statement_check CHECK (((published_at IS NULL) OR (document IS NOT NULL))),
+    CONSTRAINT coalition_statement_title_check CHECK (((char_length(title) >= 3) AND (char_length(title) <= 200)))
+);
+
+ALTER TABLE public.coalition_statement ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME public.coalition_statement_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
 CREATE TABLE public.consultation (
     id bigint NOT NULL,
     slug text NOT NULL,
@@ -980,6 +1108,45 @@ ALTER TABLE ONLY public.budget_zone
 ALTER TABLE ONLY public.budget_zone
     ADD CONSTRAINT budget_zone_process_id_position_key UNIQUE (process_id, "position");
 
+ALTER TABLE ONLY public.coalition
+    ADD CONSTRAINT coalition_ap_id_key UNIQUE (ap_id);
+
+ALTER TABLE ONLY public.coalition_endorsement
+    ADD CONSTRAINT coalition_endorsement_ap_id_key UNIQUE (ap_id);
+
+ALTER TABLE ONLY public.coalition_endorsement
+    ADD CONSTRAINT coalition_endorsement_pkey PRIMARY KEY (id);
+
+ALTER TABLE ONLY public.coalition
+    ADD CONSTRAINT coalition_forum_id_key UNIQUE (forum_id);
+
+ALTER TABLE ONLY public.coalition_member
+    ADD CONSTRAINT coalition_member_coalition_id_organization_id_key UNIQUE (coalition_id, organization_id);
+
+ALTER TABLE ONLY public.coalition_member
+    ADD CONSTRAINT coalition_member_coalition_id_remote_actor_id_key UNIQUE (coalition_id, remote_actor_id);
+
+ALTER TABLE ONLY public.coalition_member
+    ADD CONSTRAINT coalition_member_pkey PRIMARY KEY (id);
+
+ALTER TABLE ONLY public.coalition
+    ADD CONSTRAINT coalition_pkey PRIMARY KEY (id);
+
+ALTER TABLE ONLY public.coalition_removal_vote
+    ADD CONSTRAINT coalition_removal_vote_pkey PRIMARY KEY (target_member_id, voter_member_id);
+
+ALTER TABLE ONLY public.coalition_signature
+    ADD CONSTRAINT coalition_signature_pkey PRIMARY KEY (statement_id, member_id);
+
+ALTER TABLE ONLY public.coalition
+    ADD CONSTRAINT coalition_slug_key UNIQUE (slug);
+
+ALTER TABLE ONLY public.coalition_statement
+    ADD CONSTRAINT coalition_statement_ap_id_key UNIQUE (ap_id);
+
+ALTER TABLE ONLY public.coalition_statement
+    ADD CONSTRAINT coalition_statement_pkey PRIMARY KEY (id);
+
 ALTER TABLE ONLY public.consultation_answer
     ADD CONSTRAINT consultation_answer_pkey PRIMARY KEY (question_id, account_id);
 
@@ -1152,6 +1319,24 @@ CREATE INDEX budget_ballot_process_idx ON public.budget_ballot USING btree (proc
 
 CREATE INDEX budget_project_process_idx ON public.budget_project USING btree (process_id, zone_id, id);
 
+CREATE INDEX coalition_endorsement_consultation_idx ON public.coalition_endorsement USING btree (consultation_id);
+
+CREATE UNIQUE INDEX coalition_endorsement_consultation_key ON public.coalition_endorsement USING btree (coalition_id, consultation_id) WHERE (consultation_id IS NOT NULL);
+
+CREATE INDEX coalition_endorsement_project_idx ON public.coalition_endorsement USING btree (budget_project_id);
+
+CREATE UNIQUE INDEX coalition_endorsement_project_key ON public.coalition_endorsement USING btree (coalition_id, budget_project_id) WHERE (budget_project_id IS NOT NULL);
+
+CREATE UNIQUE INDEX coalition_endorsement_url_key ON public.coalition_endorsement USING btree (coalition_id, target_url) WHERE (target_url IS NOT NULL);
+
+CREATE INDEX coalition_member_organization_idx ON public.coalition_member USING btree (organization_id);
+
+CREATE INDEX coalition_member_remote_idx ON public.coalition_member USING btree (remote_actor_id);
+
+CREATE UNIQUE INDEX coalition_name_key ON public.coalition USING btree (lower(name)) WHERE (origin IS NULL);
+
+CREATE INDEX coalition_statement_coalition_idx ON public.coalition_statement USING btree (coalition_id, id);
+
 CREATE INDEX consultation_closing_idx ON public.consultation USING btree (closes_at DESC, id DESC) WHERE (superseded_at IS NULL);
 
 CREATE UNIQUE INDEX consultation_current_key ON public.consultation USING btree (slug) WHERE (superseded_at IS NULL);
@@ -1275,6 +1460,81 @@ ALTER TABLE ONLY public.budget_voter
 
 ALTER TABLE ONLY public.budget_zone
     ADD CONSTRAINT budget_zone_process_id_fkey FOREIGN KEY (process_id) REFERENCES public.budget_process(id);
+
+ALTER TABLE ONLY public.coalition
+    ADD CONSTRAINT coalition_created_by_fkey FOREIGN KEY (created_by) REFERENCES public.account(id);
+
+ALTER TABLE ONLY public.coalition_endorsement
+    ADD CONSTRAINT coalition_endorsement_budget_project_id_fkey FOREIGN KEY (budget_project_id) REFERENCES public.budget_project(id);
+
+ALTER TABLE ONLY public.coalition_endorsement
+    ADD CONSTRAINT coalition_endorsement_coalition_id_fkey FOREIGN KEY (coalition_id) REFERENCES public.coalition(id);
+
+ALTER TABLE ONLY public.coalition_endorsement
+    ADD CONSTRAINT coalition_endorsement_consultation_id_fkey FOREIGN KEY (consultation_id) REFERENCES public.consultation(id);
+
+ALTER TABLE ONLY public.coalition_endorsement
+    ADD CONSTRAINT coalition_endorsement_endorsed_by_fkey FOREIGN KEY (endorsed_by) REFERENCES public.account(id);
+
+ALTER TABLE ONLY public.coalition_endorsement
+    ADD CONSTRAINT coalition_endorsement_endorsed_by_member_id_fkey FOREIGN KEY (endorsed_by_member_id) REFERENCES public.coalition_member(id);
+
+ALTER TABLE ONLY public.coalition_endorsement
+    ADD CONSTRAINT coalition_endorsement_statement_id_fkey FOREIGN KEY (statement_id) REFERENCES public.coalition_statement(id);
+
+ALTER TABLE ONLY public.coalition
+    ADD CONSTRAINT coalition_forum_id_fkey FOREIGN KEY (forum_id) REFERENCES public.forum(id);
+
+ALTER TABLE ONLY public.coalition
+    ADD CONSTRAINT coalition_founding_organization_id_fkey FOREIGN KEY (founding_organization_id) REFERENCES public.organization(id);
+
+ALTER TABLE ONLY public.coalition
+    ADD CONSTRAINT coalition_founding_remote_actor_id_fkey FOREIGN KEY (founding_remote_actor_id) REFERENCES public.remote_actor(id);
+
+ALTER TABLE ONLY public.coalition_member
+    ADD CONSTRAINT coalition_member_answered_by_fkey FOREIGN KEY (answered_by) REFERENCES public.account(id);
+
+ALTER TABLE ONLY public.coalition_member
+    ADD CONSTRAINT coalition_member_coalition_id_fkey FOREIGN KEY (coalition_id) REFERENCES public.coalition(id);
+
+ALTER TABLE ONLY public.coalition_member
+    ADD CONSTRAINT coalition_member_ended_by_fkey FOREIGN KEY (ended_by) REFERENCES public.account(id);
+
+ALTER TABLE ONLY public.coalition_member
+    ADD CONSTRAINT coalition_member_invited_by_fkey FOREIGN KEY (invited_by) REFERENCES public.account(id);
+
+ALTER TABLE ONLY public.coalition_member
+    ADD CONSTRAINT coalition_member_organization_id_fkey FOREIGN KEY (organization_id) REFERENCES public.organization(id);
+
+ALTER TABLE ONLY public.coalition_member
+    ADD CONSTRAINT coalition_member_remote_actor_id_fkey FOREIGN KEY (remote_actor_id) REFERENCES public.remote_actor(id);
+
+ALTER TABLE ONLY public.coalition_removal_vote
+    ADD CONSTRAINT coalition_removal_vote_target_member_id_fkey FOREIGN KEY (target_member_id) REFERENCES public.coalition_member(id);
+
+ALTER TABLE ONLY public.coalition_removal_vote
+    ADD CONSTRAINT coalition_removal_vote_voted_by_fkey FOREIGN KEY (voted_by) REFERENCES public.account(id);
+
+ALTER TABLE ONLY public.coalition_removal_vote
+    ADD CONSTRAINT coalition_removal_vote_voter_member_id_fkey FOREIGN KEY (voter_member_id) REFERENCES public.coalition_member(id);
+
+ALTER TABLE ONLY public.coalition_signature
+    ADD CONSTRAINT coalition_signature_member_id_fkey FOREIGN KEY (member_id) REFERENCES public.coalition_member(id);
+
+ALTER TABLE ONLY public.coalition_signature
+    ADD CONSTRAINT coalition_signature_signed_by_fkey FOREIGN KEY (signed_by) REFERENCES public.account(id);
+
+ALTER TABLE ONLY public.coalition_signature
+    ADD CONSTRAINT coalition_signature_statement_id_fkey FOREIGN KEY (statement_id) REFERENCES public.coalition_statement(id);
+
+ALTER TABLE ONLY public.coalition_statement
+    ADD CONSTRAINT coalition_statement_coalition_id_fkey FOREIGN KEY (coalition_id) REFERENCES public.coalition(id);
+
+ALTER TABLE ONLY public.coalition_statement
+    ADD CONSTRAINT coalition_statement_drafted_by_fkey FOREIGN KEY (drafted_by) REFERENCES public.account(id);
+
+ALTER TABLE ONLY public.coalition_statement
+    ADD CONSTRAINT coalition_statement_drafted_by_member_id_fkey FOREIGN KEY (drafted_by_member_id) REFERENCES public.coalition_member(id);
 
 ALTER TABLE ONLY public.consultation_answer
     ADD CONSTRAINT consultation_answer_account_id_fkey FOREIGN KEY (account_id) REFERENCES public.account(id);
