@@ -62,6 +62,17 @@ async def get_official(conn: asyncpg.Connection, account_id: int) -> Official | 
     return Official(**dict(row)) if row else None
 
 
+async def list_officials(conn: asyncpg.Connection) -> list[Official]:
+    rows = await conn.fetch(
+        """
+        SELECT o.account_id, a.username, o.name, o.office
+        FROM official o JOIN account a ON a.id = o.account_id
+        WHERE 'official' = ANY (a.roles) ORDER BY lower(o.name)
+        """
+    )
+    return [Official(**dict(row)) for row in rows]
+
+
 # Who may take part
 
 

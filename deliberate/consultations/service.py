@@ -104,6 +104,13 @@ async def appoint_official(
     return official
 
 
+async def list_officials(conn: asyncpg.Connection, *, actor: Account | None) -> list[Official]:
+    """The council's officials on this node, for the operators' page."""
+    if actor is None or not actor.has_role("operator"):
+        raise NotOperator()
+    return await queries.list_officials(conn)
+
+
 async def official_of(conn: asyncpg.Connection, account: Account | None) -> Official | None:
     if account is None or not account.has_role("official"):
         return None

@@ -384,3 +384,32 @@ async def test_every_consultation_page_fits_a_prepaid_phone_and_needs_no_script(
     await official.get(f"/c/{world.slug}")
     updates = official.last_html[official.last_html.index('id="updates"') :]
     assert "Ana Quispe, Gerencia de Desarrollo Económico" in updates and "Revisamos." in updates
+
+
+async def test_an_operator_names_an_official_from_the_officials_page(world: World) -> None:
+    operator = world.people["operator"]
+    await operator.get("/consultations/officials")
+    assert "Ana Quispe" in operator.last_html and "Gerencia de Desarrollo Económico" in operator.last_html
+    response = await operator.submit(
+        "/consultations/officials", {"username": "nadie", "name": "Pepe", "office": "Alcaldía"}
+    )
+    assert response.status == 404 and 'id="username-error"' in operator.last_html
+    response = await operator.submit(
+        "/consultations/officials", {"username": "vecina", "name": "Rosa Huamán", "office": ""}
+    )
+    assert (
+        response.status == 400
+        and 'id="office-error"' in operator.last_html
+        and 'value="Rosa Huamán"' in operator.last_html
+    )
+    assert await world.count("official") == 1
+    office = "Subgerencia de Participación Vecinal"
+    response = await operator.submit(
+        "/consultations/officials", {"username": "vecina", "name": "Rosa Huamán", "office": office}
+    )
+    assert response.status == 200 and "Rosa Huamán</strong>, Subgerencia de Participación Vecinal" in operator.last_html
+    # The new official publishes at once (the role is read from the database on every request).
+    await world.people["member"].get("/consultations/new")
+    assert world.people["member"].last_html.count('name="document"') == 1
+    for role in ("member", "official"):
+        assert (await world.people[role].get("/consultations/officials")).status == 403

@@ -32,6 +32,8 @@ CHART_WIDTH = 300
 def add_routes(router: web.UrlDispatcher) -> None:
     router.add_get("/consultations", index, name="consultations")
     router.add_get("/consultations/new", new_form)
+    router.add_get("/consultations/officials", officials)
+    router.add_post("/consultations/officials", appoint_official)
     router.add_post("/consultations", publish)
     router.add_get("/c/{slug}", show, name="consultation")
     router.add_get("/c/{slug}/respond", respond_form)
@@ -72,7 +74,39 @@ async def index(request: web.Request) -> web.Response:
     user = request.get(USER)
     return page(request, "consultations/index.html", {
         "consultations": listed, "now": _now(request), "can_publish": user is not None and user.has_role("official"),
+        "is_operator": user is not None and user.has_role("operator"),
     })  # fmt: skip
+
+
+# Officials (operators)
+
+
+async def _officials_page(request: web.Request, **form: Any) -> web.Response:
+    user = require_user(request)
+    async with state(request).db.acquire() as conn:
+        listed = await consultations.list_officials(conn, actor=user)
+    return form_page(request, "consultations/officials.html", keep=("username", "name", "office"),
+                     context={"officials": listed}, **form)  # fmt: skip
+
+
+async def officials(request: web.Request) -> web.Response:
+    return await _officials_page(request)
+
+
+async def appoint_official(request: web.Request) -> web.Response:
+    user = require_user(request)
+    data = await form_data(request)
+    app = state(request)
+    try:
+        async with app.db.acquire() as conn, conn.transaction():
+            await consultations.appoint_official(
+                conn, clock=app.clock, actor=user, username=str(data.get("username", "")), data=data
+            )
+    except DomainError as error:
+        if not (isinstance(error, InvalidInput) or error.field):  # an unknown username names its field
+            raise
+        return await _officials_page(request, data=data, error=error)
+    return redirect("/consultations/officials")
 
 
 # Publishing
