@@ -330,9 +330,12 @@ async def propose_project(
     slug: str,
     data: Mapping[str, Any],
     as_organization: str | None = None,
+    link_base: str = "",
 ) -> BudgetProject:
-    """A member proposes a project while proposals are open; it gets its discussion thread in the process's forum.
-    Locks the process row: the phase check and the insert are ordered with any change to the process."""
+    """A member proposes a project while proposals are open; it gets its discussion thread in the process's forum,
+    whose first post links back to the project (under `link_base`, the node's public URL, so the link still works
+    where the forum is read from another node). Locks the process row: the phase check and the insert are ordered
+    with any change to the process."""
     author = accounts.check_can_act(actor, clock)
     found = await get_process(conn, slug)
     process = await lock_process(conn, found.id)
@@ -369,7 +372,7 @@ async def propose_project(
         body = (
             f"{form.description or form.title}\n\n"
             f"Propuesta para el presupuesto participativo «{process.title}»: "
-            f"[ver el proyecto, su costo y su evaluación](/b/{process.slug}/p/{project_id})"
+            f"[ver el proyecto, su costo y su evaluación]({link_base}/b/{process.slug}/p/{project_id})"
         )
         thread = await forums.start_thread(
             conn,

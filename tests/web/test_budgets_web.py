@@ -255,7 +255,8 @@ async def test_a_member_proposes_a_project_through_the_form(world: World) -> Non
     thread = re.search(r'href="/t/(\d+)"', page)
     assert thread
     await member.get(f"/t/{thread[1]}")
-    assert response.url.path in member.last_html  # the thread links back to the project
+    # The thread links back to the project with the node's address, so the link works from other nodes too.
+    assert f'href="{world.node.base_url}{response.url.path}"' in member.last_html
 
 
 async def test_a_cost_above_the_zone_amount_is_shown_next_to_the_cost(world: World) -> None:
@@ -482,3 +483,23 @@ async def test_budget_pages_fit_a_prepaid_phone_and_need_no_script(world: World)
             assert (await visitor.get(path)).status == 200, path
             assert "<script" not in visitor.last_html and "style=" not in visitor.last_html, path
             assert len(gzip.compress(visitor.last_html.encode())) + css_size < 30 * 1024, path
+
+
+async def test_the_list_pages_older_processes_with_a_cursor(world: World) -> None:
+    async def open_many(conn: Any) -> None:
+        for number in range(30):
+            world.clock.advance(minutes=1)
+            await budgets.create_process(
+                conn, clock=world.clock, actor=world.made["operador"], data=process_form(title=f"Proceso {number:02}")
+            )
+
+    await world.run(open_many)
+    visitor = world.people["anonymous"]
+    await visitor.get("/budgets")
+    first = visitor.last_html
+    assert "Proceso 29" in first and "Proceso 00" in first and "Presupuesto Participativo 2027" not in first
+    older = re.search(r'href="(/budgets\?before=[^"]+)"', first)
+    assert older
+    assert (await visitor.get(html.unescape(older[1]))).status == 200
+    assert "Presupuesto Participativo 2027" in visitor.last_html and "Proceso 00" not in visitor.last_html
+    assert (await visitor.get("/budgets?before=ayer_x")).status == 404

@@ -10,6 +10,7 @@ handlers; the process page leaves them a marked spot (`budgets/_voting_links.htm
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -164,11 +165,27 @@ def _percent(share: Decimal | None) -> str:
 # The list and opening a process
 
 
+PROCESSES_PER_PAGE = 30
+
+
+def _before(request: web.Request) -> tuple[datetime, int] | None:
+    """The keyset cursor of an "older processes" link: the last shown process's creation time and id."""
+    raw = request.query.get("before", "")
+    created, _, process_id = raw.rpartition("_")
+    try:
+        return (datetime.fromisoformat(created), int(process_id)) if raw else None
+    except ValueError:
+        raise web.HTTPNotFound() from None
+
+
 async def index(request: web.Request) -> web.Response:
     app = state(request)
     async with app.db.acquire() as conn:
-        processes = await budgets.list_processes(conn, limit=100)
+        processes = await budgets.list_processes(conn, before=_before(request), limit=PROCESSES_PER_PAGE + 1)
+    more = len(processes) > PROCESSES_PER_PAGE
+    processes = processes[:PROCESSES_PER_PAGE]
     now = app.clock.now()
+    last = processes[-1] if more else None
     return form_page(
         request,
         "budgets/index.html",
@@ -176,6 +193,7 @@ async def index(request: web.Request) -> web.Response:
             "processes": [(p, p.phase(now)) for p in processes],
             "labels": LABELS,
             "can_open": budgets.is_official(request.get(USER)),
+            "next_before": f"{last.created_at.isoformat()}_{last.id}" if last else None,
         },
     )
 
@@ -272,6 +290,7 @@ async def propose(request: web.Request) -> web.Response:
             project = await budgets.propose_project(
                 conn, clock=app.clock, actor=user, slug=slug, data=data,
                 as_organization=str(data.get("as_organization") or "") or None,
+                link_base=app.settings.base_url,
             )  # fmt: skip
     except DomainError as error:
         if error.field is None and not isinstance(error, InvalidFields):
