@@ -159,6 +159,12 @@ def build_parser() -> argparse.ArgumentParser:
     pb_import.add_argument("--as", dest="official", required=True, metavar="USERNAME",
                            help="the official or operator account the process is created by")  # fmt: skip
     _node_options(pb_import, web=False)
+    # Coalitions: check a downloaded statement's proofs (no database; the network only with --fetch).
+    verify = commands.add_parser("verify", help="check the signatures of a downloaded coalition statement")
+    verify.add_argument("file", metavar="FILE.json", type=Path, help="a statement downloaded from a coalition page")
+    verify.add_argument("--keys", type=Path, metavar="KEYS.json", help="use these keys instead of the embedded ones")
+    verify.add_argument("--fetch", action="store_true", help="fetch each signer's actor for its key (network)")
+    verify.add_argument("--dev-allow-private-network", action="store_true", help="development only: loopback")
     return parser
 
 
@@ -183,6 +189,10 @@ def main(argv: list[str] | None = None) -> int:
         from deliberate.budgets.tally_cli import run_tally
 
         return run_tally(args)
+    if args.command == "verify":
+        from federation.verify_cli import run_verify
+
+        return run_verify(args)
     try:
         if args.command == "demo":
             from web.logs import configure_logging
