@@ -17,7 +17,8 @@ from deliberate.coalitions import service as coalitions
 from federation.coalitions import StatementProver
 from federation.crypto.multikey import multikey_document
 from federation.crypto.proofs import create_proof, unsecured
-from tests.coalitions.test_service import BASE, CLOCK, STATEMENT, coalition_of_three
+from tests.coalitions.test_service import BASE, STATEMENT, coalition_of_three
+from tests.db.test_organizations_service import CLOCK
 
 
 async def signed_statement(db: asyncpg.Connection) -> dict[str, Any]:
