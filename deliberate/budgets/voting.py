@@ -70,8 +70,8 @@ forgotten, never logged or stored.
 The receipt also lets its holder show someone else how they voted (the scheme is verifiable, not receipt-free): a
 person who pays for or demands a vote can ask for the code and look the ballot up after publication. Only the signed-in
 voter can use the code to change the ballot, so the code alone gives nobody else a vote. Stronger protection against
-coercion (re-voting that cannot be seen, mix-nets) is beyond a district participatory budget, which is advisory
-and small-stakes next to an election; the council's paper tables remain for anyone who prefers them.
+coercion (re-voting that cannot be seen, mix-nets) is beyond a district participatory budget, whose stakes are far
+smaller than an election's.
 """
 
 from __future__ import annotations
