@@ -34,6 +34,7 @@ import hashlib
 import json
 import os
 import secrets
+import shutil
 import struct
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
@@ -144,6 +145,8 @@ def _open_records(source: IO[bytes], passphrase: str) -> Iterator[bytes]:
         if final not in (0, 1) or length > CHUNK + 16:
             raise BackupError("the backup file is damaged")
         sealed = source.read(length)
+        if len(sealed) < length:
+            raise BackupError("the backup file is incomplete (it ends in the middle of a part)")
         try:
             plain = aead.decrypt(_nonce(prefix, counter, final == 1), sealed, header)
         except InvalidTag:
@@ -384,8 +387,22 @@ async def restore(settings: Settings, source: Path, passphrase: str) -> Restored
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
             with os.fdopen(fd, "w") as handle:
                 handle.write(secret)
-    finally:
+    except BaseException:
         dump.unlink(missing_ok=True)
         await postgres.stop()
         lock.release()
+        # The directory was empty: leave it empty, so the operator can try again with the right file.
+        await asyncio.to_thread(_empty_directory, data_dir)
+        raise
+    dump.unlink(missing_ok=True)
+    await postgres.stop()
+    lock.release()
     return Restored(manifest, data_dir, settings.database_url or None)
+
+
+def _empty_directory(directory: Path) -> None:
+    for child in directory.iterdir():
+        if child.is_dir() and not child.is_symlink():
+            shutil.rmtree(child)
+        else:
+            child.unlink()

@@ -218,6 +218,50 @@ def test_a_changed_byte_is_refused_as_damage(small_backup: Path, tmp_path: Path)
     assert result.returncode == 2 and "damaged" in result.stderr, result.stderr
 
 
+def test_a_truncated_backup_is_refused_before_anything_is_restored(small_backup: Path, tmp_path: Path) -> None:
+    data = small_backup.read_bytes()
+    for cut, name in ((len(data) - 17, "end"), (len(data) // 2, "middle")):
+        truncated = tmp_path / f"cut-{name}.backup"
+        truncated.write_bytes(data[:cut])
+        target = tmp_path / f"new-node-{name}"
+        result = deliberate("restore", str(truncated), "--data-dir", str(target), stdin=PASSPHRASE + "\n")
+        assert result.returncode == 2 and ("incomplete" in result.stderr or "damaged" in result.stderr), result.stderr
+        assert not target.exists() or not any(target.iterdir()), "nothing is left of a restore that failed"
+
+
+def test_a_large_backup_cut_short_leaves_the_directory_empty(servers: Servers, tmp_path: Path) -> None:
+    """Several encrypted parts: the first (with the manifest) opens, the cut is found further on, after the restore
+    has begun; what it made is removed."""
+
+    async def large_database() -> str:
+        admin = await asyncpg.connect(servers.dsn("postgres"))
+        name = f"lg_{next(servers.counter)}_{secrets.token_hex(3)}"
+        await admin.execute(f"CREATE DATABASE {name} TEMPLATE {TEMPLATE_DB}")
+        await admin.close()
+        conn = await asyncpg.connect(servers.dsn(name))
+        await conn.execute(
+            "CREATE TABLE filler AS SELECT i, md5(i::text) || md5((i * 7)::text) AS text "
+            "FROM generate_series(1, 120000) AS i"
+        )
+        await conn.close()
+        return servers.dsn(name)
+
+    env = {"DELIBERATE_DATABASE_URL": asyncio.run(large_database()), "DELIBERATE_REDIS_URL": servers.redis.url(0),
+           "DELIBERATE_SECRET_KEY": "s" * 40, "DELIBERATE_BACKUP_PASSPHRASE": PASSPHRASE}  # fmt: skip
+    file = tmp_path / "large.backup"
+    assert deliberate("backup", str(file), env=env).returncode == 0
+    data = file.read_bytes()
+    assert len(data) > 3 * 1024 * 1024, "the test needs a backup of several parts"
+    cut = tmp_path / "cut.backup"
+    cut.write_bytes(data[: len(data) - 1000])
+    target = tmp_path / "new-node"
+    result = deliberate("restore", str(cut), "--data-dir", str(target), stdin=PASSPHRASE + "\n")
+    assert result.returncode == 2 and "incomplete" in result.stderr, result.stderr
+    assert target.is_dir() and not any(target.iterdir())
+    whole = deliberate("restore", str(file), "--data-dir", str(target), stdin=PASSPHRASE + "\n")
+    assert whole.returncode == 0, whole.stderr
+
+
 def test_a_data_directory_that_is_not_empty_is_refused(small_backup: Path, tmp_path: Path) -> None:
     target = tmp_path / "used"
     target.mkdir()
