@@ -245,13 +245,17 @@ async def test_a_member_proposes_a_project_through_the_form(world: World) -> Non
     in_proposals(world)
     member = world.people["member"]
     path = f"/b/{world.process.slug}/projects"
-    data = {"title": "Parque infantil", "description": "Juegos para niños.", "location": "Av. Central 100",
+    data = {"title": "Parque infantil", "description": "Juegos para niños.\r\n\r\nCon <b>sombra</b>\r\ny bancas.",
+            "location": "Av. Central 100",
             "zone_id": str(world.process.zones[1].id), "estimated_cost": "S/ 45 000,50"}  # fmt: skip
     response = await member.submit(path, data, form_page=f"{path}/new")
     assert response.status == 200 and re.fullmatch(rf"/b/{world.process.slug}/p/\d+", response.url.path)
     page = member.last_html
     assert "Parque infantil" in page and "S/ 45 000,50" in page and "Av. Central 100" in page
     assert 'href="/u/vecina"' in page and shown("Not reviewed yet.") in page
+    # Paragraphs and line breaks as typed; nothing typed becomes markup.
+    paragraphs = '<p class="prose">Juegos para niños.</p><p class="prose">Con &lt;b&gt;sombra&lt;/b&gt;<br>y bancas.'
+    assert paragraphs in page
     thread = re.search(r'href="/t/(\d+)"', page)
     assert thread
     await member.get(f"/t/{thread[1]}")
