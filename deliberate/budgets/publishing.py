@@ -255,9 +255,11 @@ async def publish_results(conn: asyncpg.Connection, *, clock: Clock, actor: Acco
             project_id = node_id[result.project_id]
             results.append((project_id, zone_id, result.funded, result.pick, result.votes, explanation))
     await queries.insert_results(conn, process.id, results)
+    public_key = _public_key(keys.ed25519_private_pem)
     if not await queries.mark_published(
-        conn, process.id, by=official.id, now=clock.now(), chain_head=head, chain_signature=signature
-    ):
+        conn, process.id, by=official.id, now=clock.now(), chain_head=head, chain_signature=signature,
+        chain_public_key=public_key,
+    ):  # fmt: skip
         raise ResultsAlreadyPublished()
     return head
 
@@ -273,7 +275,7 @@ async def chain_document(conn: asyncpg.Connection, *, clock: Clock, slug: str) -
     """The published chain as anyone downloads it; `key_id` is added by the web layer, which knows the node's URL."""
     process = await _published(conn, slug)
     projects = await budgets.list_projects(conn, process.id, feasible_only=True)
-    keys = await ensure_node_keys(conn, clock=clock)
+    public_key = await queries.get_chain_public_key(conn, process.id)
     entries = [
         {
             "position": row["position"],
@@ -291,7 +293,7 @@ async def chain_document(conn: asyncpg.Connection, *, clock: Clock, slug: str) -
         "head": process.chain_head,
         "signature": process.chain_signature,
         "signature_algorithm": "Ed25519 over the 32 bytes of the head",
-        "public_key": _public_key(keys.ed25519_private_pem),
+        "public_key": public_key,
     }
 
 

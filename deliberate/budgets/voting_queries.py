@@ -213,12 +213,20 @@ async def list_results(conn: asyncpg.Connection, process_id: int) -> list[asyncp
 
 
 async def mark_published(
-    conn: asyncpg.Connection, process_id: int, *, by: int, now: datetime, chain_head: str, chain_signature: str
+    conn: asyncpg.Connection,
+    process_id: int,
+    *,
+    by: int,
+    now: datetime,
+    chain_head: str,
+    chain_signature: str,
+    chain_public_key: str,
 ) -> bool:
     status: str = await conn.execute(
         """
         UPDATE budget_process
-        SET results_published_at = $3, results_published_by = $2, chain_head = $4, chain_signature = $5
+        SET results_published_at = $3, results_published_by = $2, chain_head = $4, chain_signature = $5,
+            chain_public_key = $6
         WHERE id = $1 AND results_published_at IS NULL
         """,
         process_id,
@@ -226,5 +234,11 @@ async def mark_published(
         now,
         chain_head,
         chain_signature,
+        chain_public_key,
     )
     return status.endswith(" 1")
+
+
+async def get_chain_public_key(conn: asyncpg.Connection, process_id: int) -> str | None:
+    key: str | None = await conn.fetchval("SELECT chain_public_key FROM budget_process WHERE id = $1", process_id)
+    return key

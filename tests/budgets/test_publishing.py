@@ -213,3 +213,13 @@ async def test_a_project_below_the_minimum_votes_is_explained_as_such(db: asyncp
     below = [r for r in rows if r.explanation["reason"] == "below_threshold"]
     assert [r.project_id for r in below] == [setup.projects[3].id]  # one vote, the minimum is two
     assert below[0].explanation["min_score"] == "2" and not below[0].selected
+
+
+async def test_the_chain_still_verifies_after_the_node_rotates_its_keys(db: asyncpg.Connection) -> None:
+    from deliberate.node.service import rotate_keys
+
+    setup, _, before = await _published(db)
+    await rotate_keys(db, clock=setup.clock, kind="application", actor_id=0)
+    after = await publishing.chain_document(db, clock=setup.clock, slug=setup.process.slug)
+    assert after["public_key"] == before["public_key"]
+    publishing.verify_chain(after)

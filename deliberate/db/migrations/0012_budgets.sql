@@ -64,7 +64,11 @@ CREATE TABLE budget_process (
     -- The head of the published ballot chain and the node's Ed25519 signature over it (base64url).
     chain_head text,
     chain_signature text,
+    -- The node's Ed25519 public key that made the signature (base64url, raw 32 bytes): kept with it, so the chain
+    -- still verifies after the node's keys are rotated.
+    chain_public_key text,
     CHECK ((results_published_at IS NULL) = (chain_head IS NULL)),
+    CHECK ((chain_head IS NULL) = (chain_signature IS NULL) AND (chain_head IS NULL) = (chain_public_key IS NULL)),
     -- The public node-wide forum where each project is discussed in a thread of its own; created with the process
     -- (an imported process may have none).
     forum_id bigint REFERENCES forum (id)
