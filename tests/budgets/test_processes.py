@@ -3,6 +3,7 @@ real database. Every refusal is checked to leave the data as it was."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -663,3 +664,33 @@ async def test_each_demo_node_gets_a_budget_open_for_proposals_with_projects(
     projects = await budgets.list_projects(db, process.id)
     assert len(projects) >= 2 and all(p.thread_id is not None for p in projects)
     assert all(p.cost <= process.zone(p.zone_id).amount for p in projects)  # type: ignore[union-attr]
+
+
+async def test_a_proposal_waits_for_a_change_to_the_process_and_then_sees_the_new_phase(
+    db: asyncpg.Connection, database: str
+) -> None:
+    """A change to the process row (here, proposals closed early) is ordered before a racing proposal, which then
+    sees the new calendar. A plain UPDATE does not block the project's foreign key: only the service's lock does."""
+    clock, _, process = await in_proposals(db)
+    rosa = await member(db, "rosa")
+    other = await asyncpg.connect(database)
+    try:
+        holder = other.transaction()
+        await holder.start()
+        await other.execute("UPDATE budget_process SET review_starts_at = $2 WHERE id = $1", process.id, clock.now())
+        proposal = asyncio.create_task(propose(db, clock, rosa, process))
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + 10
+        while not await other.fetchval(
+            "SELECT EXISTS (SELECT 1 FROM pg_stat_activity WHERE pid = $1 AND wait_event_type = 'Lock')",
+            db.get_server_pid(),
+        ):
+            assert loop.time() < deadline, "the proposal never waited for the process row"
+            await asyncio.sleep(0.01)
+        assert not proposal.done()
+        await holder.commit()
+        with pytest.raises(errors.ProposalsClosed):
+            await asyncio.wait_for(proposal, 10)
+    finally:
+        await other.close()
+    assert await db.fetchval("SELECT count(*) FROM budget_project") == 0
