@@ -54,9 +54,9 @@ def _zone(process: BudgetProcess, zone_id: int | None) -> Zone:
     return zone
 
 
-async def export_pabulib(conn: asyncpg.Connection, *, clock: Clock, slug: str, zone_id: int | None = None) -> str:
+async def export_pabulib(conn: asyncpg.Connection, *, slug: str, zone_id: int | None = None) -> str:
     """One zone's published ballots and results as a pabulib file (the first zone unless another is named)."""
-    document = await publishing.chain_document(conn, clock=clock, slug=slug)
+    document = await publishing.chain_document(conn, slug=slug)
     process, results = await publishing.published_results(conn, slug=slug)
     zone = _zone(process, zone_id)
     projects = {p.id: p for p in await budgets.list_projects(conn, process.id, zone_id=zone.id, feasible_only=True)}
@@ -143,8 +143,8 @@ async def results_csv(conn: asyncpg.Connection, *, slug: str) -> str:
     return out.getvalue()
 
 
-async def ballots_csv(conn: asyncpg.Connection, *, clock: Clock, slug: str) -> str:
-    document = await publishing.chain_document(conn, clock=clock, slug=slug)
+async def ballots_csv(conn: asyncpg.Connection, *, slug: str) -> str:
+    document = await publishing.chain_document(conn, slug=slug)
     zones = {z["id"]: z["name"] for z in document["header"]["zones"]}
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")

@@ -271,7 +271,7 @@ async def _published(conn: asyncpg.Connection, slug: str) -> BudgetProcess:
     return process
 
 
-async def chain_document(conn: asyncpg.Connection, *, clock: Clock, slug: str) -> dict[str, Any]:
+async def chain_document(conn: asyncpg.Connection, *, slug: str) -> dict[str, Any]:
     """The published chain as anyone downloads it; `key_id` is added by the web layer, which knows the node's URL."""
     process = await _published(conn, slug)
     projects = await budgets.list_projects(conn, process.id, feasible_only=True)
@@ -306,10 +306,10 @@ class ReceiptCheck:
     total: int
 
 
-async def check_receipt(conn: asyncpg.Connection, *, clock: Clock, slug: str, code: str) -> ReceiptCheck:
+async def check_receipt(conn: asyncpg.Connection, *, slug: str, code: str) -> ReceiptCheck:
     """Find a receipt's ballot in the published chain, and check the chain from the genesis to the signed head."""
     canonical = normalize_code(code)
-    document = await chain_document(conn, clock=clock, slug=slug)
+    document = await chain_document(conn, slug=slug)
     wanted = receipt_hash(canonical).hex()
     found = next((e for e in document["entries"] if e["receipt_hash"] == wanted), None)
     if found is None:

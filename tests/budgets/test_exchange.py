@@ -50,7 +50,7 @@ RULES = [
 async def test_the_exported_pb_file_recounts_to_the_published_result(db: asyncpg.Connection, rule: dict[str, str]
                                                                      ) -> None:  # fmt: skip
     setup = await _published(db, **rule)
-    text = await exchange.export_pabulib(db, clock=setup.clock, slug=setup.process.slug)
+    text = await exchange.export_pabulib(db, slug=setup.process.slug)
     pb = parse_pabulib(text)
     assert pb.vote_type == {"approval": "approval"}.get(setup.process.ballot_rule, setup.process.ballot_rule)
     assert len(pb.votes) == 4 and len(pb.projects) == 4 and pb.budget == 100000
@@ -68,10 +68,8 @@ async def test_results_and_ballots_csv_hold_every_project_and_every_chain_entry(
     results = list(csv.DictReader(io.StringIO(await exchange.results_csv(db, slug=setup.process.slug))))
     assert len(results) == 4 and {r["selected"] for r in results} == {"0", "1"}
     assert all(r["zone"] == "Todo el distrito" for r in results)
-    ballots = list(
-        csv.DictReader(io.StringIO(await exchange.ballots_csv(db, clock=setup.clock, slug=setup.process.slug)))
-    )
-    document = await publishing.chain_document(db, clock=setup.clock, slug=setup.process.slug)
+    ballots = list(csv.DictReader(io.StringIO(await exchange.ballots_csv(db, slug=setup.process.slug))))
+    document = await publishing.chain_document(db, slug=setup.process.slug)
     assert [b["receipt_hash"] for b in ballots] == [e["receipt_hash"] for e in document["entries"]]
     assert ballots[0]["choices"] == ",".join(str(p) for p in document["entries"][0]["choices"])
 
@@ -79,7 +77,7 @@ async def test_results_and_ballots_csv_hold_every_project_and_every_chain_entry(
 async def test_nothing_is_exported_before_publication(db: asyncpg.Connection) -> None:
     setup = await voting_process(db, FrozenClock())
     with pytest.raises(errors.ResultsNotPublished):
-        await exchange.export_pabulib(db, clock=setup.clock, slug=setup.process.slug)
+        await exchange.export_pabulib(db, slug=setup.process.slug)
     with pytest.raises(errors.ResultsNotPublished):
         await exchange.results_csv(db, slug=setup.process.slug)
 
@@ -104,7 +102,7 @@ async def test_an_imported_election_is_published_with_the_reference_winners(
     assert await db.fetchval("SELECT count(*) FROM budget_ballot") == REFERENCE[instance]["voters"]
     assert await db.fetchval("SELECT count(*) FROM budget_voter") == 0  # nobody of this node voted
     # The export of an imported election round-trips its project ids and recounts the same.
-    exported = parse_pabulib(await exchange.export_pabulib(db, clock=clock, slug=process.slug))
+    exported = parse_pabulib(await exchange.export_pabulib(db, slug=process.slug))
     rule = Rule(Method.GREEDY) if variant == "greedy_cost" else publishing.rule_of(process)
     assert list(count(exported.election(), rule).selected) == winners
     assert rule.tie_break is TieBreak.ID

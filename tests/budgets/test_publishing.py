@@ -40,7 +40,7 @@ async def _published(db: asyncpg.Connection, **rule: Any) -> tuple[VotingSetup, 
     close_voting(setup)
     async with db.transaction():
         await publishing.publish_results(db, clock=setup.clock, actor=setup.official, slug=setup.process.slug)
-    document = await publishing.chain_document(db, clock=setup.clock, slug=setup.process.slug)
+    document = await publishing.chain_document(db, slug=setup.process.slug)
     return setup, receipts, json.loads(json.dumps(document))  # as downloaded
 
 
@@ -127,17 +127,17 @@ async def test_a_chain_rehashed_by_someone_without_the_node_key_fails_the_signat
 
 async def test_a_voter_finds_their_ballot_unchanged_in_the_chain(db: asyncpg.Connection) -> None:
     setup, receipts, document = await _published(db)
-    check = await publishing.check_receipt(db, clock=setup.clock, slug=setup.process.slug, code=receipts[2].display)
+    check = await publishing.check_receipt(db, slug=setup.process.slug, code=receipts[2].display)
     entry = document["entries"][check.position - 1]
     assert entry["receipt_hash"] == voting.receipt_hash(receipts[2].code).hex()
     assert check.unchanged and check.choices == [setup.projects[2].id] and check.total == 5
     # The chain is in receipt-hash order, which says nothing about the order of voting.
     assert [e["receipt_hash"] for e in document["entries"]] == sorted(e["receipt_hash"] for e in document["entries"])
     await db.execute("UPDATE budget_chain_entry SET choices = '[]' WHERE position = 1")
-    assert not (await publishing.check_receipt(db, clock=setup.clock, slug=setup.process.slug,
+    assert not (await publishing.check_receipt(db, slug=setup.process.slug,
                                                code=receipts[2].code)).unchanged  # fmt: skip
     with pytest.raises(errors.WrongReceiptCode):
-        await publishing.check_receipt(db, clock=setup.clock, slug=setup.process.slug, code=voting.new_receipt_code())
+        await publishing.check_receipt(db, slug=setup.process.slug, code=voting.new_receipt_code())
 
 
 async def test_results_are_published_once_only_after_voting_closes_by_an_official(db: asyncpg.Connection) -> None:
@@ -150,7 +150,7 @@ async def test_results_are_published_once_only_after_voting_closes_by_an_officia
     with pytest.raises(errors.NotOfficial):
         await publishing.publish_results(db, clock=setup.clock, actor=setup.residents[0], slug=slug)
     with pytest.raises(errors.ResultsNotPublished):
-        await publishing.chain_document(db, clock=setup.clock, slug=slug)
+        await publishing.chain_document(db, slug=slug)
     async with db.transaction():
         await publishing.publish_results(db, clock=setup.clock, actor=setup.official, slug=slug)
     with pytest.raises(errors.ResultsAlreadyPublished):
@@ -220,6 +220,6 @@ async def test_the_chain_still_verifies_after_the_node_rotates_its_keys(db: asyn
 
     setup, _, before = await _published(db)
     await rotate_keys(db, clock=setup.clock, kind="application", actor_id=0)
-    after = await publishing.chain_document(db, clock=setup.clock, slug=setup.process.slug)
+    after = await publishing.chain_document(db, slug=setup.process.slug)
     assert after["public_key"] == before["public_key"]
     publishing.verify_chain(after)

@@ -195,7 +195,7 @@ async def receipt_check(request: web.Request) -> web.Response:
     try:
         async with app.db.acquire() as conn:
             if process.results_published:
-                check = await publishing.check_receipt(conn, clock=app.clock, slug=process.slug, code=code)
+                check = await publishing.check_receipt(conn, slug=process.slug, code=code)
                 found = {
                     "published": True, "position": check.position, "total": check.total,
                     "unchanged": check.unchanged, "zone": process.zone(check.zone_id), "choices": check.choices,
@@ -338,7 +338,7 @@ def _download(text: str, *, content_type: str, filename: str) -> web.Response:
 async def chain_json(request: web.Request) -> web.Response:
     app = state(request)
     async with app.db.acquire() as conn:
-        document = await publishing.chain_document(conn, clock=app.clock, slug=_slug(request))
+        document = await publishing.chain_document(conn, slug=_slug(request))
     document["key_id"] = f"{app.settings.base_url}/actor#ed25519-key"
     return web.Response(text=json.dumps(document, ensure_ascii=False), content_type="application/json")
 
@@ -351,7 +351,7 @@ async def ballots_pb(request: web.Request) -> web.Response:
     except ValueError:
         raise web.HTTPNotFound() from None
     async with app.db.acquire() as conn:
-        text = await exchange.export_pabulib(conn, clock=app.clock, slug=_slug(request), zone_id=zone_id)
+        text = await exchange.export_pabulib(conn, slug=_slug(request), zone_id=zone_id)
     suffix = f"-{zone_id}" if zone_id else ""
     return _download(text, content_type="text/plain", filename=f"{_slug(request)}{suffix}.pb")
 
@@ -365,7 +365,7 @@ async def results_csv(request: web.Request) -> web.Response:
 async def ballots_csv(request: web.Request) -> web.Response:
     app = state(request)
     async with app.db.acquire() as conn:
-        text = await exchange.ballots_csv(conn, clock=app.clock, slug=_slug(request))
+        text = await exchange.ballots_csv(conn, slug=_slug(request))
     return _download(text, content_type="text/csv", filename=f"{_slug(request)}-ballots.csv")
 
 
