@@ -30,6 +30,7 @@ from web.handlers import (
     admin,
     api,
     budgets,
+    coalitions,
     consultations,
     federation,
     forums,
@@ -116,6 +117,7 @@ def _routes(app: web.Application) -> None:
     members.add_routes(router)
     admin.add_routes(router)
     kiosk.add_routes(router)
+    coalitions.add_routes(router)
     router.add_get("/healthz", health.healthz, name="healthz")
     router.add_get("/metrics", health.metrics, name="metrics")
     router.add_static("/static/", STATIC_DIR, name="static", append_version=False)
