@@ -74,6 +74,9 @@ ACTIONS = [
            _pending_position),
     Action("publish an update", frozenset({"official"}), lambda w: f"/c/{w.slug}/updates",
            lambda w, role: {"body": f"Novedad de {role}"}, "SELECT count(*) FROM consultation_update"),
+    Action("name an official", frozenset({"operator"}), lambda w: "/consultations/officials",
+           lambda w, role: {"username": "vecina", "name": "Rosa Huamán", "office": "Participación Vecinal"},
+           "SELECT count(*) FROM official"),
     Action("answer", frozenset({"official"}), lambda w: f"/c/{w.slug}/answer",
            lambda w, role: {"general": "Respuesta"}, "SELECT count(*) FROM consultation_council_answer", _closed),
 ]  # fmt: skip
@@ -100,8 +103,8 @@ async def test_each_action_is_allowed_exactly_to_its_roles(node_factory: Any, ac
         await visitor.get(f"/c/{world.slug}")
         token = visitor.last_html.split('name="csrf_token" value="', 1)
         csrf = {"csrf_token": token[1].split('"', 1)[0]} if len(token) > 1 else {}
-        response = await visitor.session.post(visitor.url(action.path(world)), data={**action.data(world, role), **csrf},
-                                              allow_redirects=False)  # fmt: skip
+        data = {**action.data(world, role), **csrf}
+        response = await visitor.session.post(visitor.url(action.path(world)), data=data, allow_redirects=False)
         after = await _effect(world, action.effect)
         if role in action.allowed:
             assert response.status == 303, (role, response.status, await response.text())
@@ -136,7 +139,9 @@ async def test_reading_is_open_to_everyone(node_factory: Any) -> None:
 async def test_the_officials_forms_are_refused_to_everyone_else(node_factory: Any) -> None:
     world = await build_world(node_factory)
     for role in ROLES:
-        for path in ("/consultations/new", f"/c/{world.slug}/edit", f"/c/{world.slug}/answer"):
+        for path in ("/consultations/new", f"/c/{world.slug}/edit", f"/c/{world.slug}/answer",
+                     "/consultations/officials"):  # fmt: skip
             response = await world.people[role].get(path, allow_redirects=False)
-            expected = {"official": 200, "anonymous": 303}.get(role, 403)
+            allowed = "operator" if path == "/consultations/officials" else "official"
+            expected = {allowed: 200, "anonymous": 303}.get(role, 403)
             assert response.status == expected, (role, path, response.status)
