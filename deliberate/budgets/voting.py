@@ -263,12 +263,12 @@ def _whole_points(value: object) -> int:
     return amount
 
 
-def choices_from_form(process: BudgetProcess, data: Mapping[str, Any]) -> list[int] | dict[str, int]:
+def choices_from_form(process: BudgetProcess, data: Mapping[str, Any]) -> list[str] | dict[str, str]:
     """The ballot form's fields (`p_<project id>`) as choices: a ticked box for approval and knapsack, points for
     cumulative, a rank (1 best) for ordinal. Blank fields mean "not chosen"."""
     fields = {key[2:]: str(value).strip() for key, value in data.items() if key.startswith("p_")}
     if process.ballot_rule == "cumulative":
-        return {key: value for key, value in fields.items() if value}  # type: ignore[misc]
+        return {key: value for key, value in fields.items() if value}
     if process.ballot_rule == "ordinal":
         ranked: list[tuple[int, str]] = []
         for key, value in fields.items():
@@ -282,8 +282,8 @@ def choices_from_form(process: BudgetProcess, data: Mapping[str, Any]) -> list[i
         ranks = sorted(rank for rank, _ in ranked)
         if ranks != list(range(1, len(ranks) + 1)):
             raise _invalid(N_("Please number your choices 1, 2, 3… without gaps or repeats."))
-        return [key for _, key in sorted(ranked)]  # type: ignore[misc]
-    return [key for key, value in fields.items() if value]  # type: ignore[misc]
+        return [key for _, key in sorted(ranked)]
+    return [key for key, value in fields.items() if value]
 
 
 # ---- loading -------------------------------------------------------------------------------------------------------
