@@ -175,3 +175,7 @@ async def test_a_person_at_a_kiosk_presses_finish(node: Node, journey_for: Journ
     await computer.arrived("kiosk-finished")
     await expect(computer.page.get_by_text("@rosa")).to_have_count(0)
     await expect(computer.page.get_by_role("heading", name=es("You are on a shared computer"))).to_be_visible()
+    # The next person presses Back: the browser kept no copy of rosa's page and asks the node, which knows nobody.
+    await computer.page.go_back()
+    await computer.page.wait_for_load_state("load")
+    await expect(computer.page.get_by_text("@rosa")).to_have_count(0)
