@@ -413,3 +413,14 @@ async def test_an_operator_names_an_official_from_the_officials_page(world: Worl
     assert world.people["member"].last_html.count('name="document"') == 1
     for role in ("member", "official"):
         assert (await world.people[role].get("/consultations/officials")).status == 403
+
+
+async def test_a_typed_formula_cannot_run_when_the_export_is_opened_in_a_spreadsheet(world: World) -> None:
+    typed = {"q_3": '=HYPERLINK("http://x")', "stance_1": "favor", "reason_1": "@SUM(A1)"}
+    await world.people["member"].submit(f"/c/{world.slug}/respond", typed)
+    visitor = world.people["anonymous"]
+    rows = list(csv.reader(io.StringIO(await (await visitor.get(f"/c/{world.slug}/export.csv")).text())))
+    assert rows[1][6] == "'@SUM(A1)" and rows[1][-1] == '\'=HYPERLINK("http://x")'
+    # The JSON export is data, not a spreadsheet: it keeps the text exactly as typed.
+    body = await (await visitor.get(f"/c/{world.slug}/export.json")).json()
+    assert body["responses"][0]["answers"]["3"] == '=HYPERLINK("http://x")'

@@ -390,6 +390,15 @@ async def export_json(request: web.Request) -> web.Response:
     )  # fmt: skip
 
 
+def _cell(value: Any) -> Any:
+    """A spreadsheet cell that cannot run: text a participant typed starting with =, +, -, @ (or a tab or carriage
+    return) would be read by Excel or LibreOffice as a formula, so it gets a leading apostrophe (OWASP, "CSV
+    Injection"). Numbers and dates are written by us and stay as they are."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
 async def export_csv(request: web.Request) -> web.Response:
     async with state(request).db.acquire() as conn:
         document, rows = await consultations.export(conn, _slug(request))
@@ -408,7 +417,7 @@ async def export_csv(request: web.Request) -> web.Response:
             stance, reason = row.stances.get(s.number, ("", ""))
             line += [stance, reason]
         line += [row.answers.get(q.number, "") for q in document.questions]
-        writer.writerow(line)
+        writer.writerow([line[0], *(_cell(v) for v in line[1:])])
     return web.Response(
         text=out.getvalue(), content_type="text/csv", charset="utf-8",
         headers={"Content-Disposition": f'attachment; filename="{c.slug}-v{c.version}.csv"'},
