@@ -156,7 +156,9 @@ async def session(request: web.Request, handler: Handler) -> web.StreamResponse:
     store = SessionStore(app_state.kv, app_state.clock)
     session_id = request.cookies.get(SESSION_COOKIE)
     if session_id and not request.path.startswith("/static/"):
-        account_id = await store.load(session_id, kiosk=request[KIOSK])
+        # A live-update stream (web/handlers/live.py) reconnects by itself: it is not someone using the page.
+        by_itself = request.headers.get("Accept", "").startswith("text/event-stream")
+        account_id = await store.load(session_id, kiosk=request[KIOSK], activity=not by_itself)
         if account_id is not None:
             async with app_state.db.acquire() as conn:
                 user = await accounts.find_account(conn, account_id)

@@ -87,12 +87,13 @@ class SessionStore:
             await pipe.execute()
         return session_id
 
-    async def load(self, session_id: str, *, kiosk: bool = False) -> int | None:
+    async def load(self, session_id: str, *, kiosk: bool = False, activity: bool = True) -> int | None:
         """The account of a live session (sliding expiry), or None: unknown, expired, or Redis unavailable.
 
         A session with an idle limit (see `limit_idle`) that has gone unused for longer ends here. `kiosk`: the
         request comes from a kiosk computer, so a session without the limit yet (one begun before the computer was
-        made a kiosk) gets it now."""
+        made a kiosk) gets it now. `activity=False`: a request the page makes by itself (a live-update stream
+        reconnecting), which must not keep an abandoned kiosk session alive."""
         digest = _hash(session_id)
         try:
             async with self.redis.pipeline(transaction=False) as pipe:
@@ -105,7 +106,9 @@ class SessionStore:
             if last_seen is not None and now - float(last_seen) > KIOSK_IDLE_SECONDS:
                 await self.end(session_id)
                 return None
-            if last_seen is not None or kiosk:
+            if last_seen is not None and not activity:
+                pass
+            elif last_seen is not None or kiosk:
                 await self._touch_idle(digest, now)
             else:
                 await self.redis.expire(_key(digest), SESSION_TTL)

@@ -82,6 +82,18 @@ async def test_a_kiosk_session_ends_after_ten_idle_minutes_by_the_nodes_clock(no
     assert not await signed_in_as(computer, "rosa")
 
 
+async def test_a_live_update_stream_does_not_keep_a_kiosk_session_alive(node_factory: Any) -> None:
+    clock = FrozenClock()
+    node = await node_factory("ves", clock=clock)
+    computer = await kiosk_computer(node)
+    await computer.register("rosa")
+    for _ in range(3):  # the thread page's live stream reconnects by itself while nobody is at the computer
+        clock.advance(minutes=4)
+        response = await computer.get("/", headers={"Accept": "text/event-stream"})
+        assert response.status == 200
+    assert not await signed_in_as(computer, "rosa")
+
+
 async def test_an_ordinary_session_survives_ten_idle_minutes(node_factory: Any) -> None:
     clock = FrozenClock()
     node = await node_factory("ves", clock=clock)
