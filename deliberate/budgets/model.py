@@ -93,6 +93,8 @@ class BudgetProcess:
     results_published_by: int | None
     chain_head: str | None
     chain_signature: str | None
+    # The node's public key that signed the chain head, kept so the chain verifies after a key rotation.
+    chain_public_key: str | None = None
     # The public node-wide forum where each project gets its discussion thread.
     forum_id: int | None = None
     zones: tuple[Zone, ...] = ()

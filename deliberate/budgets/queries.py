@@ -16,7 +16,8 @@ from deliberate.budgets.model import BudgetProcess, BudgetProject, ResidentVerif
 _PROCESS = """p.id, p.slug, p.title, p.description, p.total_amount, p.ballot_rule, p.max_choices, p.min_share, p.points,
     p.counting_rule, p.min_votes, p.completion, p.satisfaction, p.tie_break, p.tie_seed, p.proposals_open_at,
     p.review_starts_at, p.voting_opens_at, p.voting_closes_at, p.implementation_starts_at, p.origin, p.created_by,
-    p.created_at, p.results_published_at, p.results_published_by, p.chain_head, p.chain_signature, p.forum_id"""
+    p.created_at, p.results_published_at, p.results_published_by, p.chain_head, p.chain_signature, p.chain_public_key,
+    p.forum_id"""
 
 _ZONE = "z.id, z.process_id, z.name, z.amount, z.position"
 

@@ -275,7 +275,7 @@ async def publish(db: asyncpg.Connection, process: BudgetProcess, official: Acco
     """Mark results published as the voting half does (it owns that step); enough for the phase."""
     await db.execute(
         """UPDATE budget_process SET results_published_at = voting_closes_at, results_published_by = $2,
-           chain_head = 'head', chain_signature = 'sig' WHERE id = $1""",
+           chain_head = 'head', chain_signature = 'sig', chain_public_key = 'key' WHERE id = $1""",
         process.id,
         official.id,
     )

@@ -138,7 +138,7 @@ async def publish_results(world: World) -> None:
     async def mark(conn: Any) -> None:
         await conn.execute(
             """UPDATE budget_process SET results_published_at = $2, results_published_by = $3, chain_head = 'h',
-               chain_signature = 's' WHERE id = $1""",
+               chain_signature = 's', chain_public_key = 'k' WHERE id = $1""",
             world.process.id,
             world.process.voting_closes_at,
             world.made["funcionaria"].id,
@@ -415,6 +415,12 @@ def _project(world: World) -> str:
     return f"/b/{world.process.slug}/p/{getattr(world, 'project_id')}"  # noqa: B009
 
 
+async def _with_verified_resident(world: World) -> None:
+    await world.run(
+        lambda conn: budgets.verify_resident(conn, clock=world.clock, actor=world.made["operador"], username="vecina")
+    )
+
+
 STAFF = {"official", "operator"}
 EVERYONE_SIGNED_IN = {"member", "official", "operator"}
 # action: (setup, attempt, roles allowed, table whose rows a refusal must leave alone)
@@ -446,6 +452,12 @@ ACTIONS: dict[str, tuple[Any, Any, set[str], str]] = {
         _nothing, _post(lambda w: "/admin/residents", lambda w: {"username": "vecina", "action": "verify"}), STAFF,
         "resident_verification",
     ),
+    "withdraw a verification": (
+        _with_verified_resident,
+        _post(lambda w: "/admin/residents", lambda w: {"username": "vecina", "action": "unverify"}),
+        STAFF,
+        "resident_verification",
+    ),
 }  # fmt: skip
 
 
@@ -462,6 +474,8 @@ async def test_each_action_is_allowed_exactly_to_the_roles_that_may_do_it(node_f
     await setup(world)
     results = {}
     for role in sorted(ROLES, key=lambda r: r in allowed):  # refused roles first: they must change nothing
+        if role in allowed:
+            await setup(world)  # each allowed role acts on a target of its own (a verification to withdraw…)
         before = await world.count(table)
         results[role] = await outcome(await attempt(world, world.people[role]))
         if role not in allowed:
