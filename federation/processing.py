@@ -16,6 +16,8 @@ relayed by a forum Group (Announce, FEP-1b12) is only taken when the Group is on
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
 from dataclasses import dataclass
 from html import escape
 from typing import Any
@@ -49,10 +51,17 @@ BATCH = 20
 BACKFILL = 20
 
 
+# Told (thread id, post id) of each reply taken from a peer, after its transaction commits: the composition root
+# passes a function that wakes live thread pages (web/handlers/live.py); federation knows nothing of how.
+PostAdded = Callable[[int, int], Awaitable[None]]
+_added: ContextVar[list[tuple[int, int]] | None] = ContextVar("federation_posts_added", default=None)
+
+
 @dataclass(frozen=True)
 class Processor:
     resolver: Resolver
     outbox: Outbox
+    on_post_added: PostAdded | None = None
 
     @property
     def pool(self) -> asyncpg.Pool:
@@ -61,6 +70,19 @@ class Processor:
 
 async def run_once(processor: Processor) -> int:
     """Process one batch of received activities; how many were looked at."""
+    added: list[tuple[int, int]] = []
+    token = _added.set(added)
+    try:
+        looked_at = await _process_batch(processor)
+    finally:
+        _added.reset(token)
+    if processor.on_post_added is not None:
+        for thread_id, post_id in added:  # committed now: readers may fetch them
+            await processor.on_post_added(thread_id, post_id)
+    return looked_at
+
+
+async def _process_batch(processor: Processor) -> int:
     async with processor.pool.acquire() as conn, conn.transaction():
         items = await peers.claim_inbox(conn, limit=BATCH)
         for item in items:
@@ -306,8 +328,11 @@ async def _create_post(conn: asyncpg.Connection, processor: Processor, document:
         raise ActivityRejected(reason="the post it replies to is not on this node")
     opening = await forums.thread_page(conn, thread_id=thread_id, viewer=None, limit=1)
     reply_to = post_id if post_id != opening.posts[0].id else None
-    await forums.accept_remote_post(conn, clock=clock, author=author, thread_id=thread_id, reply_to_id=reply_to,
-                                    text=text)  # fmt: skip
+    post = await forums.accept_remote_post(conn, clock=clock, author=author, thread_id=thread_id,
+                                           reply_to_id=reply_to, text=text)  # fmt: skip
+    added = _added.get()
+    if added is not None:
+        added.append((post.thread_id, post.id))
 
 
 def _is_our_forum(processor: Processor, uri: str) -> bool:

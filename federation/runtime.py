@@ -17,7 +17,7 @@ from federation.crypto.multikey import load_private_key_pem
 from federation.delivery import Deliverer
 from federation.fetch import Fetcher, FetchPolicy, GetSigner
 from federation.outbox import Outbox
-from federation.processing import Processor
+from federation.processing import PostAdded, Processor
 from federation.resolver import Resolver
 from federation.worker import FederationWorker
 
@@ -33,7 +33,12 @@ class Federation:
 
 @contextlib.asynccontextmanager
 async def federation(
-    settings: Settings, pool: asyncpg.Pool, clock: Clock, *, run_worker: bool
+    settings: Settings,
+    pool: asyncpg.Pool,
+    clock: Clock,
+    *,
+    run_worker: bool,
+    on_post_added: PostAdded | None = None,
 ) -> AsyncIterator[Federation]:
     async with pool.acquire() as conn, conn.transaction():
         keys = await ensure_node_keys(conn, clock=clock)
@@ -44,7 +49,7 @@ async def federation(
     async with Fetcher(policy, now=clock.now) as fetcher:
         resolver = Resolver(pool, fetcher, clock, base, signer, settings.federation_mode)
         outbox = Outbox(base, clock)
-        processor = Processor(resolver, outbox)
+        processor = Processor(resolver, outbox, on_post_added)
         worker = FederationWorker(processor, Deliverer(pool, fetcher, clock, base), settings.federation_poll_seconds)
         if run_worker:
             worker.start()

@@ -192,8 +192,16 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
 
 async def _federation(app: web.Application) -> AsyncIterator[None]:
     app_state = app[STATE]
+
+    async def post_added(thread_id: int, post_id: int) -> None:
+        await live.publish(app_state.kv, app_state.settings.base_url, thread_id=thread_id, post_id=post_id)
+
     async with federation_runtime(
-        app_state.settings, app_state.db, app_state.clock, run_worker=app_state.settings.federation_worker
+        app_state.settings,
+        app_state.db,
+        app_state.clock,
+        run_worker=app_state.settings.federation_worker,
+        on_post_added=post_added,
     ) as wired:
         app_state.federation = wired
         yield

@@ -31,16 +31,26 @@ async def _database(settings: Settings) -> AsyncIterator[tuple[Settings, asyncpg
 
 async def run_worker(settings: Settings, *, stop: asyncio.Event) -> None:
     """Only the background work (outbox, deliveries, inbox processing), for a process of its own."""
+    from redis.asyncio import Redis
+
     from federation.runtime import federation
+    from web.handlers.live import publish
 
     async with node_services(settings) as live:
         await migrate_database(live.database_url)
         pool = await create_pool(live.database_url, size=live.db_pool_size)
+        redis = Redis.from_url(live.redis_url)
+
+        async def post_added(thread_id: int, post_id: int) -> None:
+            # Replies from peers stored here reach readers of the thread on every web process (web/handlers/live.py).
+            await publish(redis, live.base_url, thread_id=thread_id, post_id=post_id)
+
         try:
-            async with federation(live, pool, SystemClock(), run_worker=True):
+            async with federation(live, pool, SystemClock(), run_worker=True, on_post_added=post_added):
                 print(f"federation worker for {live.base_url} is running", flush=True)
                 await stop.wait()
         finally:
+            await redis.aclose()
             await pool.close()
 
 

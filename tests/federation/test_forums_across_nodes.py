@@ -17,6 +17,7 @@ from federation.crypto.multikey import assertion_method_key
 from federation.crypto.proofs import verify_proof
 from tests.conftest import Node, Visitor
 from tests.federation.support import host, member, settle, sql, start, value
+from tests.web.test_live_updates import _events
 
 
 async def _forum_followed_across(node_factory: Any) -> tuple[Node, Node, Visitor, Visitor, str]:
@@ -59,11 +60,17 @@ async def test_a_forum_followed_from_another_node_receives_threads_and_takes_rep
     # A member here who follows the mirrored forum is told about the new thread like about a local one.
     assert await value(vmt, "SELECT count(*) FROM notification") == 1
 
+    # A reader on VES with the thread open hears the reply from VMT live, once the worker has stored it.
+    opening = await value(ves, "SELECT min(id) FROM post WHERE thread_id = $1", ves_thread)
+    stream = await (await ves.visitor()).session.get(f"{ves.base_url}/t/{ves_thread}/events?after={opening}")
     response = await rosa.submit(f"/t/{vmt_thread}/replies", {"body": "Desde VMT apoyamos el pedido"})
     assert response.status == 200, rosa.last_html
     await settle(ves, vmt)
     await ana.get(f"/t/{ves_thread}")
     assert "Desde VMT apoyamos el pedido" in ana.last_html and f"rosa@{host(vmt)}" in ana.last_html
+    remote_reply = await value(ves, "SELECT max(id) FROM post WHERE thread_id = $1", ves_thread)
+    assert await _events(stream, 1) == [remote_reply]
+    stream.close()
     # The reply came back to VMT in the forum's Announce and was recognised as our own: no duplicate.
     assert await value(vmt, "SELECT count(*) FROM post WHERE thread_id = $1", vmt_thread) == 2
 

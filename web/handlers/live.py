@@ -145,8 +145,13 @@ async def end_streams(app: web.Application) -> None:
 async def publish_post(request: web.Request, *, thread_id: int, post_id: int) -> None:
     """Tell every process of this node that `post_id` was added to `thread_id`. Call after the commit."""
     app = state(request)
+    await publish(app.kv, app.settings.base_url, thread_id=thread_id, post_id=post_id)
+
+
+async def publish(redis: Redis, base_url: str, *, thread_id: int, post_id: int) -> None:
+    """The same, for a process without requests: the federation worker after a peer's reply is stored."""
     try:
-        await app.kv.publish(channel_for(app.settings.base_url), json.dumps({"thread": thread_id, "post": post_id}))
+        await redis.publish(channel_for(base_url), json.dumps({"thread": thread_id, "post": post_id}))
     except Exception as exc:  # the post is saved; only the live notice is lost
         log.warning("live updates: could not publish post %s (%s)", post_id, exc)
 
