@@ -14,7 +14,7 @@ from typing import Any
 import aiohttp
 
 from deliberate.accounts import service as accounts
-from deliberate.budgets import publishing
+from deliberate.budgets import publishing, voting
 from deliberate.budgets.pabulib import parse_pabulib
 from deliberate.clock import FrozenClock
 from tests.budgets.conftest import PB, REFERENCE
@@ -267,3 +267,38 @@ async def test_api_refusals_are_problems_and_change_nothing(node_factory: Any) -
         assert await conn.fetchval("SELECT count(*) FROM budget_voter") == 0
     finally:
         await conn.close()
+
+
+async def test_greedy_results_say_why_each_project_was_or_was_not_funded(node_factory: Any) -> None:
+    clock = FrozenClock()
+    node = await node_factory("ves", clock=clock)
+    conn = await node.connect()
+    try:
+        setup = await voting_process(conn, clock, costs=[60000, 50000, 30000], residents=3)
+        a, b, c = setup.projects
+        async with conn.transaction():
+            for resident, choices in zip(setup.residents, ([a.id, b.id], [a.id, b.id], [a.id]), strict=True):
+                await voting.cast_ballot(conn, clock=clock, actor=resident, slug=setup.process.slug, zone_id=None,
+                                         choices=choices)  # fmt: skip
+        close_voting(setup)
+        async with conn.transaction():
+            await publishing.publish_results(conn, clock=clock, actor=setup.official, slug=setup.process.slug)
+    finally:
+        await conn.close()
+    visitor = await node.visitor()
+    await visitor.get(f"/b/{setup.process.slug}/results")
+    page = visitor.last_html
+    # 100 000 soles: a (3 votes, 60 000) first; b (2 votes, 50 000) no longer fits; c has no votes but fits.
+    funded = "Funded by number of votes: when its turn came (place %(position)s), %(money)s were left."
+    assert shown(funded, position=1, money="S/ 100 000,00") in page
+    assert shown("Not funded: when its turn came (place %(position)s), only %(money)s were left.", position=2,
+                 money="S/ 40 000,00") in page  # fmt: skip
+    nobody = "Nobody voted for it, but it fit in the %(money)s left at the end, so it was funded."
+    assert shown(nobody, money="S/ 40 000,00") in page  # greedy funds what fits, even without votes
+    listed = page.split("</svg>", 1)[1]  # the lists, after the chart's labels
+    assert (
+        listed.index(a.title)
+        < listed.index(c.title)
+        < listed.index(shown("Projects not funded"))
+        < listed.index(b.title)
+    )

@@ -261,6 +261,9 @@ def explain(request: web.Request, row: publishing.ResultRow) -> list[str]:
         return lines
     if reason == "greedy":
         step = e.get("greedy") or {}
+        if not row.votes:
+            return [t(N_("Nobody voted for it, but it fit in the %(money)s left at the end, so it was funded."),
+                      money=_soles(step.get("money_left", "0")))]  # fmt: skip
         return [t(N_("Funded by number of votes: when its turn came (place %(position)s), %(money)s were left."),
                   position=step.get("position", "?"), money=_soles(step.get("money_left", "0")))]  # fmt: skip
     if reason == "free":
