@@ -5,7 +5,6 @@ questions and options come back in one query each, tallies are grouped in SQL.""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 import asyncpg
 
@@ -671,13 +670,3 @@ async def list_updates(conn: asyncpg.Connection, consultation_id: int) -> list[U
         consultation_id,
     )
     return [Update(**dict(row)) for row in rows]
-
-
-async def count_rows(conn: asyncpg.Connection) -> dict[str, Any]:
-    """How many rows each consultation table holds: for tests that a refusal changed nothing."""
-    tables = (
-        "consultation", "consultation_section", "consultation_question", "consultation_option",
-        "consultation_participant", "consultation_stance", "consultation_answer", "consultation_position",
-        "consultation_council_answer", "consultation_section_reply", "consultation_update", "official",
-    )  # fmt: skip
-    return {table: await conn.fetchval(f"SELECT count(*) FROM {table}") for table in tables}

@@ -28,9 +28,13 @@ from deliberate.budgets import service as budgets
 from deliberate.clock import Clock
 from deliberate.consultations import queries
 from deliberate.consultations.model import (
+    REASON_MAX,
+    SECTION_MAX,
     STANCES,
+    TEXT_ANSWER_MAX,
     Consultation,
     ConsultationForm,
+    CouncilAnswer,
     CouncilAnswerForm,
     Document,
     ExportRow,
@@ -291,7 +295,7 @@ async def updates(conn: asyncpg.Connection, consultation: Consultation) -> list[
     return await queries.list_updates(conn, consultation.id)
 
 
-async def council_answer(conn: asyncpg.Connection, consultation: Consultation) -> Any:
+async def council_answer(conn: asyncpg.Connection, consultation: Consultation) -> CouncilAnswer | None:
     return await queries.get_council_answer(conn, consultation.id)
 
 
@@ -325,6 +329,11 @@ def _check_open(consultation: Consultation, clock: Clock) -> None:
 
 
 # Taking part
+
+
+def _too_long(field: str, limit: int) -> InvalidInput:
+    return InvalidInput(field=field, message=N_("Please write at most %(max_length)s characters."), max_length=limit)
+
 
 _STANCE_KEY = re.compile(r"^stance_(\d{1,4})$")
 _REASON_KEY = re.compile(r"^reason_(\d{1,4})$")
@@ -360,9 +369,8 @@ def _read_response(document: Document, data: Mapping[str, Any]) -> tuple[
                     continue
                 stance = value or None
             else:
-                if len(value) > 2000:
-                    errors.append(InvalidInput(field=key, message=N_("Please write at most %(max_length)s "
-                                                                     "characters."), max_length=2000))  # fmt: skip
+                if len(value) > REASON_MAX:
+                    errors.append(_too_long(key, REASON_MAX))
                     continue
                 reason = value
             stances[section.id] = (stance, reason)
@@ -380,14 +388,13 @@ def _read_response(document: Document, data: Mapping[str, Any]) -> tuple[
                 if value:
                     chosen[question.id].append(options[int(match[2])])
             elif question.kind == "single":
-                if value and (not value.isdigit() or int(value) not in options):
+                if value and (not value.isdecimal() or int(value) not in options):
                     errors.append(AnswerWrongFormat(field=key))
                     continue
                 answers[question.id] = ([options[int(value)]] if value else None, "")
             elif question.kind == "text":
-                if len(value) > 5000:
-                    errors.append(InvalidInput(field=key, message=N_("Please write at most %(max_length)s "
-                                                                     "characters."), max_length=5000))  # fmt: skip
+                if len(value) > TEXT_ANSWER_MAX:
+                    errors.append(_too_long(key, TEXT_ANSWER_MAX))
                     continue
                 answers[question.id] = (None, value)
             else:
@@ -396,7 +403,7 @@ def _read_response(document: Document, data: Mapping[str, Any]) -> tuple[
         answers[question_id] = (sorted(set(option_ids)) or None, "")
     for question_number in str(data.get("multiple_q", "")).split():
         # Every multiple-choice question on the form sends its number here, so unticking all its boxes withdraws it.
-        question = questions.get(int(question_number)) if question_number.isdigit() else None
+        question = questions.get(int(question_number)) if question_number.isdecimal() else None
         if question is not None and question.kind == "multiple" and question.id not in answers:
             answers[question.id] = (None, "")
     if errors:
@@ -532,11 +539,10 @@ async def publish_answer(
             continue
         number = key.removeprefix("reply_")
         text = str(raw).strip()
-        if not number.isdigit() or int(number) not in numbers:
+        if not number.isdecimal() or int(number) not in numbers:
             errors.append(NoSuchSection(field=key))
-        elif len(text) > 20000:
-            errors.append(InvalidInput(field=key, message=N_("Please write at most %(max_length)s characters."),
-                                       max_length=20000))  # fmt: skip
+        elif len(text) > SECTION_MAX:
+            errors.append(_too_long(key, SECTION_MAX))
         elif text:
             replies.append((numbers[int(number)], text, render_markdown(text)))
     if errors:

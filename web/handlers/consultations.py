@@ -188,7 +188,7 @@ async def _page_context(request: web.Request, *, version: int | None = None) -> 
         positions = await consultations.positions(conn, c)
         admin_of = {org.id for org in await orgs.organizations_administered_by(conn, user)}
         member_of = await orgs.public_memberships(conn, user) if user else []
-        context = {
+        context: dict[str, Any] = {
             "document": document,
             "c": c,
             "now": _now(request),
