@@ -392,6 +392,10 @@ async def _update(conn: asyncpg.Connection, processor: Processor, actor: RemoteA
 
 async def _delete(conn: asyncpg.Connection, processor: Processor, actor: RemoteActor, activity: Activity,
                   raw: dict[str, Any], budget: FetchBudget) -> None:  # fmt: skip
+    if activity.object_id == actor.uri:
+        # A person deleting their own account (Mastodon and deliberate send this): the signer is the actor itself.
+        await peers.actor_deleted(conn, actor, clock=processor.resolver.clock)
+        return
     post_id, _ = await forums.find_remote(conn, activity.object_id or "")
     if post_id is None:
         return

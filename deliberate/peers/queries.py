@@ -148,6 +148,21 @@ async def remove_follower(conn: asyncpg.Connection, *, actor_kind: str, actor_id
     return status != "DELETE 0"
 
 
+async def forget_deleted_actor(conn: asyncpg.Connection, remote_actor_id: int, *, now: datetime) -> None:
+    """A remote person deleted their account: they follow nothing here any more, and their shadow account (if they
+    ever posted or reacted here) is marked deleted with its display name cleared; their posts stay as their origin
+    left them (it sends a Delete for each post it removes)."""
+    await conn.execute("DELETE FROM follower WHERE remote_actor_id = $1", remote_actor_id)
+    await conn.execute(
+        """
+        UPDATE account SET deleted_at = $2, display_name = NULL
+        WHERE id = (SELECT account_id FROM remote_actor WHERE id = $1) AND deleted_at IS NULL
+        """,
+        remote_actor_id,
+        now,
+    )
+
+
 async def follower_inboxes(conn: asyncpg.Connection, *, actor_kind: str, actor_id: int) -> list[Recipient]:
     """One inbox per server where possible: followers sharing a shared inbox get one delivery."""
     rows = await conn.fetch(

@@ -115,6 +115,12 @@ async def author_account(conn: asyncpg.Connection, actor: RemoteActor, *, clock:
     )  # fmt: skip
 
 
+async def actor_deleted(conn: asyncpg.Connection, actor: RemoteActor, *, clock: Clock) -> None:
+    """A remote person's own Delete of their actor: forget their follows and mark their shadow account deleted."""
+    await queries.forget_deleted_actor(conn, actor.id, now=clock.now())
+    await record_event(conn, "remote_actor_deleted", {"remote_actor_id": actor.id, "uri": actor.uri})
+
+
 async def mirror_forum(conn: asyncpg.Connection, actor: RemoteActor, *, clock: Clock, requested_by: Account) -> int:
     """The local forum that shows a remote Group's threads; made when someone here first follows it."""
     if actor.forum_id is not None:

@@ -62,6 +62,9 @@ async def test_posts_kept_anonymously_stay_on_the_peer_while_the_person_is_delet
     person = f"{ves.base_url}/u/ana"
     assert await value(vmt, "SELECT count(*) FROM inbox_activity WHERE type = 'Delete' AND actor_uri = $1 "
                             "AND error IS NULL AND processed_at IS NOT NULL", person) == 1  # fmt: skip
+    # The peer marks its copy of the person deleted; the posts she left stay, under her (now nameless) handle.
+    shadow = await sql(vmt, "SELECT deleted_at, display_name FROM account WHERE username = $1", f"ana@{host(ves)}")
+    assert shadow[0]["deleted_at"] is not None and shadow[0]["display_name"] is None, shadow
 
 
 async def test_a_reply_sent_to_another_nodes_forum_is_deleted_there_with_the_account(node_factory: Any) -> None:
