@@ -12,12 +12,14 @@ import io
 import json
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 from aiohttp import web
 
 from deliberate.consultations import service as consultations
 from deliberate.consultations.model import AUDIENCES, LIMA, STANCES, Document, ExportRow, lima_input
 from deliberate.errors import DomainError, InvalidInput
+from deliberate.forums import service as forums
 from deliberate.organizations import service as orgs
 from web.forms import form_page
 from web.handlers.common import form_data, redirect, require_user
@@ -188,6 +190,7 @@ async def _page_context(request: web.Request, *, version: int | None = None) -> 
         positions = await consultations.positions(conn, c)
         admin_of = {org.id for org in await orgs.organizations_administered_by(conn, user)}
         member_of = await orgs.public_memberships(conn, user) if user else []
+        forum = await forums.forum_by_id(conn, c.forum_id)
         context: dict[str, Any] = {
             "document": document,
             "c": c,
@@ -200,6 +203,8 @@ async def _page_context(request: web.Request, *, version: int | None = None) -> 
             "is_official": user is not None and user.has_role("official"),
             "in_audience": await consultations.in_audience(conn, c, user),
             "mine": await consultations.my_response(conn, c, user),
+            # Members of other districts follow the comment forum from their own node with this address.
+            "forum_address": f"{forum.slug}@{urlsplit(state(request).settings.base_url).netloc}",
             "failed": None,
             "submitted": {},
         }
