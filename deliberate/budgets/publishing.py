@@ -275,7 +275,6 @@ async def chain_document(conn: asyncpg.Connection, *, slug: str) -> dict[str, An
     """The published chain as anyone downloads it; `key_id` is added by the web layer, which knows the node's URL."""
     process = await _published(conn, slug)
     projects = await budgets.list_projects(conn, process.id, feasible_only=True)
-    public_key = await queries.get_chain_public_key(conn, process.id)
     entries = [
         {
             "position": row["position"],
@@ -293,7 +292,7 @@ async def chain_document(conn: asyncpg.Connection, *, slug: str) -> dict[str, An
         "head": process.chain_head,
         "signature": process.chain_signature,
         "signature_algorithm": "Ed25519 over the 32 bytes of the head",
-        "public_key": public_key,
+        "public_key": process.chain_public_key,
     }
 
 

@@ -237,8 +237,3 @@ async def mark_published(
         chain_public_key,
     )
     return status.endswith(" 1")
-
-
-async def get_chain_public_key(conn: asyncpg.Connection, process_id: int) -> str | None:
-    key: str | None = await conn.fetchval("SELECT chain_public_key FROM budget_process WHERE id = $1", process_id)
-    return key
