@@ -140,6 +140,16 @@ async def test_an_operator_may_open_a_process_and_a_tie_seed_is_drawn_when_none_
     assert 8 <= len(process.tie_seed) <= 64
 
 
+async def test_an_imported_process_gets_no_forum_and_says_where_it_came_from(db: asyncpg.Connection) -> None:
+    clock = FrozenClock(START)
+    ana = await member(db, "ana", "official")
+    forums_before = await db.fetchval("SELECT count(*) FROM forum")
+    async with db.transaction():
+        process = await budgets.create_process(db, clock=clock, actor=ana, data=process_data(), origin="imported")
+    assert process.origin == "imported" and process.forum_id is None
+    assert await db.fetchval("SELECT count(*) FROM forum") == forums_before
+
+
 async def test_slugs_never_collide(db: asyncpg.Connection) -> None:
     clock = FrozenClock(START)
     ana = await member(db, "ana", "official")
