@@ -30,11 +30,13 @@ STATEMENT_CONTEXT = ["https://www.w3.org/ns/activitystreams", "https://w3id.org/
 
 
 def coalition_uri(base_url: str, coalition: Coalition) -> str:
-    return coalition.ap_id or f"{base_url}/coalitions/{coalition.slug}"
+    """The coalition's Group actor: on its founding node, the Group of the coalition's forum (FEP-1b12 relays its
+    members' posts; its keys sign what the coalition sends)."""
+    return coalition.ap_id or f"{base_url}/f/{coalition.forum_slug}"
 
 
 def statement_uri(base_url: str, coalition: Coalition, statement: Statement) -> str:
-    return statement.ap_id or f"{coalition_uri(base_url, coalition)}/statements/{statement.id}"
+    return statement.ap_id or f"{base_url}/coalitions/{coalition.slug}/statements/{statement.id}"
 
 
 def statement_document(

@@ -74,6 +74,10 @@ async def translate(
             await _block_event(conn, outbox, event_id, payload)
         elif kind == "account_deleted":
             await _account_deleted_event(conn, outbox, event_id, payload)
+        elif kind.startswith("coalition_"):
+            from federation import coalition_exchange  # it builds on this module
+
+            await coalition_exchange.translate(conn, outbox, event_id, kind, payload)
     except NotFound:
         return  # what the event was about is gone (e.g. a forum removed); nothing to say about it
 

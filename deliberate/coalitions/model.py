@@ -98,7 +98,7 @@ class Statement:
     coalition_id: int
     title: str
     body: str
-    drafted_by_member_id: int
+    drafted_by_member_id: int | None
     created_at: datetime
     updated_at: datetime
     document: dict[str, Any] | None

@@ -504,3 +504,86 @@ async def count_rows(conn: asyncpg.Connection) -> dict[str, int]:
         "coalition_endorsement",
     )  # fmt: skip
     return {table: await conn.fetchval(f"SELECT count(*) FROM {table}") for table in tables}
+
+
+async def get_coalition_by_ap_id(conn: asyncpg.Connection, ap_id: str) -> Coalition | None:
+    row = await conn.fetchrow(f"SELECT {_COALITION} FROM {_FROM_COALITION} WHERE c.ap_id = $1", ap_id)
+    return Coalition(**dict(row)) if row else None
+
+
+async def get_coalition_by_forum(conn: asyncpg.Connection, forum_id: int) -> Coalition | None:
+    row = await conn.fetchrow(f"SELECT {_COALITION} FROM {_FROM_COALITION} WHERE c.forum_id = $1", forum_id)
+    return Coalition(**dict(row)) if row else None
+
+
+async def founding_actor_id(conn: asyncpg.Connection, coalition_id: int) -> int | None:
+    value: int | None = await conn.fetchval(
+        "SELECT founding_remote_actor_id FROM coalition WHERE id = $1", coalition_id
+    )
+    return value
+
+
+async def insert_remote_coalition(
+    conn: asyncpg.Connection,
+    *,
+    slug: str,
+    name: str,
+    purpose: str,
+    charter: str,
+    threshold: str,
+    founding_remote_actor_id: int,
+    origin: str,
+    ap_id: str,
+    now: datetime,
+) -> int:
+    coalition_id: int = await conn.fetchval(
+        """
+        INSERT INTO coalition (slug, name, purpose, charter, threshold, founding_remote_actor_id, origin, ap_id,
+                               created_at)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+        ON CONFLICT (ap_id) DO UPDATE SET name = excluded.name, purpose = excluded.purpose,
+            charter = excluded.charter, threshold = excluded.threshold
+        RETURNING id
+        """,
+        slug,
+        name,
+        purpose,
+        charter,
+        threshold,
+        founding_remote_actor_id,
+        origin,
+        ap_id,
+        now,
+    )
+    return coalition_id
+
+
+async def get_statement_by_ap_id(conn: asyncpg.Connection, ap_id: str) -> Statement | None:
+    statement_id = await conn.fetchval("SELECT id FROM coalition_statement WHERE ap_id = $1", ap_id)
+    return await get_statement(conn, statement_id) if statement_id is not None else None
+
+
+async def insert_remote_statement(
+    conn: asyncpg.Connection,
+    coalition_id: int,
+    *,
+    ap_id: str,
+    title: str,
+    body: str,
+    document: dict[str, Any],
+    now: datetime,
+) -> int:
+    statement_id: int = await conn.fetchval(
+        """
+        INSERT INTO coalition_statement (coalition_id, title, body, created_at, updated_at, document, ap_id)
+        VALUES ($1, $2, $3, $4, $4, $5, $6)
+        RETURNING id
+        """,
+        coalition_id,
+        title,
+        body,
+        now,
+        document,
+        ap_id,
+    )
+    return statement_id

@@ -477,7 +477,7 @@ async def endorse(
         consultation_id = await queries.current_consultation_id(conn, consultation_slug)
         if consultation_id is None:
             raise NotFound(field="target")
-    if target_url is not None and (not target_url.startswith("https://") or len(target_url) > 2000):
+    if target_url is not None and (not target_url.startswith(("https://", "http://")) or len(target_url) > 2000):
         raise InvalidInput(field="target")
     endorsement_id = await queries.insert_endorsement(
         conn, coalition.id, statement.id, budget_project_id=budget_project_id, consultation_id=consultation_id,
@@ -505,3 +505,185 @@ async def endorsements_of_consultation(conn: asyncpg.Connection, consultation_id
 
 async def coalitions_of_organization(conn: asyncpg.Connection, organization: Organization) -> list[Coalition]:
     return await queries.list_coalitions_of_organization(conn, organization.id)
+
+
+# What other nodes tell this one. The federation layer has checked the HTTP signature (the activity comes from
+# its actor) and every proof against the signer's key before calling these.
+
+
+async def coalition_by_ap_id(conn: asyncpg.Connection, ap_id: str) -> Coalition | None:
+    return await queries.get_coalition_by_ap_id(conn, ap_id)
+
+
+async def coalition_of_forum(conn: asyncpg.Connection, forum_id: int) -> Coalition | None:
+    return await queries.get_coalition_by_forum(conn, forum_id)
+
+
+async def founding_actor_of(conn: asyncpg.Connection, coalition: Coalition) -> int | None:
+    """The remote actor (the coalition's Group) of a coalition hosted elsewhere."""
+    return await queries.founding_actor_id(conn, coalition.id)
+
+
+async def receive_invitation(
+    conn: asyncpg.Connection,
+    *,
+    clock: Clock,
+    group_actor_id: int,
+    group_uri: str,
+    origin: str,
+    slug: str,
+    data: Mapping[str, Any],
+    organization_slug: str,
+) -> CoalitionMember:
+    """A coalition of another node invites an organization of this one: keep a copy of the coalition and the
+    pending invitation, for the organization's admins to answer."""
+    form = parse(CoalitionForm, data)
+    org = await orgs.access_organization(conn, organization_slug)
+    now = clock.now()
+    coalition_id = await queries.insert_remote_coalition(
+        conn, slug=slug[:300], name=form.name, purpose=form.purpose, charter=form.charter, threshold=form.threshold,
+        founding_remote_actor_id=group_actor_id, origin=origin, ap_id=group_uri, now=now,
+    )  # fmt: skip
+    coalition = await access_coalition_by_id(conn, coalition_id)
+    coalition = await access_coalition(conn, coalition.slug, for_update=True)
+    existing = await queries.find_member(conn, coalition.id, organization_id=org.id)
+    if existing is not None and existing.state in ("member", "invited"):
+        return existing
+    if existing is not None:
+        await queries.reinvite(conn, existing.id, invited_by=None, now=now)
+        member_id = existing.id
+    else:
+        member_id = await queries.insert_member(
+            conn, coalition.id, organization_id=org.id, remote_actor_id=None, state="invited", invited_by=None,
+            now=now,
+        )  # fmt: skip
+    await record_event(
+        conn,
+        "coalition_member_invited",
+        {"coalition_id": coalition.id, "member_id": member_id, "organization_id": org.id, "remote_actor_id": None,
+         "by": None},
+    )  # fmt: skip
+    member = await queries.get_member(conn, member_id)
+    assert member is not None
+    return member
+
+
+async def receive_answer(
+    conn: asyncpg.Connection,
+    *,
+    clock: Clock,
+    coalition: Coalition,
+    remote_actor_id: int,
+    accepted: bool,
+    acceptance: dict[str, Any] | None,
+) -> None:
+    """An invited organization of another node accepted (its signed acceptance is kept) or declined."""
+    coalition = await access_coalition(conn, coalition.slug, for_update=True)
+    _local(coalition)
+    member = await queries.find_member(conn, coalition.id, remote_actor_id=remote_actor_id)
+    if member is None or member.state != "invited":
+        raise NotFound()
+    await queries.answer_invitation(
+        conn, member.id, accepted=accepted, by=None, now=clock.now(), acceptance=acceptance if accepted else None
+    )
+    await record_event(
+        conn,
+        "coalition_member_joined" if accepted else "coalition_invitation_declined",
+        {"coalition_id": coalition.id, "member_id": member.id, "remote_actor_id": remote_actor_id, "by": None},
+    )
+
+
+async def receive_leave(conn: asyncpg.Connection, *, clock: Clock, coalition: Coalition, remote_actor_id: int) -> None:
+    coalition = await access_coalition(conn, coalition.slug, for_update=True)
+    member = await queries.find_member(conn, coalition.id, remote_actor_id=remote_actor_id)
+    if member is None or not member.active:
+        raise NotCoalitionMember()
+    await queries.end_membership(conn, member.id, state="left", by=None, now=clock.now())
+    await record_event(
+        conn,
+        "coalition_member_left",
+        {"coalition_id": coalition.id, "member_id": member.id, "remote_actor_id": remote_actor_id, "by": None},
+    )
+
+
+async def known_member(
+    conn: asyncpg.Connection, *, clock: Clock, coalition: Coalition, remote_actor_id: int
+) -> CoalitionMember:
+    """On a node that holds a copy of the coalition: an organization of a third node its host says is a member."""
+    member = await queries.find_member(conn, coalition.id, remote_actor_id=remote_actor_id)
+    if member is None:
+        member_id = await queries.insert_member(
+            conn, coalition.id, organization_id=None, remote_actor_id=remote_actor_id, state="member",
+            invited_by=None, now=clock.now(),
+        )  # fmt: skip
+        member = await queries.get_member(conn, member_id)
+        assert member is not None
+    return member
+
+
+async def receive_statement(
+    conn: asyncpg.Connection,
+    *,
+    clock: Clock,
+    coalition: Coalition,
+    ap_id: str,
+    document: dict[str, Any],
+    title: str,
+    body: str,
+    signatures: list[tuple[int, dict[str, Any]]],
+    published: bool,
+) -> Statement:
+    """The coalition's host sends a statement (fixed at its first signature) with the proofs it has so far."""
+    if not coalition.remote:
+        raise CoalitionHostedElsewhere()
+    coalition = await access_coalition(conn, coalition.slug, for_update=True)
+    statement = await queries.get_statement_by_ap_id(conn, ap_id)
+    now = clock.now()
+    if statement is None:
+        form = parse(StatementForm, {"title": title[:200], "body": body[:20000]})
+        statement_id = await queries.insert_remote_statement(
+            conn, coalition.id, ap_id=ap_id, title=form.title, body=form.body, document=document, now=now
+        )
+        statement = await access_statement(conn, coalition, statement_id)
+    elif statement.coalition_id != coalition.id or statement.document != document:
+        raise StatementSigned()  # a signed document never changes: this is not the statement we hold
+    for member_id, proof in signatures:
+        await queries.insert_signature(conn, statement.id, member_id, by=None, proof=proof, now=now)
+    if published and not statement.published:
+        await queries.publish_statement(conn, statement.id, now=now)
+        await record_event(
+            conn, "coalition_statement_published", {"coalition_id": coalition.id, "statement_id": statement.id}
+        )
+    return await access_statement(conn, coalition, statement.id)
+
+
+async def receive_endorsement(
+    conn: asyncpg.Connection,
+    *,
+    clock: Clock,
+    coalition: Coalition,
+    statement: Statement,
+    budget_project_id: int | None,
+    consultation_slug: str | None,
+    ap_id: str,
+) -> None:
+    """A coalition of another node puts its published statement forward on a project or consultation of ours."""
+    if not statement.published:
+        raise StatementNotPublished()
+    consultation_id = None
+    if budget_project_id is not None and not await queries.budget_project_exists(conn, budget_project_id):
+        raise NotFound()
+    if consultation_slug is not None:
+        consultation_id = await queries.current_consultation_id(conn, consultation_slug)
+        if consultation_id is None:
+            raise NotFound()
+    endorsement_id = await queries.insert_endorsement(
+        conn, coalition.id, statement.id, budget_project_id=budget_project_id, consultation_id=consultation_id,
+        target_url=None, member_id=None, by=None, now=clock.now(),
+    )  # fmt: skip
+    if endorsement_id is not None:
+        await record_event(
+            conn, "coalition_endorsed",
+            {"coalition_id": coalition.id, "endorsement_id": endorsement_id, "statement_id": statement.id,
+             "by": None, "ap_id": ap_id},
+        )  # fmt: skip

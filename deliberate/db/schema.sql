@@ -431,7 +431,7 @@ CREATE TABLE public.coalition_statement (
     coalition_id bigint NOT NULL,
     title text NOT NULL,
     body text NOT NULL,
-    drafted_by_member_id bigint NOT NULL,
+    drafted_by_member_id bigint,
     drafted_by bigint,
     created_at timestamp with time zone NOT NULL,
     updated_at timestamp with time zone NOT NULL,

@@ -203,7 +203,7 @@ async def test_a_statement_is_published_with_one_valid_proof_per_organization_wh
         assert len(signed.signatures) == i + 1 and signed.frozen
         assert signed.published == (i == 2)  # the threshold is "all": published with the third signature
     document = coalitions.signed_document(signed)
-    assert document["name"] == STATEMENT["title"] and document["attributedTo"] == f"{BASE}/coalitions/{coalition.slug}"
+    assert document["name"] == STATEMENT["title"] and document["attributedTo"] == f"{BASE}/f/{coalition.forum_slug}"
     keys = embedded_keys(document)
     assert sorted(signer for signer, _ in keys.values()) == sorted(f"{BASE}/o/{slug}" for slug in slugs)
     results = check_proofs(document, lambda method: keys[method][1] if method in keys else None)
@@ -403,10 +403,10 @@ async def test_a_published_statement_endorses_a_budget_project_shown_with_its_si
 
     await refused(db, errors.AlreadyEndorsed, endorsing_twice)
 
-    async def endorsing_a_plain_http_url() -> None:
+    async def endorsing_something_that_is_not_a_web_address() -> None:
         await coalitions.endorse(
             db, clock=CLOCK, actor=admins[1], slug=coalition.slug, organization_slug=slugs[1],
-            statement_id=draft.id, target_url="http://otro.example/budgets/x/projects/1",
+            statement_id=draft.id, target_url="ftp://otro.example/budgets/x/projects/1",
         )  # fmt: skip
 
-    await refused(db, errors.InvalidInput, endorsing_a_plain_http_url)
+    await refused(db, errors.InvalidInput, endorsing_something_that_is_not_a_web_address)

@@ -71,7 +71,8 @@ CREATE TABLE coalition_statement (
     coalition_id bigint NOT NULL REFERENCES coalition (id),
     title text NOT NULL CHECK (char_length(title) BETWEEN 3 AND 200),
     body text NOT NULL CHECK (char_length(body) BETWEEN 10 AND 20000),
-    drafted_by_member_id bigint NOT NULL REFERENCES coalition_member (id),
+    -- NULL for a statement of a coalition hosted elsewhere (its host knows who drafted it).
+    drafted_by_member_id bigint REFERENCES coalition_member (id),
     drafted_by bigint REFERENCES account (id),
     created_at timestamptz NOT NULL,
     updated_at timestamptz NOT NULL,
