@@ -73,7 +73,7 @@ from deliberate.events import record_event
 from deliberate.forums import queries as forum_queries
 from deliberate.forums import service as forums
 from deliberate.forums.markup import render_markdown
-from deliberate.forums.model import Post
+from deliberate.forums.model import POST_MAX, Post
 from deliberate.organizations import queries as org_queries
 from deliberate.organizations import service as organizations
 from deliberate.organizations.model import ADMIN_ROLES, slugify
@@ -514,6 +514,21 @@ async def publish_update(
         conn, consultation.id, source=form.body, html=render_markdown(form.body), by=official.id, now=clock.now()
     )
     await record_event(conn, "consultation_update_published", {"update_id": update_id, "by": official.id})
+    await _tell_the_forum(conn, clock=clock, official=official, consultation=consultation,
+                          title=f"Novedad del concejo: {consultation.title}", body=form.body)  # fmt: skip
+
+
+async def _tell_the_forum(
+    conn: asyncpg.Connection, *, clock: Clock, official: Account, consultation: Consultation, title: str, body: str
+) -> None:
+    """Interim updates and the council's answer also open a thread in the consultation's comment forum: whoever
+    follows it, here or on another district's node, is told, and federation carries them like any thread. The
+    titles are content in the node's language (Spanish), not interface text."""
+    if len(body) > POST_MAX:
+        body = body[: POST_MAX - 60].rstrip() + "\n\n… (texto completo en la página de la consulta)"
+    forum = await forums.forum_by_id(conn, consultation.forum_id)
+    await forums.start_thread(conn, clock=clock, actor=official, forum_slug=forum.slug,
+                              data={"title": title[:200], "body": body})  # fmt: skip
 
 
 async def publish_answer(
@@ -554,6 +569,14 @@ async def publish_answer(
     )  # fmt: skip
     await record_event(conn, "consultation_answered_by_council", {"consultation_id": consultation.id,
                                                                    "by": official.id})  # fmt: skip
+    parts = [form.general]
+    if form.changes:
+        parts.append(f"**Cambios aceptados**\n\n{form.changes}")
+    headings = {s.id: f"{s.number}. {s.heading}" for s in document.sections}
+    parts += [f"**{headings[section_id]}**\n\n{text}" for section_id, text, _ in sorted(
+        replies, key=lambda reply: reply[0])]  # fmt: skip
+    await _tell_the_forum(conn, clock=clock, official=official, consultation=consultation,
+                          title=f"Respuesta del concejo: {consultation.title}", body="\n\n".join(parts))  # fmt: skip
 
 
 # Summaries, export and versions

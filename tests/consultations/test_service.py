@@ -340,6 +340,15 @@ async def test_the_council_answers_once_after_closing_and_the_overdue_marker_goe
     assert given.section_replies == {document.sections[1].id: "<p>Se mantiene.</p>\n"}
     with pytest.raises(errors.ConsultationAlreadyAnswered):
         await consultations.publish_answer(db, clock=clock, actor=official, slug=slug, data=answer)
+    # The answer also opens a thread in the comment forum, so its followers (here or elsewhere) are told.
+    opened_thread = await db.fetchrow(
+        "SELECT t.id, t.title FROM thread t WHERE t.forum_id = $1 AND t.title LIKE 'Respuesta del concejo%'",
+        document.consultation.forum_id,
+    )
+    page = await forums.thread_page(db, thread_id=opened_thread["id"], viewer=None)
+    assert opened_thread["title"] == "Respuesta del concejo: Ordenanza de mercados"
+    assert "Gracias por participar." in page.posts[0].html and "Se amplía el horario." in page.posts[0].html
+    assert "<strong>2. Limpieza</strong>" in page.posts[0].html and "Se mantiene." in page.posts[0].html
 
 
 async def test_interim_updates_are_for_officials(db: asyncpg.Connection) -> None:
@@ -353,6 +362,8 @@ async def test_interim_updates_are_for_officials(db: asyncpg.Connection) -> None
     c = (await consultations.access_consultation(db, slug)).consultation
     (update,) = await consultations.updates(db, c)
     assert update.published_by_name == "Ana Quispe" and "40 aportes" in update.html
+    title = await db.fetchval("SELECT title FROM thread WHERE forum_id = $1 ORDER BY id DESC LIMIT 1", c.forum_id)
+    assert title == "Novedad del concejo: Ordenanza de mercados"
 
 
 async def test_only_operators_appoint_officials(db: asyncpg.Connection) -> None:

@@ -1,9 +1,10 @@
-"""A consultation read and commented from another district, on two real nodes.
+"""A consultation read, commented and answered across two districts, on two real nodes.
 
 Consultations themselves do not federate yet; their comments do, because each consultation's comments live in an
 ordinary public forum (one thread per section, opened with the section's text). A member of another district follows
 that forum from her own node, receives every section (the forum's outbox is backfilled on Accept), comments there,
-and her comment reaches the consultation's node marked with her district.
+and her comment reaches the consultation's node marked with her district. The council's interim updates and its
+answer open threads in that forum, so they reach her node too; the overdue marker lives on the consultation's node.
 """
 
 from __future__ import annotations
@@ -65,3 +66,44 @@ async def test_a_member_of_another_district_reads_the_sections_and_her_comment_r
     assert f"rosa@{host(vmt)}" in neighbour.last_html  # marked with her district's node
     for node in (ves, vmt):
         assert await sql(node, "SELECT type, error FROM inbox_activity WHERE error IS NOT NULL") == []
+
+
+async def test_the_councils_answer_reaches_the_other_district_and_the_overdue_marker_goes(node_factory: Any) -> None:
+    ves = await start(node_factory, "ves")
+    vmt = await start(node_factory, "vmt")
+    operator = await member(ves, "operadora", "operator")
+    official = await member(ves, "funcionaria")
+    appointment = {"username": "funcionaria", "name": "Ana Quispe", "office": "Gerencia de Desarrollo Urbano"}
+    assert (await operator.submit("/consultations/officials", appointment)).status == 200
+    now = datetime.now(LIMA)
+    # Closed ten days ago and due 24 hours ago (yesterday in Lima, whatever the hour): the council is a day late.
+    form = {
+        "title": "Plan de veredas", "summary": "Dónde se construyen veredas este año.",
+        "opens_at": _lima(now - timedelta(days=30)), "closes_at": _lima(now - timedelta(days=10)),
+        "answer_due_at": _lima(now - timedelta(days=1)), "audience": "everyone", "ask_stances": "1",
+        "document": "## Sector 1\nVeredas en la avenida principal.\n", "questions": "",
+    }  # fmt: skip
+    response = await official.submit("/consultations", form, form_page="/consultations/new")
+    assert response.status == 200, official.last_html
+    address = f"consulta-plan-de-veredas@{host(ves)}"
+    rosa = await member(vmt, "rosa")
+    assert (await rosa.submit("/forums/remote", {"address": address})).status == 200
+    await settle(ves, vmt)
+
+    neighbour = await ves.visitor()
+    await neighbour.get("/")
+    overdue = neighbour.last_html[neighbour.last_html.index('id="overdue"') :]
+    assert 'href="/c/plan-de-veredas"' in overdue and ("1 day overdue" in overdue or "1 día de retraso" in overdue)
+
+    answer = {"general": "Se construirán **todas** las veredas.", "reply_1": "Empezamos en marzo."}
+    response = await official.submit("/c/plan-de-veredas/answer", answer)
+    assert response.status == 200 and response.url.path == "/c/plan-de-veredas", official.last_html
+    await settle(ves, vmt)
+    await neighbour.get("/")
+    assert 'id="overdue"' not in neighbour.last_html
+    await rosa.get(f"/f/{address}")
+    assert "Respuesta del concejo: Plan de veredas" in rosa.last_html
+    thread = await value(vmt, "SELECT id FROM thread WHERE title LIKE 'Respuesta del concejo%'")
+    await rosa.get(f"/t/{thread}")
+    assert "<strong>todas</strong>" in rosa.last_html and "Empezamos en marzo." in rosa.last_html
+    assert f"funcionaria@{host(ves)}" in rosa.last_html
