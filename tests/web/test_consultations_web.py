@@ -344,8 +344,11 @@ async def test_the_home_page_lists_an_overdue_consultation_until_the_council_ans
 
 
 async def test_an_empty_council_answer_is_refused_next_to_the_field(world: World) -> None:
+    await world.people["member"].submit(f"/c/{world.slug}/respond", {"stance_2": "contra"})
     world.clock.current = CLOSED
     official = world.people["official"]
+    await official.get(f"/c/{world.slug}/answer")
+    assert f"2. Limpieza: {shown('In favour')} 0 · {shown('Neutral')} 0 · {shown('Against')} 1" in official.last_html
     response = await official.submit(f"/c/{world.slug}/answer", {"general": " ", "reply_2": "Bien"})
     assert response.status == 400 and 'id="general-error"' in official.last_html and "Bien" in official.last_html
     assert await world.count("consultation_council_answer") == 0

@@ -305,10 +305,18 @@ async def approve_position(request: web.Request) -> web.Response:
 # The council's side
 
 
+async def _answer_context(request: web.Request) -> dict[str, Any]:
+    """The consultation and, next to each section's reply, what people said about it."""
+    async with state(request).db.acquire() as conn:
+        result = await consultations.summary(conn, _slug(request))
+    tallies = {t.section.id: t.counts for t in result.sections}
+    return await _page_context(request) | {"tallies": tallies, "participants": result.participants}
+
+
 async def answer_form(request: web.Request) -> web.Response:
     user = require_user(request)
     consultations.check_official(user, state(request).clock)
-    return form_page(request, "consultations/answer.html", context=await _page_context(request))
+    return form_page(request, "consultations/answer.html", context=await _answer_context(request))
 
 
 async def answer(request: web.Request) -> web.Response:
@@ -323,7 +331,7 @@ async def answer(request: web.Request) -> web.Response:
                                                              "consultation_already_answered"):  # fmt: skip
             keep = ["general", "changes", *(k for k in data if k.startswith("reply_"))]
             return form_page(request, "consultations/answer.html", data=data, keep=keep, error=error,
-                             context=await _page_context(request))  # fmt: skip
+                             context=await _answer_context(request))  # fmt: skip
         raise
     return redirect(f"/c/{_slug(request)}#answer")
 
