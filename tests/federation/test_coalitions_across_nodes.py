@@ -96,6 +96,21 @@ async def test_a_coalition_across_three_nodes(node_factory: Any, tmp_path: Path)
     assert [(r["state"], r["signed"]) for r in states] == [("member", False), ("member", True), ("member", True)]
     await rosa.get(path)
     assert f"<td>{host(vmt)}</td>" in rosa.last_html and f"<td>{host(sjl)}</td>" in rosa.last_html
+    # The coalition is its forum's Group; joining made each member's node follow it, so their posts reach it.
+    as2 = {"Accept": "application/activity+json"}
+    group = await (await ves.visitor()).session.get(ves.base_url + path, headers=as2)
+    assert (await group.json(content_type=None))["id"] == f"{ves.base_url}/f/{GROUP}"
+    await elena.get(remote_path)
+    mirror = f"/f/{GROUP}@{host(ves)}"
+    assert f'href="{mirror}"' in elena.last_html, elena.last_html
+    response = await elena.submit(f"{mirror}/threads", {"title": "Reunión de la red", "body": "Nos vemos el sábado"},
+                                  form_page=mirror)  # fmt: skip
+    assert response.status == 200, elena.last_html
+    await settle(ves, vmt, sjl)
+    await rosa.get(f"/f/{GROUP}")
+    assert "Reunión de la red" in rosa.last_html
+    await juana.get(f"/f/{GROUP}@{host(ves)}")
+    assert "Reunión de la red" in juana.last_html  # relayed by the Group to the third node (FEP-1b12)
 
     # A statement drafted on VES, signed on each node; published when the third organization signs.
     text = {"title": "Pronunciamiento", "body": "Pedimos agua potable para todos los comedores."}

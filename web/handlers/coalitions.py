@@ -17,12 +17,14 @@ from aiohttp import web
 from deliberate.coalitions import service as coalitions
 from deliberate.coalitions.model import THRESHOLDS
 from deliberate.errors import N_, DomainError, InvalidInput, NotFound, RemoteUnreachable
+from deliberate.forums import service as forums
 from deliberate.organizations import service as orgs
 from federation import follows
 from federation.coalitions import StatementProver, statement_uri
 from federation.fetch import FetchBudget, FetchError
 from web.forms import form_page
 from web.handlers.common import form_data, redirect, require_user
+from web.handlers.federation import group_document, wants_activity_json
 from web.render import page
 from web.state import USER, state
 
@@ -84,7 +86,15 @@ async def _page_context(request: web.Request) -> dict[str, Any]:
     by_org = {m.organization_id: m for m in found.members if m.organization_id is not None}
     mine = [org for org in administered if by_org.get(org.id) is not None and by_org[org.id].active]
     invited = [org for org in administered if by_org.get(org.id) is not None and by_org[org.id].state == "invited"]
+    forum = None
+    if found.coalition.remote:
+        async with app.db.acquire() as conn:
+            try:
+                forum = (await forums.access_forum(conn, found.coalition.slug, viewer=viewer)).slug
+            except DomainError:
+                forum = None  # this node does not follow the coalition's forum (yet)
     return {
+        "forum_slug": found.coalition.forum_slug or forum,
         "coalition": found.coalition,
         "members": found.members,
         "statements": found.statements,
@@ -96,7 +106,29 @@ async def _page_context(request: web.Request) -> dict[str, Any]:
 
 
 async def show(request: web.Request) -> web.Response:
+    if wants_activity_json(request):
+        # The coalition speaks as its forum's Group (on a node that only holds a copy, that Group is elsewhere).
+        async with state(request).db.acquire() as conn:
+            coalition = await coalitions.access_coalition(conn, _slug(request))
+        if coalition.remote or coalition.forum_slug is None:
+            raise web.HTTPFound(coalition.ap_id or "/")
+        return await group_document(request, coalition.forum_slug)
     return form_page(request, "coalitions/show.html", keep=PAGE_FIELDS, context=await _page_context(request))
+
+
+async def _follow_forum(request: web.Request, user: Any, slug: str) -> None:
+    """Members of an organization that joined a coalition hosted elsewhere post in its forum from here: the node
+    follows the coalition's Group (FEP-1b12), as for any forum of another node. Best effort: the page works
+    without it, and the member can follow the forum later."""
+    app = state(request)
+    async with app.db.acquire() as conn:
+        coalition = await coalitions.access_coalition(conn, slug)
+    if coalition.ap_id is None:
+        return
+    try:
+        await follows.follow_forum(app.fed.resolver, member=user, address=coalition.ap_id)
+    except (DomainError, FetchError):
+        return
 
 
 async def _resolve_remote_organization(request: web.Request, handle: str) -> int:
@@ -185,6 +217,8 @@ async def act(request: web.Request) -> web.Response:
             request, "coalitions/show.html", data=data, keep=PAGE_FIELDS, error=error,
             context=await _page_context(request),
         )  # fmt: skip
+    if action == "accept":
+        await _follow_forum(request, user, slug)
     return redirect(f"/coalitions/{slug}")
 
 
