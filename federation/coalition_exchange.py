@@ -8,6 +8,8 @@ sends, and its forum relays the members' posts (FEP-1b12) like any other Group f
 - ``Accept`` / ``Reject`` (Organization → Group) of that Invite. An Accept carries an FEP-8b32 proof by the
   organization's key; the founding node checks it against the key the organization's actor lists and keeps it.
 - ``Leave`` (Organization → Group), object the Group.
+- ``Update`` of the Group (Group → member organizations) with ``members``: each organization's id, name and state
+  (member, left, removed), sent whenever one joins, leaves or is removed, so every node shows the same list.
 - ``Announce`` (Group → member organizations) of a statement: its fixed document with the proof set so far, and
   ``published`` once the threshold is reached. Every receiver checks every proof against keys it trusts (its own
   organizations' keys, or the signer's actor) and refuses the whole activity if one does not hold.
@@ -120,6 +122,8 @@ async def translate(
             invite = _activity("Invite", activity_id, group, invitee.uri, target=_group_object(base, coalition),
                                to=[invitee.uri])  # fmt: skip
             await _enqueue(conn, outbox, invite, signer, [invitee])
+    elif kind in ("coalition_member_joined", "coalition_member_left", "coalition_member_removed"):
+        await _send_members(conn, outbox, activity_id, coalition, payload)
     elif kind in ("coalition_statement_signed", "coalition_statement_published"):
         statement = await coalitions.access_statement(conn, coalition, int(payload["statement_id"]))
         members = await _remote_members(conn, coalition)
@@ -144,6 +148,30 @@ async def translate(
         body = json.dumps(add, ensure_ascii=False, separators=(",", ":")).encode()
         await peers.enqueue(conn, activity_id=add["id"], body=body, signer=signer, recipients=[recipient],
                             clock=outbox.clock)  # fmt: skip
+
+
+async def _send_members(
+    conn: asyncpg.Connection, outbox: Outbox, activity_id: str, coalition: Coalition, payload: dict[str, Any]
+) -> None:
+    """Every node of a member hears who the members are (with the organization that just left or was removed)."""
+    base = outbox.base_url
+    assert coalition.forum_id is not None
+    page = await coalitions.coalition_page(conn, coalition.slug)
+    members = []
+    for member in page.members:
+        if member.state not in ("member", "left", "removed"):
+            continue
+        uri = member.actor_uri or _org_uri(base, member.slug)
+        members.append({"id": uri, "type": "Organization", "name": member.name, "state": member.state})
+    recipients = await _remote_members(conn, coalition)
+    if payload.get("remote_actor_id") is not None:
+        gone = await peers.actor_by_id(conn, int(payload["remote_actor_id"]))
+        if gone is not None and gone.uri not in {actor.uri for actor in recipients}:
+            recipients.append(gone)
+    group = coalition_uri(base, coalition)
+    update = _activity("Update", activity_id, group, _group_object(base, coalition) | {"members": members},
+                       to=[actor.uri for actor in recipients])  # fmt: skip
+    await _enqueue(conn, outbox, update, Signer("group", coalition.forum_id), recipients)
 
 
 async def _from_member_node(
@@ -373,6 +401,45 @@ def _announce(fallback: Handler) -> Handler:
     return handle
 
 
+def _update(fallback: Handler) -> Handler:
+    async def handle(conn: asyncpg.Connection, processor: Any, actor: RemoteActor, activity: Activity,
+                     raw: dict[str, Any], budget: FetchBudget) -> None:  # fmt: skip
+        inner = raw.get("object")
+        if not (isinstance(inner, dict) and inner.get("type") == "Group" and isinstance(inner.get("members"), list)):
+            await fallback(conn, processor, actor, activity, raw, budget)
+            return
+        coalition = await coalitions.coalition_by_ap_id(conn, actor.uri)
+        if coalition is None or inner.get("id") != actor.uri:
+            raise ActivityRejected(reason="only a coalition's Group says who its members are")
+        await _receive_members(conn, processor, coalition, inner["members"])
+
+    return handle
+
+
+async def _receive_members(conn: asyncpg.Connection, processor: Any, coalition: Coalition,
+                           members: list[Any]) -> None:  # fmt: skip
+    base = processor.outbox.base_url
+    clock = processor.resolver.clock
+    fetches = FetchBudget(len(members) + 1)
+    for entry in members[:200]:
+        uri, state = _id_of(entry), entry.get("state") if isinstance(entry, dict) else None
+        if not uri or state not in ("member", "left", "removed"):
+            continue
+        path = _local_path(base, uri)
+        if path is not None:
+            if len(path) == 2 and path[0] == "o":
+                await coalitions.receive_member_state(
+                    conn, clock=clock, coalition=coalition, organization_slug=path[1], state=state
+                )
+            continue
+        other = await processor.resolver.actor(uri, budget=fetches)
+        if other.type != "Organization":
+            continue
+        await coalitions.receive_member_state(
+            conn, clock=clock, coalition=coalition, remote_actor_id=other.id, state=state
+        )
+
+
 def handlers(existing: Mapping[str, Handler]) -> dict[str, Any]:
     """The processing table's entries for coalitions; Accept, Reject and Announce fall back to `existing`."""
     return {
@@ -382,4 +449,5 @@ def handlers(existing: Mapping[str, Handler]) -> dict[str, Any]:
         "Accept": _answer(existing["Accept"]),
         "Reject": _answer(existing["Reject"]),
         "Announce": _announce(existing["Announce"]),
+        "Update": _update(existing["Update"]),
     }

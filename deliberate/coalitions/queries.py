@@ -587,3 +587,19 @@ async def insert_remote_statement(
         ap_id,
     )
     return statement_id
+
+
+async def set_state(conn: asyncpg.Connection, member_id: int, *, state: str, now: datetime) -> None:
+    """The state a coalition's host reports for a member, on a node holding a copy."""
+    await conn.execute(
+        """
+        UPDATE coalition_member SET state = $2::text,
+            joined_at = CASE WHEN $2 = 'member' THEN coalesce(joined_at, $3::timestamptz) ELSE joined_at END,
+            answered_at = coalesce(answered_at, $3::timestamptz),
+            ended_at = CASE WHEN $2 IN ('left', 'removed') THEN coalesce(ended_at, $3::timestamptz) END
+        WHERE id = $1
+        """,
+        member_id,
+        state,
+        now,
+    )

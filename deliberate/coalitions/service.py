@@ -687,3 +687,41 @@ async def receive_endorsement(
             {"coalition_id": coalition.id, "endorsement_id": endorsement_id, "statement_id": statement.id,
              "by": None, "ap_id": ap_id},
         )  # fmt: skip
+
+
+async def receive_member_state(
+    conn: asyncpg.Connection,
+    *,
+    clock: Clock,
+    coalition: Coalition,
+    organization_slug: str | None = None,
+    remote_actor_id: int | None = None,
+    state: str,
+) -> None:
+    """On a node holding a copy of a coalition: a member's state as its host says (joined, left, removed)."""
+    if not coalition.remote:
+        raise CoalitionHostedElsewhere()
+    if state not in ("member", "left", "removed"):
+        raise InvalidInput(field="state")
+    coalition = await access_coalition(conn, coalition.slug, for_update=True)
+    if organization_slug is not None:
+        org = await orgs.access_organization(conn, organization_slug)
+        member = await queries.find_member(conn, coalition.id, organization_id=org.id)
+        if member is None or member.state == "declined" or (member.state == "invited" and state != "member"):
+            return  # the host's word about an organization here that never joined: nothing to show
+    elif remote_actor_id is not None:
+        member = await queries.find_member(conn, coalition.id, remote_actor_id=remote_actor_id)
+        if member is None:
+            if state != "member":
+                return
+            member = await known_member(conn, clock=clock, coalition=coalition, remote_actor_id=remote_actor_id)
+    else:
+        raise InvalidInput(field="member")
+    if member.state == state:
+        return
+    await queries.set_state(conn, member.id, state=state, now=clock.now())
+    await record_event(
+        conn,
+        "coalition_member_state_received",
+        {"coalition_id": coalition.id, "member_id": member.id, "state": state},
+    )

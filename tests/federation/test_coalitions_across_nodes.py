@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -26,6 +27,7 @@ from federation.crypto.proofs import create_proof
 from tests.budgets.voting_support import voting_process
 from tests.conftest import Node, Visitor
 from tests.federation.support import host, member, settle, sql, start, value
+from tests.web.support import _catalogs
 
 CHARTER = {
     "name": "Red de Comedores de Lima",
@@ -101,6 +103,9 @@ async def test_a_coalition_across_three_nodes(node_factory: Any, tmp_path: Path)
     group = await (await ves.visitor()).session.get(ves.base_url + path, headers=as2)
     assert (await group.json(content_type=None))["id"] == f"{ves.base_url}/f/{GROUP}"
     await elena.get(remote_path)
+    # The member list, with each organization's district, is the same on a member's node as on the founding one.
+    for name, node in (("Comedor Santa Rosa", ves), ("Junta Vecinal Nana", sjl)):
+        assert re.search(rf"{name}</a></td>\s*<td>{re.escape(host(node))}</td>", elena.last_html), elena.last_html
     mirror = f"/f/{GROUP}@{host(ves)}"
     assert f'href="{mirror}"' in elena.last_html, elena.last_html
     response = await elena.submit(f"{mirror}/threads", {"title": "Reunión de la red", "body": "Nos vemos el sábado"},
@@ -210,5 +215,11 @@ async def test_a_coalition_across_three_nodes(node_factory: Any, tmp_path: Path)
         "member", "member", "left"
     ]  # fmt: skip
     assert await value(ves, "SELECT count(*) FROM coalition_signature") == 4  # three on the first, one on the second
+    await elena.get(remote_path)
+    left_on = re.escape(_catalogs()["es"].gettext("left on %(date)s").split("%")[0])
+    assert re.search(rf"Junta Vecinal Nana</a></td>\s*<td>[^<]+</td>\s*<td>{left_on}", elena.last_html)
     errors = await sql(ves, "SELECT type, error FROM inbox_activity WHERE error IS NOT NULL")
     assert [r["type"] for r in errors] == ["Add"], errors  # only the forgery was refused
+    for node in (vmt, sjl):
+        errors = await sql(node, "SELECT activity_id FROM inbox_activity WHERE error IS NOT NULL")
+        assert [r["activity_id"] for r in errors] == [forged_announce["id"]], errors
