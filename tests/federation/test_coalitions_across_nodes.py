@@ -88,6 +88,26 @@ async def test_a_coalition_across_three_nodes(node_factory: Any, tmp_path: Path)
         assert response.status == 200 and response.url.path == path, rosa.last_html
     await settle(ves, vmt, sjl)
     remote_path = f"/coalitions/{GROUP}@{host(ves)}"
+    # A forged acceptance: HTTP-signed by SJL's organization, but its proof is not by the organization's key.
+    juana_org = await value(sjl, "SELECT id FROM organization WHERE slug = $1", orgs["sjl"])
+    me, group_uri = f"{sjl.base_url}/o/{orgs['sjl']}", f"{ves.base_url}/f/{GROUP}"
+    forged_accept = {
+        "@context": ["https://www.w3.org/ns/activitystreams", "https://w3id.org/security/data-integrity/v1"],
+        "id": f"{sjl.base_url}/activities/forged-accept", "type": "Accept", "actor": me, "to": [group_uri],
+        "object": {"type": "Invite", "actor": group_uri, "object": me, "target": group_uri},
+    }  # fmt: skip
+    forged_accept["proof"] = create_proof(
+        forged_accept, private_key=ed25519.Ed25519PrivateKey.generate(), verification_method=f"{me}#ed25519-key",
+        created=datetime.now(UTC),
+    )  # fmt: skip
+    await enqueue_forgery(sjl, forged_accept, Signer("organization", juana_org), ves)
+    await settle(ves, vmt, sjl)
+    assert "proof does not verify" in await value(
+        ves, "SELECT error FROM inbox_activity WHERE activity_id = $1", forged_accept["id"]
+    )
+    assert [r["state"] for r in await sql(ves, "SELECT state FROM coalition_member ORDER BY id")] == [
+        "member", "invited", "invited"
+    ]  # fmt: skip
     for visitor, key in ((elena, "vmt"), (juana, "sjl")):
         await visitor.get("/coalitions")
         assert remote_path in visitor.last_html, visitor.last_html
@@ -218,8 +238,8 @@ async def test_a_coalition_across_three_nodes(node_factory: Any, tmp_path: Path)
     await elena.get(remote_path)
     left_on = re.escape(_catalogs()["es"].gettext("left on %(date)s").split("%")[0])
     assert re.search(rf"Junta Vecinal Nana</a></td>\s*<td>[^<]+</td>\s*<td>{left_on}", elena.last_html)
-    errors = await sql(ves, "SELECT type, error FROM inbox_activity WHERE error IS NOT NULL")
-    assert [r["type"] for r in errors] == ["Add"], errors  # only the forgery was refused
+    errors = await sql(ves, "SELECT type, error FROM inbox_activity WHERE error IS NOT NULL ORDER BY id")
+    assert [r["type"] for r in errors] == ["Accept", "Add"], errors  # only the forgeries were refused
     for node in (vmt, sjl):
         errors = await sql(node, "SELECT activity_id FROM inbox_activity WHERE error IS NOT NULL")
         assert [r["activity_id"] for r in errors] == [forged_announce["id"]], errors
