@@ -225,7 +225,8 @@ async def journey_for(browser: Browser, mode: Mode, request: pytest.FixtureReque
     """`await journey_for(node, "rosa")`: a fresh browser (its own cookies) for one person in this test's mode.
     At the end of the test, every page any of them reached must have passed axe."""
     journeys: list[Journey] = []
-    test_name = re.sub(r"[^A-Za-z0-9_.-]+", "-", request.node.name)
+    test_name = re.sub(r"[^A-Za-z0-9_.-]+", "-", request.node.name).strip("-")
+    shutil.rmtree(ARTIFACTS / test_name, ignore_errors=True)  # an earlier run's screenshots are not this run's
 
     checked: set[str] = set()  # a page seen by two people in one test is checked once
 
