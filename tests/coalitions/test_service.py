@@ -410,3 +410,42 @@ async def test_a_published_statement_endorses_a_budget_project_shown_with_its_si
         )  # fmt: skip
 
     await refused(db, errors.InvalidInput, endorsing_something_that_is_not_a_web_address)
+
+
+async def test_a_published_statement_is_the_coalitions_position_on_a_consultation(db: asyncpg.Connection) -> None:
+    from deliberate.accounts import service as accounts
+    from deliberate.consultations import service as consultations
+    from tests.consultations.test_service import draft
+
+    coalition, admins, slugs = await coalition_of_three(db, "majority")
+    operator = await member(db, "operadora", "operator")
+    await member(db, "funcionaria")
+    await consultations.appoint_official(
+        db, clock=CLOCK, actor=operator, username="funcionaria",
+        data={"name": "Ana Quispe", "office": "Gerencia de Desarrollo Económico"},
+    )  # fmt: skip
+    official = await accounts.access_account_by_username(db, "funcionaria")
+    published = await consultations.publish_consultation(db, clock=CLOCK, actor=official, data=draft())
+    statement = await coalitions.draft_statement(
+        db, clock=CLOCK, actor=admins[0], slug=coalition.slug, organization_slug=slugs[0], data=STATEMENT
+    )
+    for admin, slug in zip(admins[:2], slugs[:2], strict=True):
+        await coalitions.sign_statement(
+            db, clock=CLOCK, actor=admin, slug=coalition.slug, statement_id=statement.id, organization_slug=slug,
+            prover=prover(db),
+        )  # fmt: skip
+
+    async def on_a_missing_consultation() -> None:
+        await coalitions.endorse(
+            db, clock=CLOCK, actor=admins[0], slug=coalition.slug, organization_slug=slugs[0],
+            statement_id=statement.id, consultation_slug="no-existe",
+        )  # fmt: skip
+
+    await refused(db, errors.NotFound, on_a_missing_consultation)
+    endorsement = await coalitions.endorse(
+        db, clock=CLOCK, actor=admins[0], slug=coalition.slug, organization_slug=slugs[0],
+        statement_id=statement.id, consultation_slug=published.slug,
+    )  # fmt: skip
+    assert endorsement.consultation_id is not None and endorsement.target_title == published.title
+    (shown,) = await coalitions.endorsements_of_consultation(db, endorsement.consultation_id)
+    assert shown.statement_title == STATEMENT["title"] and len(shown.signers) == 2
