@@ -226,3 +226,24 @@ async def test_an_endorsed_project_shows_the_coalitions_position_with_its_signer
     assert before_date("left on %(date)s") in anonymous.last_html
     await anonymous.get(statement)
     assert "Vaso de Leche Las Flores" in anonymous.last_html
+
+
+async def test_declining_an_invitation_and_removing_a_member_are_shown_on_the_page(world: World) -> None:
+    rosa, lucia, elena = world.people["rosa"], world.people["lucia"], world.people["elena"]
+    path = await found_and_join(world)
+    await rosa.submit(f"{path}/invite", {"organization": world.orgs["rosa"], "invitee": world.orgs["lucia"]})
+    response = await lucia.submit(f"{path}/decline", {"organization": world.orgs["lucia"]}, form_page=path)
+    assert response.status == 200 and shown("declined") in lucia.last_html
+    before = await world.snapshot()
+    # Inviting an unknown organization is answered next to the field.
+    response = await rosa.submit(f"{path}/invite", {"organization": world.orgs["rosa"], "invitee": "no-existe"})
+    assert response.status == 404 and 'id="invitee-error"' in rosa.last_html
+    assert await world.snapshot() == before
+    rows = await world.rows("SELECT m.id FROM coalition_member m JOIN organization o ON o.id = m.organization_id "
+                            "WHERE o.name = 'Vaso de Leche Las Flores'")  # fmt: skip
+    member_id = rows[0]["id"]
+    # With two members, the other one's agreement is the whole of "every other member".
+    response = await rosa.submit(f"{path}/members/{member_id}/remove", {"organization": world.orgs["rosa"]})
+    assert response.status == 200 and before_date("removed on %(date)s") in rosa.last_html
+    response = await elena.submit(f"{path}/leave", {"organization": world.orgs["elena"]}, form_page=path)
+    assert response.status == 403  # no longer a member: nothing to leave
