@@ -62,8 +62,12 @@ class Tally:
         self.votes = [0] * len(self.ids)
         scaled_score = [0] * len(self.ids)
         # Points become whole numbers (scaling every ballot alike changes no decision of any rule).
-        point_scale = lcm(1, *{v.denominator for b in self.ballots for _, v in b.points if isinstance(v, Fraction)})
-        self.points = [[(index[pid], int(v * point_scale)) for pid, v in b.points] for b in self.ballots]
+        denominators = {v.denominator for b in self.ballots for _, v in b.points if type(v) is not int}
+        point_scale = lcm(1, *denominators)
+        if point_scale == 1:
+            self.points = [[(index[pid], int(v)) for pid, v in b.points] for b in self.ballots]
+        else:
+            self.points = [[(index[pid], int(v * point_scale)) for pid, v in b.points] for b in self.ballots]
         self.point_scale = point_scale
         for ballot, items in zip(self.ballots, self.points, strict=True):
             for project, points in items:
@@ -126,10 +130,11 @@ def _check(election: Election) -> None:
     for project in election.projects:
         if project.cost < 0:
             raise ValueError(f"project {project.project_id!r} has a negative cost")
-    for ballot in election.ballots:
-        if ballot.weight < 1:
-            raise ValueError("a ballot weighs less than one voter")
-        for project_id, points in ballot.points:
+    if any(ballot.weight < 1 for ballot in election.ballots):
+        raise ValueError("a ballot weighs less than one voter")
+    # Identical ballots are often one object (the pabulib reader shares them): each distinct one is checked once.
+    for points_given in {id(ballot.points): ballot.points for ballot in election.ballots}.values():
+        for project_id, points in points_given:
             if project_id not in known:
                 raise ValueError(f"a ballot names project {project_id!r}, which the election does not list")
             if points <= 0:

@@ -100,17 +100,26 @@ def _equal_shares_steps(tally: Tally, profile: Profile, histograms: Histograms, 
         q = played.project
         theta = Fraction(*played.theta) * tally.point_scale * scale  # money per (unscaled) point
         price = theta / tally.costs[q] if tally.rule.satisfaction is Satisfaction.COST else theta
-        paid: Counter[Fraction] = Counter()
+        # Voters grouped by what they paid in integers first (all they had, or points at the price per point), then
+        # turned into amounts: far fewer Fractions than supporters.
+        by_points: Counter[int] = Counter()
+        all_they_had: Counter[int] = Counter()
         if played.entries is None:  # every supporter paid the price per point
             histogram = histograms.get(run.funded[: number - 1], run.masks[:number], q)
             for (_, points), weight in histogram.items():
-                paid[Fraction(*played.theta) * points * scale] += weight
+                by_points[points] += weight
         else:
-            for place, (value, points, weight, _) in enumerate(played.entries):
-                if place < played.poor:
-                    paid[Fraction(value, played.den) * scale] += weight
-                else:
-                    paid[Fraction(*played.theta) * points * scale] += weight
+            entries = played.entries
+            for value, _, weight, _ in entries[: played.poor]:
+                all_they_had[value] += weight
+            for _, points, weight, _ in entries[played.poor :]:
+                by_points[points] += weight
+        per_point = Fraction(*played.theta) * scale
+        paid: Counter[Fraction] = Counter()
+        for value, weight in all_they_had.items():
+            paid[Fraction(value, played.den) * scale] += weight
+        for points, weight in by_points.items():
+            paid[per_point * points] += weight
         broke = tally.votes[q] - sum(paid.values())  # supporters with nothing left paid nothing
         if broke:
             paid[Fraction(0)] += broke
@@ -119,17 +128,19 @@ def _equal_shares_steps(tally: Tally, profile: Profile, histograms: Histograms, 
     for q in range(len(tally.ids)):
         if q in steps or not profile.supporters[q] or profile.costs[q] == 0:
             continue
-        after, money = _unaffordable_after(profile, histograms, run, q)
+        after, money = _unaffordable_after(profile, histograms, run, q, tally.votes[q])
         steps[q] = EqualSharesStep(None, None, (), after, money * scale)
     return steps
 
 
-def _unaffordable_after(profile: Profile, histograms: Histograms, run: Run, q: int) -> tuple[int, Fraction]:
-    """The first number of funded projects after which q's supporters held less than its cost (MES stops only when
-    that holds for every project), and the (scaled) money they held then. One pass: each round, q's supporters who
-    also supported the funded project lose what they paid."""
+def _unaffordable_after(
+    profile: Profile, histograms: Histograms, run: Run, q: int, supporters: int
+) -> tuple[int, Fraction]:
+    """The first number of funded projects after which q's `supporters` (how many voters) held less than its cost
+    (MES stops only when that holds for every project), and the (scaled) money they held then. One pass: each round,
+    q's supporters who also supported the funded project lose what they paid."""
     dens, budget = run.dens, run.budget
-    money = sum(profile.weights[b] for b, _ in profile.supporters[q]) * budget[0][0]  # over dens[0]
+    money = supporters * budget[0][0]  # over dens[0]
     t = 0
     while t < len(run.funded) and money >= profile.costs[q] * dens[t]:
         funded, mask = run.funded[t], run.masks[t]

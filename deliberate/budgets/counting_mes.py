@@ -32,8 +32,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from fractions import Fraction
 from math import gcd
+from operator import itemgetter
 
 from deliberate.budgets.counting_classes import Histograms, Profile
+
+_money = itemgetter(0)  # a histogram entry's money: the sort key of approval ballots
 
 
 def rank(price: Fraction) -> int:
@@ -150,28 +153,45 @@ class _MesRun:
         append, get = entries.append, budget.get
         money = 0
         histogram = self.histograms.get(self.funded, self.masks, q)
-        for key, weight in histogram.items():
-            held = get(key[0])
-            if held is not None:
-                points = key[1]
-                value = held[0] * mults[held[1]]
-                money += weight * value
-                paying_points += weight * points
-                append((value, points, weight, key))
-        if money < target:
-            self.dropped.append(q)
-            self.short[t][q] = Fraction(target - money, den)
-            return None
-        if point_lcm == 1:  # every point is 1 (approval ballots): sort by money alone
-            entries.sort()
+        if point_lcm == 1:  # every point is 1 (approval ballots): the same loops without the points
+            for key, weight in histogram.items():
+                held = get(key[0])
+                if held is not None:
+                    value = held[0] * mults[held[1]]
+                    money += weight * value
+                    paying_points += weight
+                    append((value, 1, weight, key))
+            if money < target:
+                self.dropped.append(q)
+                self.short[t][q] = Fraction(target - money, den)
+                return None
+            entries.sort(key=_money)
+            for value, _, weight, _ in entries:
+                if target - paid <= value * paying_points:
+                    break
+                paid += weight * value
+                paying_points -= weight
+                poor += 1
         else:
+            for key, weight in histogram.items():
+                held = get(key[0])
+                if held is not None:
+                    points = key[1]
+                    value = held[0] * mults[held[1]]
+                    money += weight * value
+                    paying_points += weight * points
+                    append((value, points, weight, key))
+            if money < target:
+                self.dropped.append(q)
+                self.short[t][q] = Fraction(target - money, den)
+                return None
             entries.sort(key=lambda entry: entry[0] * (point_lcm // entry[1]))
-        for value, points, weight, _ in entries:
-            if (target - paid) * points <= value * paying_points:
-                break
-            paid += weight * value
-            paying_points -= weight * points
-            poor += 1
+            for value, points, weight, _ in entries:
+                if (target - paid) * points <= value * paying_points:
+                    break
+                paid += weight * value
+                paying_points -= weight * points
+                poor += 1
         theta = (target - paid, den * paying_points)
         result = _Price(Fraction(theta[0], theta[1] * profile.factor[q]), theta, entries, poor)
         if not poor and len(entries) == len(histogram):
