@@ -263,6 +263,7 @@ async def leave_coalition(
         "coalition_member_left",
         {"coalition_id": coalition.id, "member_id": member.id, "organization_id": org.id, "by": actor.id},
     )
+    await _recount(conn, clock, coalition)
 
 
 async def ask_removal(
@@ -298,6 +299,7 @@ async def ask_removal(
         {"coalition_id": coalition.id, "member_id": target.id, "organization_id": target.organization_id,
          "remote_actor_id": target.remote_actor_id, "by": actor.id},
     )  # fmt: skip
+    await _recount(conn, clock, coalition)
     return True
 
 
@@ -345,6 +347,7 @@ async def edit_statement(
     data: Mapping[str, Any],
 ) -> Statement:
     """Only the drafting organization changes a draft, and only until its first signature."""
+    accounts.check_can_act(actor, clock)
     coalition = await access_coalition(conn, slug, for_update=True)
     org = await _admin_org(conn, actor, organization_slug)
     member = await _active_member(conn, coalition, org)
@@ -438,6 +441,13 @@ async def _publish_if_reached(
         await record_event(
             conn, "coalition_statement_published", {"coalition_id": coalition.id, "statement_id": statement.id}
         )
+
+
+async def _recount(conn: asyncpg.Connection, clock: Clock, coalition: Coalition) -> None:
+    """After a member leaves or is removed, fewer signatures may be enough: publish what now reaches the threshold."""
+    for statement in await queries.list_statements(conn, coalition.id):
+        if statement.frozen and not statement.published:
+            await _publish_if_reached(conn, clock, coalition, statement)
 
 
 def signed_document(statement: Statement) -> dict[str, Any]:
@@ -604,6 +614,7 @@ async def receive_leave(conn: asyncpg.Connection, *, clock: Clock, coalition: Co
         "coalition_member_left",
         {"coalition_id": coalition.id, "member_id": member.id, "remote_actor_id": remote_actor_id, "by": None},
     )
+    await _recount(conn, clock, coalition)
 
 
 async def known_member(

@@ -330,6 +330,23 @@ async def test_leaving_keeps_the_history_and_ends_the_right_to_sign(db: asyncpg.
     assert signed.published
 
 
+async def test_a_statement_waiting_only_for_an_organization_that_leaves_is_published_when_it_leaves(
+    db: asyncpg.Connection,
+) -> None:
+    coalition, admins, slugs = await coalition_of_three(db)
+    draft = await coalitions.draft_statement(
+        db, clock=CLOCK, actor=admins[0], slug=coalition.slug, organization_slug=slugs[0], data=STATEMENT
+    )
+    for admin, slug in zip(admins[:2], slugs[:2], strict=True):
+        signed = await coalitions.sign_statement(
+            db, clock=CLOCK, actor=admin, slug=coalition.slug, statement_id=draft.id, organization_slug=slug,
+            prover=prover(db),
+        )  # fmt: skip
+    assert not signed.published
+    await coalitions.leave_coalition(db, clock=CLOCK, actor=admins[2], slug=coalition.slug, organization_slug=slugs[2])
+    assert (await coalitions.access_statement(db, coalition, draft.id)).published
+
+
 async def test_a_member_is_removed_when_the_charters_threshold_of_the_others_agrees(db: asyncpg.Connection) -> None:
     coalition, admins, slugs = await coalition_of_three(db, "all")
     page = await coalitions.coalition_page(db, coalition.slug)
