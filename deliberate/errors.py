@@ -454,8 +454,3 @@ class RemovalAlreadyAsked(Conflict):
 class CoalitionHostedElsewhere(Conflict):
     code = "coalition_hosted_elsewhere"
     message = N_("This coalition is hosted on another node. Please do this there.")
-
-
-class InvalidStatementProof(InvalidInput):
-    code = "invalid_statement_proof"
-    message = N_("The signature of this statement does not hold. It was not accepted.")
