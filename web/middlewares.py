@@ -20,6 +20,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 
 from aiohttp import web
+from redis.exceptions import RedisError
 
 from deliberate.accounts import service as accounts
 from deliberate.errors import DomainError
@@ -170,7 +171,11 @@ async def session(request: web.Request, handler: Handler) -> web.StreamResponse:
     if request[KIOSK] and started is not None and started.value:
         # A session begun on a kiosk computer (log-in, registration): it ends after a few idle minutes, and its
         # cookie is not kept on disk once the browser is closed.
-        await store.limit_idle(started.value)
+        try:
+            await store.limit_idle(started.value)
+        except RedisError:
+            response.del_cookie(SESSION_COOKIE, path="/")  # better not signed in than signed in without a limit
+            return response
         started["max-age"] = ""
         started["expires"] = ""
     return response

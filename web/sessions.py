@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
+import math
 import secrets
 
 from aiohttp import web
@@ -96,22 +97,24 @@ class SessionStore:
         reconnecting), which must not keep an abandoned kiosk session alive."""
         digest = _hash(session_id)
         try:
-            async with self.redis.pipeline(transaction=False) as pipe:
-                pipe.get(_key(digest))
+            async with self.redis.pipeline(transaction=False) as pipe:  # one round trip, as for any session
+                pipe.getex(_key(digest), ex=SESSION_TTL)
                 pipe.get(_idle_key(digest))
                 value, last_seen = await pipe.execute()
             if value is None:
                 return None
             now = self.clock.now().timestamp()
-            if last_seen is not None and now - float(last_seen) > KIOSK_IDLE_SECONDS:
-                await self.end(session_id)
-                return None
-            if last_seen is not None and not activity:
-                pass
-            elif last_seen is not None or kiosk:
+            if last_seen is not None:
+                idle = now - float(last_seen)
+                if idle > KIOSK_IDLE_SECONDS:
+                    await self.end(session_id)
+                    return None
+                if activity:
+                    await self._touch_idle(digest, now)
+                else:  # the idle time keeps running: give back the expiry the GETEX above pushed away
+                    await self.redis.expire(_key(digest), max(1, math.ceil(KIOSK_IDLE_SECONDS - idle)))
+            elif kiosk:
                 await self._touch_idle(digest, now)
-            else:
-                await self.redis.expire(_key(digest), SESSION_TTL)
         except RedisError as exc:
             log.warning("session store unavailable", extra={"fields": {"error": str(exc)}})
             return None
