@@ -61,6 +61,16 @@ async def _fetched_keys(methods: list[str], *, allow_private: bool) -> dict[str,
     return found
 
 
+def _signer_names(document: Mapping[str, Any]) -> dict[str, str]:
+    """Actor id → name, as the statement's own list of signers gives them (a claim, like the embedded keys)."""
+    signers = document.get("signers")
+    return {
+        signer["id"]: signer["name"]
+        for signer in (signers if isinstance(signers, list) else [])
+        if isinstance(signer, Mapping) and isinstance(signer.get("id"), str) and isinstance(signer.get("name"), str)
+    }
+
+
 def run_verify(args: argparse.Namespace) -> int:
     try:
         document = json.loads(args.file.read_text(encoding="utf-8"))
@@ -97,11 +107,15 @@ def run_verify(args: argparse.Namespace) -> int:
     print(f"statement: {document.get('id', '(no id)')}")
     if isinstance(document.get("name"), str):
         print(f"title: {document['name']}")
+    names = _signer_names(document)
     for result in results:
         verdict = "valid" if result.valid else "INVALID"
         where = source.get(result.verification_method, "none")
         reason = fetch_failures.get(result.verification_method, result.reason)
         print(f"signer {result.verification_method or '(none)'}: {verdict} — {reason} (key: {where})")
+        name = names.get(result.verification_method.split("#", 1)[0])
+        if name:
+            print(f"  named in the statement as: {name}")
     holding = sum(result.valid for result in results)
     print(f"{holding} of {len(results)} proofs hold")
     return 0 if results and holding == len(results) else 1

@@ -54,6 +54,7 @@ async def test_a_statement_from_the_node_verifies_offline_signer_by_signer(
     assert len(signer_lines) == 3 and all(": valid" in line and "(key: embedded)" in line for line in signer_lines)
     assert f"signer {BASE}/o/comedor-santa-rosa#ed25519-key: valid" in out
     assert "3 of 3 proofs hold" in out
+    assert "named in the statement as: Comedor Santa Rosa" in out
 
 
 async def test_a_tampered_statement_fails_every_proof(
