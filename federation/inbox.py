@@ -30,16 +30,15 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 
-from deliberate.errors import ActivityRejected, SignatureRejected
-from deliberate.peers import service as peers
+from deliberate.errors import ActivityRejected, DomainError, InstanceBlocked, SignatureRejected
 from deliberate.peers.model import RemoteActor
+from deliberate.peers.service import Incoming
 from federation.crypto import cavage, rfc9421
 from federation.crypto.errors import SignatureError
 from federation.crypto.message import HttpMessage
-from federation.crypto.multikey import ed25519_public_key_from_multibase, load_public_key_pem
 from federation.crypto.structured_fields import parse_dictionary
 from federation.fetch import FetchBudget, FetchError
-from federation.resolver import Resolver, host_of
+from federation.resolver import KnownActor, Resolver, host_of
 from schemas.activitypub import Activity, Post, UnsupportedDocument, parse_document
 
 MAX_BODY = 256 * 1024
@@ -57,31 +56,50 @@ class Accepted:
     new: bool
 
 
-def _key_id(message: HttpMessage) -> tuple[str, str]:
-    """(scheme, key id) named by the request's signature headers."""
-    if message.header_values("signature-input"):
-        inputs = parse_dictionary(", ".join(message.header_values("signature-input")))
+@dataclass(frozen=True, slots=True)
+class _Signature:
+    """The request's signature, its header parsed once: `scheme` is "cavage" or the RFC 9421 label."""
+
+    scheme: str
+    key_id: str
+    cavage: cavage.CavageSignature | None
+
+
+def _signature(message: HttpMessage) -> _Signature:
+    """The signature named by the request's headers."""
+    if inputs_values := message.header_values("signature-input"):
+        inputs = parse_dictionary(", ".join(inputs_values))
         if len(inputs) != 1:
             raise SignatureRejected(reason="exactly one RFC 9421 signature is accepted")
         label, member = next(iter(inputs.items()))
         keyid = dict(getattr(member, "params", ())).get("keyid")
         if not isinstance(keyid, str):
             raise SignatureRejected(reason="the RFC 9421 signature has no keyid")
-        return label, keyid
+        return _Signature(label, keyid, None)
     values = message.header_values("signature")
     if len(values) != 1:
         raise SignatureRejected(reason="the request is not signed")
-    return "cavage", cavage.parse_signature_header(values[0]).key_id
+    parsed = cavage.parse_signature_header(values[0])
+    return _Signature("cavage", parsed.key_id, parsed)
 
 
-def _verify(message: HttpMessage, body: bytes, scheme: str, key_id: str, actor: RemoteActor, now: int) -> None:
-    if scheme == "cavage":
+def _verify(message: HttpMessage, body: bytes, signature: _Signature, known: KnownActor, now: int) -> None:
+    actor, key_id = known.actor, signature.key_id
+    if signature.cavage is not None:
         if actor.public_key_pem is None or actor.key_id != key_id:
             raise SignatureRejected(reason=f"{key_id} is not the actor's key")
-        key = load_public_key_pem(actor.public_key_pem)
+        key = known.main_key
         if not isinstance(key, rsa.RSAPublicKey | ed25519.Ed25519PublicKey):
             raise SignatureRejected(reason="unsupported key type")
-        cavage.verify_request(message, key, now=now, required=CAVAGE_REQUIRED)
+        # What `cavage.verify_request` does, with the header already parsed.
+        parsed = signature.cavage
+        if missing := [name for name in CAVAGE_REQUIRED if name not in parsed.headers]:
+            raise SignatureRejected(reason=f"the signature does not cover {', '.join(missing)}")
+        if parsed.expires is not None and now > parsed.expires:
+            raise SignatureRejected(reason="the signature has expired")
+        text = cavage.signing_string(message, parsed.headers, algorithm=parsed.algorithm, created=parsed.created,
+                                     expires=parsed.expires)  # fmt: skip
+        cavage.verify_string(text, parsed.signature, key, parsed.algorithm)
         cavage.verify_digest(message.header_values("digest")[0], body)
         dates = message.header_values("date")
         try:
@@ -89,12 +107,12 @@ def _verify(message: HttpMessage, body: bytes, scheme: str, key_id: str, actor: 
         except (TypeError, ValueError, IndexError):
             raise SignatureRejected(reason="the Date header is not a date") from None
     else:
-        ed_keys = {k["id"]: k["publicKeyMultibase"] for k in actor.assertion_keys}
-        if key_id in ed_keys:
-            verified = rfc9421.verify(message, ed25519_public_key_from_multibase(ed_keys[key_id]), label=scheme,
-                                      alg="ed25519", now=now)  # fmt: skip
+        scheme = signature.scheme
+        ed_key = known.assertion_keys.get(key_id)
+        if isinstance(ed_key, ed25519.Ed25519PublicKey):
+            verified = rfc9421.verify(message, ed_key, label=scheme, alg="ed25519", now=now)
         elif key_id == actor.key_id and actor.public_key_pem:
-            rsa_key = load_public_key_pem(actor.public_key_pem)
+            rsa_key = known.main_key
             if not isinstance(rsa_key, rsa.RSAPublicKey):
                 raise SignatureRejected(reason="unsupported key type")
             verified = rfc9421.verify(message, rsa_key, label=scheme, alg="rsa-v1_5-sha256", now=now)
@@ -142,33 +160,64 @@ def parse_body(body: bytes) -> tuple[dict[str, Any], Activity | None]:
 async def accept(resolver: Resolver, *, method: str, url: str, headers: tuple[tuple[str, str], ...],
                  body: bytes) -> Accepted | None:  # fmt: skip
     """Run the pipeline; raises a typed DomainError (mapped to 400/401/403) when the request is refused; None when
-    the activity is of a type this node does not use (answered 202 like Mastodon does, and not stored)."""
+    the activity is of a type this node does not use (answered 202 like Mastodon does, and not stored).
+
+    With the signer kept in memory by this process (`Resolver.known`), steps 3 and 9 are one statement: the row is
+    stored only if the host is heard at that instant. Any refusal of such a request first asks PostgreSQL whether the
+    host is heard, so a blocked host gets 403 whatever else is wrong, exactly as when nothing is kept in memory."""
     data, activity = parse_body(body)
     if activity is None:
         return None
     message = HttpMessage(method=method, url=url, headers=headers)
     try:
-        scheme, key_id = _key_id(message)
+        signature = _signature(message)
     except SignatureError as exc:
         raise SignatureRejected(reason=str(exc)) from None
+    known = resolver.known(signature.key_id)
+    try:
+        return await _accept(resolver, message, body, data, activity, signature, known)
+    except DomainError:
+        if known is not None:
+            await resolver.admit(known.actor.host)  # raises InstanceBlocked: the block decides, as in step 3
+        raise
+
+
+async def _accept(resolver: Resolver, message: HttpMessage, body: bytes, data: dict[str, Any], activity: Activity,
+                  signature: _Signature, known: KnownActor | None) -> Accepted:  # fmt: skip
     budget = FetchBudget(FETCHES_PER_ACTIVITY)
     try:
-        actor = await resolver.actor(key_id, budget=budget)
+        if known is None:
+            known = await resolver.verifier(signature.key_id, budget=budget)
         now = int(resolver.clock.now().timestamp())
         try:
-            _verify(message, body, scheme, key_id, actor, now)
+            _verify(message, body, signature, known, now)
         except (SignatureError, SignatureRejected):
-            actor = await resolver.actor(key_id, refresh=True, budget=budget)
-            _verify(message, body, scheme, key_id, actor, now)
+            known = await resolver.verifier(signature.key_id, refresh=True, budget=budget)
+            _verify(message, body, signature, known, now)
     except SignatureError as exc:
         raise SignatureRejected(reason=str(exc)) from None
     except FetchError as exc:
         raise SignatureRejected(reason=f"the signer's key could not be fetched: {exc}") from None
+    actor = known.actor
     if actor.uri != activity.actor:
         raise SignatureRejected(reason="the signer is not the activity's actor")
     _same_origin(activity, actor.uri)
     assert activity.id is not None
-    async with resolver.pool.acquire() as conn:
-        row = await peers.receive_from(conn, actor.host, activity_id=activity.id, actor_uri=actor.uri,
-                                       type_=activity.type, body=data, clock=resolver.clock)  # fmt: skip
+    heard, row = await resolver.writer.store(
+        Incoming(host=actor.host, activity_id=activity.id, actor_uri=actor.uri, type=activity.type,
+                 body=_json_text(body, data))
+    )  # fmt: skip
+    if not heard:
+        resolver.forget_host(actor.host)
+        raise InstanceBlocked()
     return Accepted(activity.id, actor, row is not None)
+
+
+def _json_text(body: bytes, data: dict[str, Any]) -> str:
+    """The body as PostgreSQL will read it into jsonb: as received when it is plain UTF-8 (no second serialization);
+    re-encoded from the parsed object otherwise (json.loads also reads UTF-16/32 and a byte order mark)."""
+    try:
+        text = body.decode()
+    except UnicodeDecodeError:
+        return json.dumps(data)
+    return json.dumps(data) if text.startswith("\ufeff") else text

@@ -3,10 +3,20 @@
 An actor document is fetched once and reused for a day. When a signature fails to verify with the cached key, the
 actor is fetched again (at most once a minute per actor), so a peer that rotated its key is heard again without
 anyone's help. No database connection is held while a fetch is in flight.
+
+For the inbox, each process also keeps the actors it verified recently in memory, with their public keys already
+loaded (`known`, for `KNOWN_FOR`), so a warm request reads nothing from PostgreSQL before it is stored. That cache
+never decides whether a host is heard: the statement that stores an activity checks the host's block (and, in
+allow-list mode, its admission) in the same instant (`InboxWriter`), so a block takes effect at once in every
+process; and every refusal of a warm request is preceded by the same check in PostgreSQL (`admit`). Activities of
+concurrent requests are stored together, one statement per batch, and each request is answered only after the
+statement that stored its row has completed.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -18,11 +28,17 @@ from deliberate.clock import Clock
 from deliberate.errors import ActivityRejected
 from deliberate.peers import service as peers
 from deliberate.peers.model import ActorFields, FederationMode, RemoteActor
+from deliberate.peers.service import Incoming
+from federation.crypto.errors import KeyFormatError
+from federation.crypto.multikey import PublicKey, ed25519_public_key_from_multibase, load_public_key_pem
 from federation.fetch import FetchBudget, Fetcher, GetSigner
 from schemas.activitypub import Actor, UnsupportedDocument, parse_document
 
 FRESH_FOR = timedelta(days=1)
 REFETCH_AFTER = timedelta(minutes=1)
+KNOWN_FOR = timedelta(minutes=1)  # an actor verified by this process, kept in memory (see the module's docstring)
+KNOWN_MAX = 10_000
+BATCH_MAX = 500  # activities stored by one statement
 
 
 def host_of(uri: str) -> str:
@@ -54,6 +70,87 @@ def actor_fields(actor: Actor) -> ActorFields:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class KnownActor:
+    """A remote actor as the inbox verifies with it: its keys parsed once."""
+
+    actor: RemoteActor
+    main_key: PublicKey | None  # the key of `actor.key_id` (draft-cavage, or RFC 9421 with RSA)
+    assertion_keys: dict[str, PublicKey]  # Ed25519 keys (RFC 9421) by key id
+    until: datetime
+
+
+def known_actor(actor: RemoteActor, *, now: datetime) -> KnownActor:
+    main_key: PublicKey | None = None
+    if actor.public_key_pem:
+        with contextlib.suppress(KeyFormatError):  # unreadable: the inbox answers "unsupported key type"
+            main_key = load_public_key_pem(actor.public_key_pem)
+    ed_keys: dict[str, PublicKey] = {}
+    for key in actor.assertion_keys:
+        try:
+            ed_keys[key["id"]] = ed25519_public_key_from_multibase(key["publicKeyMultibase"])
+        except (KeyError, TypeError, ValueError):
+            continue  # a key we cannot read signs nothing here
+    return KnownActor(actor, main_key, ed_keys, min(now + KNOWN_FOR, actor.fetched_at + FRESH_FOR))
+
+
+class InboxWriter:
+    """Group commit for the inbox: requests queue their activity, one task stores what is queued in one statement
+    while the next requests queue behind it, and each request learns the outcome of the statement that holds its row.
+    Nothing is answered before that statement completes; when it fails, every row of the batch is tried again alone
+    (so one row PostgreSQL refuses does not fail the others) and a row that fails alone fails its own request."""
+
+    def __init__(self, pool: asyncpg.Pool, clock: Clock, mode: FederationMode) -> None:
+        self.pool, self.clock, self.mode = pool, clock, mode
+        self._queued: list[tuple[Incoming, asyncio.Future[tuple[bool, int | None]]]] = []
+        self._task: asyncio.Task[None] | None = None
+
+    async def store(self, item: Incoming) -> tuple[bool, int | None]:
+        """(host heard, new row id or None when the activity was already received), once stored."""
+        future: asyncio.Future[tuple[bool, int | None]] = asyncio.get_running_loop().create_future()
+        self._queued.append((item, future))
+        if self._task is None:
+            self._task = asyncio.create_task(self._drain())
+        return await future
+
+    async def _drain(self) -> None:
+        try:
+            while self._queued:
+                batch, self._queued = self._queued[:BATCH_MAX], self._queued[BATCH_MAX:]
+                await self._write(batch)
+        except BaseException as exc:  # cancelled at shutdown: nobody waits forever, nobody hears "stored"
+            for _, future in self._queued:
+                if not future.done():
+                    future.set_exception(ConnectionError("the inbox stopped before storing this activity"))
+            self._queued = []
+            if not isinstance(exc, Exception):
+                raise
+        finally:
+            self._task = None
+
+    async def _write(self, batch: list[tuple[Incoming, asyncio.Future[tuple[bool, int | None]]]]) -> None:
+        try:
+            async with self.pool.acquire() as conn:
+                results = await peers.receive_many(conn, [item for item, _ in batch], clock=self.clock,
+                                                   mode=self.mode)  # fmt: skip
+        except Exception as exc:
+            if len(batch) > 1:
+                for entry in batch:
+                    await self._write([entry])
+                return
+            if not batch[0][1].done():
+                batch[0][1].set_exception(exc)
+            return
+        except BaseException:
+            for _, future in batch:
+                if not future.done():
+                    future.set_exception(ConnectionError("the inbox stopped before storing this activity"))
+            raise
+        for (_, future), result in zip(batch, results, strict=True):
+            if not future.done():  # the request may have gone away; its row is stored all the same
+                future.set_result(result)
+
+
 @dataclass
 class Resolver:
     pool: asyncpg.Pool
@@ -63,6 +160,42 @@ class Resolver:
     node_signer: GetSigner
     mode: FederationMode = "open"
     _forced: dict[str, datetime] = field(default_factory=dict)
+    _known: dict[str, KnownActor] = field(default_factory=dict)
+    _writer: InboxWriter | None = None
+
+    @property
+    def writer(self) -> InboxWriter:
+        if self._writer is None:
+            self._writer = InboxWriter(self.pool, self.clock, self.mode)
+        return self._writer
+
+    def known(self, uri: str) -> KnownActor | None:
+        """The actor this process verified recently, without asking PostgreSQL; None when not (or no longer) kept."""
+        entry = self._known.get(urldefrag(uri).url)
+        if entry is None or self.clock.now() >= entry.until:
+            return None
+        return entry
+
+    async def verifier(self, uri: str, *, refresh: bool = False, budget: FetchBudget | None = None) -> KnownActor:
+        """`actor` (which admits the host first), kept in memory with its keys parsed for the next requests."""
+        uri = urldefrag(uri).url
+        actor = await self.actor(uri, refresh=refresh, budget=budget)
+        now = self.clock.now()
+        entry = known_actor(actor, now=now)
+        if len(self._known) >= KNOWN_MAX:
+            self._known = {k: v for k, v in self._known.items() if now < v.until}
+            if len(self._known) >= KNOWN_MAX:
+                self._known.clear()
+        self._known[uri] = entry
+        return entry
+
+    def forget_host(self, host: str) -> None:
+        self._known = {k: v for k, v in self._known.items() if v.actor.host != host}
+
+    async def admit(self, host: str) -> None:
+        """Raises InstanceBlocked when this node does not hear `host` (read from PostgreSQL, never from memory)."""
+        async with self.pool.acquire() as conn:
+            await peers.admit_host(conn, host, clock=self.clock, mode=self.mode)
 
     def is_local(self, uri: str) -> bool:
         return uri == self.base_url or uri.startswith(self.base_url + "/")

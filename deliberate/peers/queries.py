@@ -453,3 +453,41 @@ async def insert_deliveries(
         """,
         activity_id, inboxes, hosts, body, signer_kind, signer_id, now,
     )  # fmt: skip
+
+
+async def receive_many(
+    conn: asyncpg.Connection, *, hosts: list[str], activity_ids: list[str], actor_uris: list[str], types: list[str],
+    bodies: list[str], now: datetime, allowlist: bool,
+) -> list[tuple[bool, int | None]]:  # fmt: skip
+    """Store accepted activities from concurrent requests in one statement, each only if its host is still heard
+    (not blocked; in allow-list mode, allowed) at this moment, so a block takes effect at once whatever a process
+    has cached. Hosts that were failing are healthy again and their waiting deliveries due, as `receive_and_revive`.
+    `bodies` are the JSON texts as received. One (heard, new row id or None) per input, in order."""
+    rows = await conn.fetch(
+        """
+        WITH input AS (
+            SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[])
+                          WITH ORDINALITY AS r(host, activity_id, actor_uri, type, body, n)
+        ), heard AS (
+            SELECT input.* FROM input JOIN instance i ON i.host = input.host
+            WHERE i.blocked_at IS NULL AND (NOT $7 OR i.allowed_at IS NOT NULL)
+        ), revived AS (
+            UPDATE instance SET consecutive_failures = 0, failing_since = NULL, paused_until = NULL,
+                                unavailable = false
+            WHERE host IN (SELECT host FROM heard) AND (unavailable OR consecutive_failures > 0)
+            RETURNING host
+        ), woken AS (
+            UPDATE delivery SET next_attempt_at = $6
+            WHERE host IN (SELECT host FROM revived) AND state = 'pending' AND next_attempt_at > $6
+        ), stored AS (
+            INSERT INTO inbox_activity (activity_id, actor_uri, type, body, received_at)
+            SELECT activity_id, actor_uri, type, body::jsonb, $6 FROM heard ORDER BY n
+            ON CONFLICT (activity_id) DO NOTHING RETURNING id, activity_id
+        )
+        SELECT input.n, heard.n IS NOT NULL AS heard, stored.id
+        FROM input LEFT JOIN heard ON heard.n = input.n LEFT JOIN stored ON stored.activity_id = input.activity_id
+        ORDER BY input.n
+        """,
+        hosts, activity_ids, actor_uris, types, bodies, now, allowlist,
+    )  # fmt: skip
+    return [(row["heard"], row["id"]) for row in rows]

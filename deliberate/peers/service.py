@@ -70,6 +70,30 @@ async def receive_from(
     )
 
 
+@dataclass(frozen=True)
+class Incoming:
+    """An activity that passed every check of the inbox, waiting to be stored; `body` is its JSON text."""
+
+    host: str
+    activity_id: str
+    actor_uri: str
+    type: str
+    body: str
+
+
+async def receive_many(
+    conn: asyncpg.Connection, items: list[Incoming], *, clock: Clock, mode: FederationMode
+) -> list[tuple[bool, int | None]]:
+    """Store the accepted activities of concurrent requests in one statement, each once, and each only if its host
+    is heard at this moment (not blocked; in allow-list mode, allowed), so a block takes effect at once whatever a
+    process has cached. One (heard, new row id or None when it was already received) per item, in order."""
+    return await queries.receive_many(
+        conn, hosts=[i.host for i in items], activity_ids=[i.activity_id for i in items],
+        actor_uris=[i.actor_uri for i in items], types=[i.type for i in items], bodies=[i.body for i in items],
+        now=clock.now(), allowlist=mode == "allowlist",
+    )  # fmt: skip
+
+
 async def heard_from(conn: asyncpg.Connection, host: str, *, clock: Clock) -> None:
     """A host sent us something signed: if we had given up on it, it is back, and what waited for it is due now."""
     instance = await queries.get_instance(conn, host)
