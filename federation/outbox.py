@@ -78,6 +78,10 @@ async def translate(
             from federation import coalition_exchange  # it builds on this module
 
             await coalition_exchange.translate(conn, outbox, event_id, kind, payload)
+        elif kind.startswith("consultation_"):
+            from federation import consultation_exchange  # it builds on this module
+
+            await consultation_exchange.translate(conn, outbox, event_id, kind, payload)
     except NotFound:
         return  # what the event was about is gone (e.g. a forum removed); nothing to say about it
 

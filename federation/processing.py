@@ -36,7 +36,7 @@ from deliberate.moderation.model import REASON_MAX
 from deliberate.peers import service as peers
 from deliberate.peers.model import InboxItem, RemoteActor
 from deliberate.peers.service import Signer
-from federation import activities, coalition_exchange
+from federation import activities, coalition_exchange, consultation_exchange
 from federation.crypto.errors import SignatureError
 from federation.crypto.multikey import ed25519_public_key_from_multibase
 from federation.crypto.proofs import proofs_of, verify_proof
@@ -556,3 +556,4 @@ HANDLERS = {
     "Block": _block,
 }
 HANDLERS.update(coalition_exchange.handlers(HANDLERS))  # Invite, Leave, Add; coalition Accept/Reject/Announce
+HANDLERS.update(consultation_exchange.handlers(HANDLERS))  # consultations and responses in Create/Update; Follow

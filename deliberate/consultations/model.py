@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
@@ -28,6 +28,8 @@ Stance = Literal["favor", "neutral", "contra"]
 STANCES: tuple[Stance, ...] = ("favor", "neutral", "contra")
 QuestionKind = Literal["single", "multiple", "text"]
 QUESTION_KINDS: tuple[QuestionKind, ...] = ("single", "multiple", "text")
+Counting = Literal["everyone", "residents"]
+COUNTINGS: tuple[Counting, ...] = ("everyone", "residents")
 
 SECTION_MAX = 20000
 TEXT_ANSWER_MAX = 5000
@@ -75,7 +77,7 @@ class Section:
     heading: str
     source: str
     html: str
-    thread_id: int
+    thread_id: int | None  # None in a copy until the home node's thread has arrived here
     comment_count: int = 0
 
 
@@ -116,6 +118,14 @@ class Consultation:
     publisher_office: str | None
     published_at: datetime
     answered_at: datetime | None = None
+    counting: str = "everyone"  # whose stances count in the summary: everyone, or this district's verified residents
+    ap_id: str | None = None  # a copy of another node's consultation: its id there
+    origin: str | None = None  # and that node's host
+    published_summary: dict[str, Any] | None = None  # a copy's summary, as its home node published it
+
+    @property
+    def remote(self) -> bool:
+        return self.ap_id is not None
 
     def is_open(self, now: datetime) -> bool:
         return self.opens_at <= now < self.closes_at
@@ -196,7 +206,8 @@ class Update:
 @dataclass(frozen=True)
 class SectionTally:
     section: Section
-    counts: dict[str, int]  # stance → count
+    counts: dict[str, int]  # stance → count, of those who count (see Consultation.counting)
+    everyone: dict[str, int] | None = None  # stance → count of every participant, when that differs
 
     @property
     def total(self) -> int:
@@ -221,6 +232,7 @@ class Summary:
     organizations: int  # organizations with an approved position
     sections: tuple[SectionTally, ...]
     questions: tuple[QuestionTally, ...]
+    residents: int | None = None  # participants who are verified residents, when only their stances count
 
 
 @dataclass(frozen=True)
@@ -281,6 +293,7 @@ class ConsultationForm(BaseModel):
     closes_at: LimaDateTime
     answer_due_at: OptionalLimaDateTime = None
     audience: Audience = "everyone"
+    counting: Counting = "everyone"
     ask_stances: bool = True
     sections: tuple[SectionForm, ...] = Field(min_length=1, max_length=200)
     questions: tuple[QuestionForm, ...] = Field(default=(), max_length=100)

@@ -24,7 +24,7 @@ from deliberate.consultations.model import (
 _CONSULTATION = """c.id, c.slug, c.version, c.previous_id, c.superseded_at, c.title, c.summary, c.opens_at,
     c.closes_at, c.answer_due_at, c.audience, c.ask_stances, c.forum_id, c.published_by,
     a.username AS publisher_username, o.name AS publisher_name, o.office AS publisher_office, c.published_at,
-    ans.answered_at"""
+    ans.answered_at, c.counting, c.ap_id, c.origin, c.published_summary"""
 _CONSULTATION_FROM = """consultation c JOIN account a ON a.id = c.published_by
     LEFT JOIN official o ON o.account_id = c.published_by
     LEFT JOIN consultation_council_answer ans ON ans.consultation_id = c.id"""
@@ -107,12 +107,16 @@ async def insert_consultation(
     forum_id: int,
     published_by: int,
     now: datetime,
+    counting: str = "everyone",
+    ap_id: str | None = None,
+    origin: str | None = None,
 ) -> int:
     consultation_id: int = await conn.fetchval(
         """
         INSERT INTO consultation (slug, version, previous_id, title, summary, opens_at, closes_at, answer_due_at,
-                                  audience, ask_stances, forum_id, published_by, published_at)
-        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id
+                                  audience, ask_stances, forum_id, published_by, published_at, counting, ap_id,
+                                  origin)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) RETURNING id
         """,
         slug,
         version,
@@ -127,6 +131,9 @@ async def insert_consultation(
         forum_id,
         published_by,
         now,
+        counting,
+        ap_id,
+        origin,
     )
     return consultation_id
 
@@ -256,12 +263,13 @@ async def list_overdue(conn: asyncpg.Connection, *, now: datetime, limit: int) -
 
 
 async def insert_section(
-    conn: asyncpg.Connection, *, consultation_id: int, number: int, heading: str, source: str, html: str, thread_id: int
-) -> int:
+    conn: asyncpg.Connection, *, consultation_id: int, number: int, heading: str, source: str, html: str,
+    thread_id: int | None, thread_ap_id: str | None = None,
+) -> int:  # fmt: skip
     section_id: int = await conn.fetchval(
         """
-        INSERT INTO consultation_section (consultation_id, number, heading, source, html, thread_id)
-        VALUES ($1, $2, $3, $4, $5, $6) RETURNING id
+        INSERT INTO consultation_section (consultation_id, number, heading, source, html, thread_id, thread_ap_id)
+        VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id
         """,
         consultation_id,
         number,
@@ -269,6 +277,7 @@ async def insert_section(
         source,
         html,
         thread_id,
+        thread_ap_id,
     )
     return section_id
 
@@ -276,8 +285,10 @@ async def insert_section(
 async def list_sections(conn: asyncpg.Connection, consultation_id: int) -> list[Section]:
     rows = await conn.fetch(
         """
-        SELECT s.id, s.number, s.heading, s.source, s.html, s.thread_id, greatest(t.post_count - 1, 0) AS comment_count
-        FROM consultation_section s JOIN thread t ON t.id = s.thread_id
+        SELECT s.id, s.number, s.heading, s.source, s.html, t.id AS thread_id,
+               greatest(coalesce(t.post_count, 1) - 1, 0) AS comment_count
+        FROM consultation_section s
+        LEFT JOIN thread t ON t.id = coalesce(s.thread_id, (SELECT m.id FROM thread m WHERE m.ap_id = s.thread_ap_id))
         WHERE s.consultation_id = $1 ORDER BY s.number
         """,
         consultation_id,
@@ -442,21 +453,34 @@ async def get_response(conn: asyncpg.Connection, consultation_id: int, account_i
     )
 
 
-async def count_participants(conn: asyncpg.Connection, consultation_id: int) -> int:
+_RESIDENT = "($2 = false OR EXISTS (SELECT 1 FROM resident_verification rv WHERE rv.account_id = {account}))"
+
+
+async def count_participants(conn: asyncpg.Connection, consultation_id: int, *, residents_only: bool = False) -> int:
+    """Everyone who answered, or only those who are verified residents of this district."""
     count: int = await conn.fetchval(
-        "SELECT count(*) FROM consultation_participant WHERE consultation_id = $1", consultation_id
+        f"""
+        SELECT count(*) FROM consultation_participant p
+        WHERE p.consultation_id = $1 AND {_RESIDENT.format(account="p.account_id")}
+        """,
+        consultation_id,
+        residents_only,
     )
     return count
 
 
-async def tally_stances(conn: asyncpg.Connection, consultation_id: int) -> dict[int, dict[str, int]]:
+async def tally_stances(
+    conn: asyncpg.Connection, consultation_id: int, *, residents_only: bool = False
+) -> dict[int, dict[str, int]]:
     rows = await conn.fetch(
-        """
+        f"""
         SELECT st.section_id, st.stance, count(*) AS n FROM consultation_stance st
         JOIN consultation_section s ON s.id = st.section_id
-        WHERE s.consultation_id = $1 GROUP BY st.section_id, st.stance
+        WHERE s.consultation_id = $1 AND {_RESIDENT.format(account="st.account_id")}
+        GROUP BY st.section_id, st.stance
         """,
         consultation_id,
+        residents_only,
     )
     tallies: dict[int, dict[str, int]] = {}
     for row in rows:
@@ -670,3 +694,77 @@ async def list_updates(conn: asyncpg.Connection, consultation_id: int) -> list[U
         consultation_id,
     )
     return [Update(**dict(row)) for row in rows]
+
+
+# Copies of other nodes' consultations
+
+
+async def get_copy(conn: asyncpg.Connection, ap_id: str, *, for_update: bool = False) -> Consultation | None:
+    """The current version of the copy of a consultation of another node."""
+    lock = " FOR UPDATE OF c" if for_update else ""
+    row = await conn.fetchrow(
+        f"SELECT {_CONSULTATION} FROM {_CONSULTATION_FROM} WHERE c.ap_id = $1 AND c.superseded_at IS NULL{lock}",
+        ap_id,
+    )
+    return _consultation(row) if row else None
+
+
+async def set_published_summary(conn: asyncpg.Connection, consultation_id: int, summary: dict[str, object]) -> None:
+    await conn.execute("UPDATE consultation SET published_summary = $2 WHERE id = $1", consultation_id, summary)
+
+
+async def replace_updates(
+    conn: asyncpg.Connection, consultation_id: int, updates: list[tuple[str, datetime]], *, by: int
+) -> None:
+    """A copy's interim updates, as its home node lists them now (the whole list each time)."""
+    await conn.execute("DELETE FROM consultation_update WHERE consultation_id = $1", consultation_id)
+    if updates:
+        await conn.executemany(
+            """
+            INSERT INTO consultation_update (consultation_id, source, html, published_by, published_at)
+            VALUES ($1, $2, $3, $4, $5)
+            """,
+            [(consultation_id, html[:5000] or "-", html, by, at) for html, at in updates],
+        )
+
+
+async def is_shadow_account(conn: asyncpg.Connection, account_id: int) -> bool:
+    found: bool = await conn.fetchval(
+        "SELECT EXISTS (SELECT 1 FROM account WHERE id = $1 AND origin IS NOT NULL)", account_id
+    )
+    return found
+
+
+async def slug_of(conn: asyncpg.Connection, consultation_id: int) -> str | None:
+    slug: str | None = await conn.fetchval("SELECT slug FROM consultation WHERE id = $1", consultation_id)
+    return slug
+
+
+async def update_sources(conn: asyncpg.Connection, consultation_id: int) -> list[tuple[str, datetime]]:
+    rows = await conn.fetch(
+        """
+        SELECT source, published_at FROM consultation_update WHERE consultation_id = $1
+        ORDER BY published_at DESC, id DESC
+        """,
+        consultation_id,
+    )
+    return [(row["source"], row["published_at"]) for row in rows]
+
+
+async def reply_sources(conn: asyncpg.Connection, consultation_id: int) -> dict[int, str]:
+    rows = await conn.fetch(
+        """
+        SELECT s.number, r.source FROM consultation_section_reply r
+        JOIN consultation_section s ON s.id = r.section_id WHERE s.consultation_id = $1
+        """,
+        consultation_id,
+    )
+    return {row["number"]: row["source"] for row in rows}
+
+
+async def current_of_forum(conn: asyncpg.Connection, forum_id: int) -> int | None:
+    """The current version of this node's consultation commented in that forum (not a copy's)."""
+    found: int | None = await conn.fetchval(
+        "SELECT id FROM consultation WHERE forum_id = $1 AND superseded_at IS NULL AND ap_id IS NULL", forum_id
+    )
+    return found

@@ -18,6 +18,8 @@ import difflib
 import html as html_lib
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import asyncpg
@@ -28,6 +30,8 @@ from deliberate.budgets import service as budgets
 from deliberate.clock import Clock
 from deliberate.consultations import queries
 from deliberate.consultations.model import (
+    AUDIENCES,
+    COUNTINGS,
     REASON_MAX,
     SECTION_MAX,
     STANCES,
@@ -82,6 +86,14 @@ from deliberate.validation import InvalidFields, parse
 LIST_LIMIT = 100
 OVERDUE_LIMIT = 20
 
+_RESIDENTS_ELSEWHERE = N_(
+    "Only verified residents of the district that holds this consultation can take part in it; members of other "
+    "districts cannot."
+)
+_ADMINS_ELSEWHERE = N_(
+    "Only administrators of an organization of the district that holds this consultation can take part in it."
+)
+REMOTE_REFUSALS = {"verified_residents": _RESIDENTS_ELSEWHERE, "organizations": _ADMINS_ELSEWHERE}
 AUDIENCE_REFUSALS = {
     "verified_residents": N_("Only verified residents of the district can take part in this consultation."),
     "organizations": N_("Only administrators of an organization can take part in this consultation."),
@@ -135,7 +147,7 @@ def _parse_consultation(data: Mapping[str, Any]) -> ConsultationForm:
     """The form's fields, with the document and the questions split from their text areas; every problem is
     reported against the field the official typed it in."""
     errors: list[InvalidInput] = []
-    names = ("title", "summary", "opens_at", "closes_at", "answer_due_at", "audience")
+    names = ("title", "summary", "opens_at", "closes_at", "answer_due_at", "audience", "counting")
     raw: dict[str, Any] = {key: data.get(key) for key in names if data.get(key) is not None}
     raw["ask_stances"] = str(data.get("ask_stances", "")).lower() in ("1", "on", "true", "yes")
     try:
@@ -190,7 +202,7 @@ async def _write_version(
         conn, slug=slug, version=version, previous_id=previous.id if previous else None, title=form.title,
         summary=form.summary, opens_at=form.opens_at, closes_at=form.closes_at, answer_due_at=form.due(),
         audience=form.audience, ask_stances=form.ask_stances, forum_id=forum_id, published_by=actor.id,
-        now=clock.now(),
+        now=clock.now(), counting=form.counting,
     )  # fmt: skip
     forum = await forums.forum_by_id(conn, forum_id)
     for number, section in enumerate(form.sections, start=1):
@@ -237,7 +249,7 @@ async def publish_new_version(
     official = check_official(actor, clock)
     form = _parse_consultation(data)
     current = await queries.get_current(conn, slug, for_update=True)
-    if current is None:
+    if current is None or current.remote:  # another node's council answers its own consultations
         raise NotFound()
     if current.is_closed(clock.now()):
         raise ConsultationClosed(message=N_("This consultation is closed. Its text can no longer be changed."))
@@ -308,6 +320,10 @@ async def my_response(conn: asyncpg.Connection, consultation: Consultation, view
 async def in_audience(conn: asyncpg.Connection, consultation: Consultation, account: Account | None) -> bool:
     if account is None:
         return False
+    if consultation.remote:
+        # Another district's consultation: nobody here is one of its verified residents or known to its node as an
+        # organization's administrator, so only one open to everyone takes answers from here.
+        return consultation.audience == "everyone"
     if consultation.audience == "verified_residents":
         return await budgets.is_verified_resident(conn, account.id)
     if consultation.audience == "organizations":
@@ -317,7 +333,14 @@ async def in_audience(conn: asyncpg.Connection, consultation: Consultation, acco
 
 async def _check_audience(conn: asyncpg.Connection, consultation: Consultation, account: Account) -> None:
     if not await in_audience(conn, consultation, account):
+        if consultation.remote or await accounts_remote(conn, account):
+            raise NotInAudience(message=REMOTE_REFUSALS[consultation.audience])
         raise NotInAudience(message=AUDIENCE_REFUSALS[consultation.audience])
+
+
+async def accounts_remote(conn: asyncpg.Connection, account: Account) -> bool:
+    """The account of a member of another node (a shadow account made when their first answer or post came)."""
+    return await queries.is_shadow_account(conn, account.id)
 
 
 def _check_open(consultation: Consultation, clock: Clock) -> None:
@@ -453,6 +476,8 @@ async def comment_on_section(
         raise NoSuchSection(field="section")
     _check_open(consultation, clock)
     await _check_audience(conn, consultation, author)
+    if section.thread_id is None:
+        raise NotFound()  # a copy whose section thread has not arrived from its home node yet
     return await forums.reply(conn, clock=clock, actor=author, thread_id=section.thread_id, data=data,
                               reply_to_id=reply_to_id, as_organization=as_organization)  # fmt: skip
 
@@ -508,12 +533,13 @@ async def publish_update(
     official = check_official(actor, clock)
     form = parse(UpdateForm, data)
     consultation = await queries.get_current(conn, slug, for_share=True)
-    if consultation is None:
+    if consultation is None or consultation.remote:  # another node's council answers its own consultations
         raise NotFound()
     update_id = await queries.insert_update(
         conn, consultation.id, source=form.body, html=render_markdown(form.body), by=official.id, now=clock.now()
     )
-    await record_event(conn, "consultation_update_published", {"update_id": update_id, "by": official.id})
+    await record_event(conn, "consultation_update_published", {"update_id": update_id, "by": official.id,
+                                                                "consultation_id": consultation.id})  # fmt: skip
     await _tell_the_forum(conn, clock=clock, official=official, consultation=consultation,
                           title=f"Novedad del concejo: {consultation.title}", body=form.body)  # fmt: skip
 
@@ -538,7 +564,7 @@ async def publish_answer(
     section (`reply_N`, optional each)."""
     official = check_official(actor, clock)
     consultation = await queries.get_current(conn, slug, for_update=True)
-    if consultation is None:
+    if consultation is None or consultation.remote:  # another node's council answers its own consultations
         raise NotFound()
     if not consultation.is_closed(clock.now()):
         raise ConsultationStillOpen()
@@ -583,23 +609,85 @@ async def publish_answer(
 
 
 async def summary(conn: asyncpg.Connection, slug: str) -> Summary:
+    """The counts. With counting 'residents' only verified residents' stances count, and every participant's
+    count is kept beside them when it differs. A copy of another node's consultation shows what its home node
+    published: that node alone knows who its residents are and holds every answer."""
     document = await access_consultation(conn, slug)
     consultation = document.consultation
+    if consultation.remote:
+        return _published_summary(document)
     stance_counts = await queries.tally_stances(conn, consultation.id)
     option_counts, text_counts = await queries.tally_answers(conn, consultation.id)
     approved = [p for p in await queries.list_positions(conn, consultation.id) if p.approved_at is not None]
+    residents_only = consultation.counting == "residents"
+    counted = await queries.tally_stances(conn, consultation.id, residents_only=True) if residents_only else None
+
+    def tally(section_id: int) -> SectionTally:
+        everyone: dict[str, int] = {k: stance_counts.get(section_id, {}).get(k, 0) for k in STANCES}
+        if counted is None:
+            return SectionTally(sections[section_id], everyone)
+        residents: dict[str, int] = {k: counted.get(section_id, {}).get(k, 0) for k in STANCES}
+        return SectionTally(sections[section_id], residents, everyone if everyone != residents else None)
+
+    sections = {s.id: s for s in document.sections}
     return Summary(
         document=document,
         participants=await queries.count_participants(conn, consultation.id),
         organizations=len(approved),
-        sections=tuple(
-            SectionTally(s, {k: stance_counts.get(s.id, {}).get(k, 0) for k in STANCES}) for s in document.sections
-        ),
+        sections=tuple(tally(s.id) for s in document.sections),
         questions=tuple(
             QuestionTally(q, {o.id: option_counts.get(o.id, 0) for o in q.options}, text_counts.get(q.id, 0))
             for q in document.questions
         ),
-    )
+        residents=await queries.count_participants(conn, consultation.id, residents_only=True)
+        if residents_only else None,
+    )  # fmt: skip
+
+
+def published_counts(result: Summary) -> dict[str, Any]:
+    """A summary as the home node publishes it to its peers, by section, question and option number."""
+    sections = {s.id: s.number for s in result.document.sections}
+    options = {o.id: o.number for q in result.document.questions for o in q.options}
+    return {
+        "participants": result.participants,
+        "organizations": result.organizations,
+        "residents": result.residents,
+        "stances": {str(sections[t.section.id]): t.counts for t in result.sections},
+        "everyone": {str(sections[t.section.id]): t.everyone for t in result.sections if t.everyone is not None},
+        "choices": {str(t.question.number): {str(options[o]): n for o, n in t.counts.items()}
+                    for t in result.questions},
+        "texts": {str(t.question.number): t.text_count for t in result.questions},
+    }  # fmt: skip
+
+
+def _count(value: Any) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else 0
+
+
+def _published_summary(document: Document) -> Summary:
+    published = document.consultation.published_summary or {}
+
+    def stances(key: str, number: int) -> dict[str, int] | None:
+        found = published.get(key, {}).get(str(number)) if isinstance(published.get(key), dict) else None
+        return {str(k): _count(found.get(k)) for k in STANCES} if isinstance(found, dict) else None
+
+    choices: dict[str, Any] = published["choices"] if isinstance(published.get("choices"), dict) else {}
+    texts: dict[str, Any] = published["texts"] if isinstance(published.get("texts"), dict) else {}
+    return Summary(
+        document=document,
+        participants=_count(published.get("participants")),
+        organizations=_count(published.get("organizations")),
+        sections=tuple(
+            SectionTally(s, stances("stances", s.number) or {str(k): 0 for k in STANCES}, stances("everyone", s.number))
+            for s in document.sections
+        ),
+        questions=tuple(
+            QuestionTally(q, {o.id: _count((choices.get(str(q.number)) or {}).get(str(o.number))) for o in q.options},
+                          _count(texts.get(str(q.number))))
+            for q in document.questions
+        ),
+        residents=_count(published["residents"]) if published.get("residents") is not None else None,
+    )  # fmt: skip
 
 
 async def export(conn: asyncpg.Connection, slug: str) -> tuple[Document, list[ExportRow]]:
@@ -639,3 +727,164 @@ async def version_diff(conn: asyncpg.Connection, slug: str, version: int) -> Ver
         if old_text != new_text:
             rows.append((number, (new or old).heading, _word_diff(old_text, new_text)))  # type: ignore[union-attr]
     return VersionDiff(older, newer, tuple(rows))
+
+
+# Across district nodes (the protocol is in federation/consultation_exchange.py)
+
+
+@dataclass(frozen=True)
+class CopyQuestion:
+    number: int
+    kind: str
+    prompt: str
+    options: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class CopySection:
+    number: int
+    heading: str
+    source: str  # Markdown, rendered here: another node's HTML is never shown as it came
+    thread_ap_id: str
+
+
+@dataclass(frozen=True)
+class Copy:
+    """What the home node of a consultation says of it, already read from the wire."""
+
+    ap_id: str
+    slug: str  # its slug there
+    version: int
+    title: str
+    summary: str
+    opens_at: datetime
+    closes_at: datetime
+    answer_due_at: datetime
+    audience: str
+    counting: str
+    ask_stances: bool
+    publisher_name: str
+    publisher_office: str
+    sections: tuple[CopySection, ...]
+    questions: tuple[CopyQuestion, ...]
+    counts: dict[str, Any]
+    updates: tuple[tuple[str, datetime], ...]  # (Markdown, published), newest first
+    answer: tuple[str, str, dict[int, str], datetime] | None  # general, changes, replies by section number, when
+
+
+async def receive_copy(
+    conn: asyncpg.Connection, *, clock: Clock, publisher_id: int, origin: str, forum_id: int, copy: Copy
+) -> Consultation:
+    """Keep (or bring up to date) the copy of another node's consultation: a newer version is written as a new
+    version here too (answers given here to what it did not change carry over), the published counts, interim
+    updates and the council's answer are taken as its home node states them. Nothing here counts answers."""
+    if copy.audience not in AUDIENCES or copy.counting not in COUNTINGS or not copy.sections:
+        raise InvalidInput(message=N_("This consultation is not in a form this node can show."))
+    await queries.upsert_official(conn, publisher_id, name=(copy.publisher_name or "Concejo")[:120].ljust(3, "."),
+                                  office=(copy.publisher_office or "Concejo")[:160].ljust(3, "."),
+                                  now=clock.now())  # fmt: skip
+    current = await queries.get_copy(conn, copy.ap_id, for_update=True)
+    if current is None or copy.version > current.version:
+        if current is not None:
+            await queries.supersede(conn, current.id, now=clock.now())
+        consultation_id = await queries.insert_consultation(
+            conn, slug=f"{copy.slug}@{origin}", version=copy.version if current else 1,
+            previous_id=current.id if current else None, title=copy.title, summary=copy.summary,
+            opens_at=copy.opens_at, closes_at=copy.closes_at, answer_due_at=copy.answer_due_at,
+            audience=copy.audience, ask_stances=copy.ask_stances, forum_id=forum_id, published_by=publisher_id,
+            now=clock.now(), counting=copy.counting, ap_id=copy.ap_id, origin=origin,
+        )  # fmt: skip
+        for section in copy.sections:
+            await queries.insert_section(
+                conn, consultation_id=consultation_id, number=section.number, heading=section.heading,
+                source=section.source, html=render_markdown(section.source), thread_id=None,
+                thread_ap_id=section.thread_ap_id,
+            )  # fmt: skip
+        for question in copy.questions:
+            await queries.insert_question(
+                conn, consultation_id=consultation_id, number=question.number, kind=question.kind,
+                prompt=question.prompt, options=question.options,
+            )  # fmt: skip
+        if current is not None:
+            await queries.move_to_version(conn, old_id=current.id, new_id=consultation_id)
+            await queries.carry_over_answers(conn, old_id=current.id, new_id=consultation_id)
+        current = await queries.get_copy(conn, copy.ap_id, for_update=True)
+        assert current is not None
+    elif copy.version < current.version:
+        return current  # an older message arriving late
+    await queries.set_published_summary(conn, current.id, copy.counts)
+    await queries.replace_updates(conn, current.id, [(render_markdown(text), at) for text, at in copy.updates],
+                                  by=publisher_id)  # fmt: skip
+    if copy.answer is not None and current.answered_at is None:
+        general, changes, replies, answered_at = copy.answer
+        numbers = {s.number: s.id for s in await queries.list_sections(conn, current.id)}
+        await queries.insert_council_answer(
+            conn, current.id, general=(general, render_markdown(general)),
+            changes=(changes, render_markdown(changes) if changes else ""),
+            section_replies=[(numbers[n], text, render_markdown(text)) for n, text in replies.items() if n in numbers],
+            by=publisher_id, now=answered_at,
+        )  # fmt: skip
+    await record_event(conn, "consultation_copy_received", {"consultation_id": current.id})
+    found = await queries.get_copy(conn, copy.ap_id)
+    assert found is not None
+    return found
+
+
+@dataclass(frozen=True)
+class Shared:
+    """Everything a peer is told about one of this node's consultations."""
+
+    document: Document
+    counts: dict[str, Any]
+    updates: list[tuple[str, datetime]]  # (Markdown, published)
+    answer: CouncilAnswer | None
+    replies: dict[int, str]  # section number → Markdown of the council's reply
+
+
+async def shared_view(conn: asyncpg.Connection, consultation_id: int) -> Shared | None:
+    """The current version of a consultation of this node with its counts, updates and answer; None for a copy or
+    an unknown id."""
+    slug = await queries.slug_of(conn, consultation_id)
+    if slug is None:
+        return None
+    document = await access_consultation(conn, slug)
+    if document.consultation.remote:
+        return None
+    answer = await queries.get_council_answer(conn, document.consultation.id)
+    return Shared(
+        document=document, counts=published_counts(await summary(conn, slug)),
+        updates=await queries.update_sources(conn, document.consultation.id), answer=answer,
+        replies=await queries.reply_sources(conn, document.consultation.id) if answer else {},
+    )  # fmt: skip
+
+
+async def response_of(
+    conn: asyncpg.Connection, consultation_id: int, account_id: int
+) -> tuple[Document, MyResponse] | None:
+    """What a member of this node answered to a copy of another node's consultation, to send it there."""
+    slug = await queries.slug_of(conn, consultation_id)
+    if slug is None:
+        return None
+    document = await access_consultation(conn, slug)
+    if not document.consultation.remote:
+        return None
+    return document, await queries.get_response(conn, document.consultation.id, account_id) or MyResponse()
+
+
+async def shared_view_of_forum(conn: asyncpg.Connection, forum_id: int) -> Shared | None:
+    """The consultation of this node whose comments live in that forum, if any (for a peer that just followed it)."""
+    consultation_id = await queries.current_of_forum(conn, forum_id)
+    return await shared_view(conn, consultation_id) if consultation_id is not None else None
+
+
+async def respond_remotely(
+    conn: asyncpg.Connection, *, clock: Clock, participant: Account, slug: str, version: int, data: Mapping[str, Any]
+) -> MyResponse:
+    """A member of another node answers one of this node's consultations, from there: the same rules as here
+    (dates, format, audience: they are never a verified resident of this district), for the version they saw."""
+    current = await queries.get_current(conn, slug)
+    if current is None or current.remote:
+        raise NotFound()
+    if version != current.version:
+        raise InvalidInput(message=N_("This consultation has a newer version. Please read it and answer again."))
+    return await respond(conn, clock=clock, actor=participant, slug=slug, data=data)

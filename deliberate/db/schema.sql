@@ -468,11 +468,17 @@ CREATE TABLE public.consultation (
     forum_id bigint NOT NULL,
     published_by bigint NOT NULL,
     published_at timestamp with time zone NOT NULL,
+    ap_id text,
+    origin text,
+    published_summary jsonb,
+    counting text DEFAULT 'everyone'::text NOT NULL,
     CONSTRAINT consultation_audience_check CHECK ((audience = ANY (ARRAY['everyone'::text, 'verified_residents'::text, 'organizations'::text]))),
     CONSTRAINT consultation_check CHECK ((closes_at > opens_at)),
     CONSTRAINT consultation_check1 CHECK ((answer_due_at >= closes_at)),
     CONSTRAINT consultation_check2 CHECK (((version = 1) = (previous_id IS NULL))),
-    CONSTRAINT consultation_slug_check CHECK ((slug ~ '^[a-z0-9](?:[a-z0-9-]{1,58})[a-z0-9]$'::text)),
+    CONSTRAINT consultation_check3 CHECK (((ap_id IS NULL) = (origin IS NULL))),
+    CONSTRAINT consultation_counting_check CHECK ((counting = ANY (ARRAY['everyone'::text, 'residents'::text]))),
+    CONSTRAINT consultation_slug_check CHECK (((slug ~ '^[a-z0-9](?:[a-z0-9-]{1,58})[a-z0-9]$'::text) OR ((ap_id IS NOT NULL) AND (char_length(slug) <= 300) AND (slug ~ '^[a-z0-9-]+@[a-z0-9.:-]+$'::text)))),
     CONSTRAINT consultation_summary_check CHECK (((char_length(summary) >= 1) AND (char_length(summary) <= 5000))),
     CONSTRAINT consultation_title_check CHECK (((char_length(title) >= 3) AND (char_length(title) <= 200))),
     CONSTRAINT consultation_version_check CHECK ((version >= 1))
@@ -584,7 +590,9 @@ CREATE TABLE public.consultation_section (
     heading text NOT NULL,
     source text NOT NULL,
     html text NOT NULL,
-    thread_id bigint NOT NULL,
+    thread_id bigint,
+    thread_ap_id text,
+    CONSTRAINT consultation_section_check CHECK (((thread_id IS NOT NULL) OR (thread_ap_id IS NOT NULL))),
     CONSTRAINT consultation_section_heading_check CHECK (((char_length(heading) >= 1) AND (char_length(heading) <= 200))),
     CONSTRAINT consultation_section_number_check CHECK (((number >= 1) AND (number <= 200))),
     CONSTRAINT consultation_section_source_check CHECK (((char_length(source) >= 1) AND (char_length(source) <= 20000)))
@@ -1338,6 +1346,8 @@ CREATE INDEX coalition_member_remote_idx ON public.coalition_member USING btree 
 CREATE UNIQUE INDEX coalition_name_key ON public.coalition USING btree (lower(name)) WHERE (origin IS NULL);
 
 CREATE INDEX coalition_statement_coalition_idx ON public.coalition_statement USING btree (coalition_id, id);
+
+CREATE UNIQUE INDEX consultation_ap_id_key ON public.consultation USING btree (ap_id, version) WHERE (ap_id IS NOT NULL);
 
 CREATE INDEX consultation_closing_idx ON public.consultation USING btree (closes_at DESC, id DESC) WHERE (superseded_at IS NULL);
 

@@ -23,6 +23,7 @@ from deliberate.forums import service as forums
 from deliberate.organizations import service as orgs
 from web.forms import form_page
 from web.handlers.common import form_data, redirect, require_user
+from web.handlers.federation import consultation_document, wants_activity_json
 from web.render import page
 from web.state import USER, state
 
@@ -200,7 +201,7 @@ async def _page_context(request: web.Request, *, version: int | None = None) -> 
             "member_of": member_of,
             "updates": await consultations.updates(conn, c),
             "answer": await consultations.council_answer(conn, c),
-            "is_official": user is not None and user.has_role("official"),
+            "is_official": user is not None and user.has_role("official") and not c.remote,
             "in_audience": await consultations.in_audience(conn, c, user),
             "mine": await consultations.my_response(conn, c, user),
             # Members of other districts follow the comment forum from their own node with this address.
@@ -212,6 +213,8 @@ async def _page_context(request: web.Request, *, version: int | None = None) -> 
 
 
 async def show(request: web.Request) -> web.Response:
+    if wants_activity_json(request):
+        return await consultation_document(request, _slug(request))
     return form_page(request, "consultations/show.html", context=await _page_context(request))
 
 

@@ -14,13 +14,14 @@ from urllib.parse import urlsplit
 from aiohttp import web
 
 from deliberate.accounts import service as accounts
+from deliberate.consultations import service as consultations
 from deliberate.errors import InvalidInput, NotFound, RemoteUnreachable
 from deliberate.forums import service as forums
 from deliberate.node import service as node
 from deliberate.organizations import service as orgs
 from deliberate.peers import service as peers
 from deliberate.peers.service import Signer
-from federation import activities, actors, discovery, follows
+from federation import activities, actors, consultation_exchange, discovery, follows
 from federation import inbox as inbox_pipeline
 from federation import outbox as outbox_builders
 from web.forms import form_page
@@ -107,6 +108,20 @@ async def _object_response(conn: Any, request: web.Request, found: forums.PostIn
         raise web.HTTPFound(origin_id or found.post.ap_id or "/")
     app = state(request)
     return activity_response(await outbox_builders.local_object(conn, app.fed.outbox, found))
+
+
+async def consultation_document(request: web.Request, slug: str) -> web.Response:
+    """`/c/SLUG` for an ActivityPub client: the consultation object, signed by its official (FEP-8b32); a copy of
+    another node's consultation sends the fetcher to its home node."""
+    app = state(request)
+    async with app.db.acquire() as conn:
+        document = await consultations.access_consultation(conn, slug)
+        if document.consultation.ap_id is not None:
+            raise web.HTTPFound(document.consultation.ap_id)
+        shared = await consultations.shared_view(conn, document.consultation.id)
+        if shared is None:
+            raise NotFound()
+        return activity_response(await consultation_exchange.local_document(conn, app.fed.outbox, shared))
 
 
 async def node_actor(request: web.Request) -> web.Response:
