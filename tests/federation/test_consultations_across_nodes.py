@@ -16,12 +16,18 @@ import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import aiohttp
+import pytest
+
 from deliberate.clock import FrozenClock
 from deliberate.consultations.model import LIMA
 from deliberate.peers import service as peers
 from deliberate.peers.model import Recipient
 from deliberate.peers.service import Signer
 from federation import activities, consultation_exchange, identity
+from federation.crypto.errors import SignatureError
+from federation.crypto.multikey import assertion_method_key
+from federation.crypto.proofs import verify_proof
 from tests.conftest import Node, Visitor
 from tests.federation.support import host, member, settle, settle_at, sql, start, value
 
@@ -302,4 +308,32 @@ async def test_a_response_signed_by_someone_else_is_refused(node_factory: Any) -
     assert await value(ves, "SELECT count(*) FROM consultation_stance") == 0
     error = await value(ves, "SELECT error FROM inbox_activity WHERE type = 'Create' AND error IS NOT NULL")
     assert error is not None and "not attributed to the actor who sent it" in error, error
+    assert rosa is not None
+
+
+async def test_the_consultation_is_served_as_a_signed_activitypub_document(node_factory: Any) -> None:
+    clock = FrozenClock(datetime.now(UTC))
+    ves, vmt, _official, rosa = await _journey_nodes(node_factory, clock)
+    as2 = {"Accept": "application/activity+json"}
+    async with aiohttp.ClientSession() as session:
+        async with session.get(f"{ves.base_url}/c/plan-de-veredas", headers=as2) as got:
+            assert got.status == 200 and got.content_type == "application/activity+json"
+            document = await got.json(content_type=None)
+        async with session.get(f"{ves.base_url}/u/funcionaria", headers=as2) as got:
+            author = await got.json(content_type=None)
+        # The copy on VMT is not VMT's to serve: a fetcher is sent to the consultation's node.
+        async with session.get(f"{vmt.base_url}/c/plan-de-veredas@{host(ves)}", headers=as2,
+                               allow_redirects=False) as got:  # fmt: skip
+            assert got.status == 302 and got.headers["Location"] == f"{ves.base_url}/c/plan-de-veredas"
+    assert document["type"] == "Document" and document["id"] == f"{ves.base_url}/c/plan-de-veredas"
+    assert document["audience"] == f"{ves.base_url}/f/consulta-plan-de-veredas"
+    assert [s["name"] for s in document["sections"]] == ["Sector 1", "Sector 2"]
+    assert document["questions"][0]["options"] == ["Concreto", "Adoquín"]
+    assert document["participation"] == "everyone" and document["consultationVersion"] == 1
+    proof = document["proof"]
+    assert proof["verificationMethod"] == f"{ves.base_url}/u/funcionaria#ed25519-key"
+    verify_proof(document, proof, assertion_method_key(author, proof["verificationMethod"]))
+    with pytest.raises(SignatureError):
+        verify_proof(document | {"endTime": "2030-01-01T00:00:00+00:00"}, proof,
+                     assertion_method_key(author, proof["verificationMethod"]))  # fmt: skip
     assert rosa is not None
