@@ -204,11 +204,20 @@ async def test_a_consultation_is_read_answered_summarised_and_answered_by_the_co
     await rosa.get(f"{copy}/summary")
     assert "These are the results that node published" in rosa.last_html or host(ves) in rosa.last_html
     assert await value(vmt, "SELECT count(*) FROM consultation_stance") == 2  # her own, to show her answers
+    # She comments on a section from the copy's page: the comment goes to the section's thread on VES.
+    response = await rosa.submit(f"{copy}/sections/2/comments", {"body": "En VMT también falta vereda"},
+                                 form_page=copy)  # fmt: skip
+    assert response.status == 200 and response.url.path.startswith("/t/"), rosa.last_html
+    await settle_at(clock, ves, vmt)
+    ves_thread = await value(ves, "SELECT thread_id FROM consultation_section WHERE number = 2")
+    await vecina.get(f"/t/{ves_thread}")
+    assert "En VMT también falta vereda" in vecina.last_html and remote in vecina.last_html
 
     # An interim update and a new version reach VMT; her stance on the unchanged section carries over.
     assert (await official.submit("/c/plan-de-veredas/updates", {"body": "Revisamos los aportes de VMT"},
                                   form_page="/c/plan-de-veredas")).status == 200  # fmt: skip
     await official.get("/c/plan-de-veredas/edit")
+    assert '<option value="residents" selected>' in official.last_html  # a new version keeps the choice
     edited = {
         "title": "Plan de veredas", "summary": "Dónde se construyen veredas este año.",
         "opens_at": _lima(clock.now() - timedelta(hours=1)), "closes_at": _lima(clock.now() + timedelta(days=2)),

@@ -27,8 +27,8 @@ from web.handlers.federation import consultation_document, wants_activity_json
 from web.render import page
 from web.state import USER, state
 
-PUBLISH_FIELDS = ("title", "summary", "opens_at", "closes_at", "answer_due_at", "audience", "ask_stances", "document",
-                  "questions")  # fmt: skip
+PUBLISH_FIELDS = ("title", "summary", "opens_at", "closes_at", "answer_due_at", "audience", "counting", "ask_stances",
+                  "document", "questions")  # fmt: skip
 CHART_WIDTH = 300
 
 
@@ -149,7 +149,8 @@ def _as_form(document: Document) -> dict[str, str]:
     return {
         "title": c.title, "summary": c.summary, "opens_at": lima_input(c.opens_at),
         "closes_at": lima_input(c.closes_at), "answer_due_at": lima_input(c.answer_due_at), "audience": c.audience,
-        "ask_stances": "1" if c.ask_stances else "", "document": text, "questions": "\n\n".join(blocks),
+        "counting": c.counting, "ask_stances": "1" if c.ask_stances else "", "document": text,
+        "questions": "\n\n".join(blocks),
     }  # fmt: skip
 
 
