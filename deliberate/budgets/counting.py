@@ -28,6 +28,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from fractions import Fraction
 from math import lcm
+from typing import cast
 
 from deliberate.budgets.counting_classes import Histograms, Profile
 from deliberate.budgets.counting_explain import explain
@@ -46,6 +47,7 @@ from deliberate.budgets.counting_model import (
     merge_ballots,
 )
 
+WholePoints = list[list[tuple[int, int]]]  # per distinct ballot: (project index, whole points)
 ADD1 = (Completion.ADD1, Completion.ADD1_GREEDY, Completion.ADD1_UNTIL_INFEASIBLE)
 
 
@@ -66,15 +68,18 @@ class Tally:
         # Points become whole numbers (scaling every ballot alike changes no decision of any rule).
         denominators = {v.denominator for b in self.ballots for _, v in b.points if type(v) is not int}
         point_scale = lcm(1, *denominators)
-        if point_scale == 1:
-            self.points = [[(index[pid], int(v)) for pid, v in b.points] for b in self.ballots]
+        self.points: list[list[tuple[int, int]]]
+        if not denominators:  # whole points already (approval, choose-1, rankings, most cumulative ballots)
+            self.points = cast(WholePoints, [[(index[pid], v) for pid, v in b.points] for b in self.ballots])
         else:
             self.points = [[(index[pid], int(v * point_scale)) for pid, v in b.points] for b in self.ballots]
         self.point_scale = point_scale
+        votes = self.votes
         for ballot, items in zip(self.ballots, self.points, strict=True):
+            weight = ballot.weight
             for project, points in items:
-                self.votes[project] += ballot.weight
-                scaled_score[project] += ballot.weight * points
+                votes[project] += weight
+                scaled_score[project] += weight * points
         self.score: list[Number] = [_exact(Fraction(s, point_scale)) for s in scaled_score]
         cost_sat = rule.satisfaction is Satisfaction.COST
         self.satisfaction = [s * c if cost_sat else s for s, c in zip(self.score, self.costs, strict=True)]

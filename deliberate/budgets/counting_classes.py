@@ -42,18 +42,27 @@ class Profile:
 
     def __post_init__(self) -> None:
         self.voters = sum(self.weights)
-        self.supporters = [[] for _ in self.costs]
+        supporters: list[list[tuple[int, int]]] = [[] for _ in self.costs]
+        self.supporters = supporters
         self.project_bits = [0] * len(self.costs)
+        total_points = [0] * len(self.costs)
+        bits, weights, ballot_bits = self.bits, self.weights, self.ballot_bits
         for ballot, items in enumerate(self.ballots):
             mask = 0
-            for project, points in items:
-                self.supporters[project].append((ballot, points))
-                bit = self.bits.setdefault((project, points), 1 << len(self.bits))
-                self.project_bits[project] |= bit
+            weight = weights[ballot]
+            for pair in items:  # (project, points): a bit per distinct pair, in order of first appearance
+                project, points = pair
+                supporters[project].append((ballot, points))
+                bit = bits.get(pair)
+                if bit is None:
+                    bit = bits[pair] = 1 << len(bits)
                 mask |= bit
-            self.ballot_bits.append(mask)
-        self.point_lcm = lcm(1, *{points for items in self.ballots for _, points in items})
-        self.total_points = [sum(self.weights[b] * p for b, p in supporters) for supporters in self.supporters]
+                total_points[project] += weight * points
+            ballot_bits.append(mask)
+        for (project, _), bit in bits.items():
+            self.project_bits[project] |= bit
+        self.point_lcm = lcm(1, *{points for _, points in bits})
+        self.total_points = total_points
 
     def voter_budget(self, extra_units: int) -> Fraction:
         return Fraction(self.budget, self.voters) + extra_units * self.unit
