@@ -1,4 +1,5 @@
-"""Steps several journeys share: signing up through the form, a district forum, a new thread."""
+"""Steps several journeys share: signing up through the form, a district forum, a new thread, an organization, and
+the check that a page fits the screen."""
 
 from __future__ import annotations
 
@@ -38,3 +39,22 @@ async def start_thread(journey: Journey, forum_path: str, title: str, body: str)
     await journey.press(es("Publish"))
     assert journey.path.startswith("/t/")
     await journey.arrived("thread")
+
+
+async def register_organization(journey: Journey, name: str) -> str:
+    """`journey`'s person registers a comedor popular through the form (and so administers it); its slug."""
+    await journey.goto("/organizations")
+    await journey.follow(es("Register an organization"))
+    await journey.fill(es("Name of the organization"), name)
+    await journey.page.get_by_label(es("Kind of organization")).select_option("comedor_popular")
+    await journey.press(es("Register the organization"))
+    assert journey.path.startswith("/o/"), journey.path
+    return journey.path.removeprefix("/o/")
+
+
+async def fits_the_screen(journey: Journey) -> None:
+    """The whole page does not scroll sideways (a wide table may scroll inside its own box). Measured in the modes
+    with JavaScript; the phone is the one where it matters."""
+    if journey.mode.javascript:
+        overflow = await journey.page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        assert overflow <= 0, f"{journey.path} is {overflow}px wider than the {journey.mode.width}px screen"

@@ -19,6 +19,7 @@ from playwright.async_api import Locator, expect
 
 from deliberate.clock import FrozenClock
 from tests.browser.conftest import Journey, JourneyFor, Mode, es
+from tests.browser.journeys import fits_the_screen
 from tests.conftest import Node
 
 START = datetime(2026, 3, 1, 17, 0, tzinfo=UTC)
@@ -27,13 +28,6 @@ REVIEW = datetime(2026, 3, 12, 15, 0, tzinfo=UTC)
 VOTING = datetime(2026, 3, 22, 15, 0, tzinfo=UTC)
 COUNTING = datetime(2026, 4, 1, 15, 0, tzinfo=UTC)
 CODE = re.compile(r"^[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}$")
-
-
-async def fits_the_screen(journey: Journey) -> None:
-    """The whole page does not scroll sideways (a wide table may scroll inside its own box)."""
-    if journey.mode.javascript:
-        overflow = await journey.page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
-        assert overflow <= 0, f"{journey.path} is {overflow}px wider than the {journey.mode.width}px screen"
 
 
 async def open_process(official: Journey) -> str:

@@ -18,7 +18,7 @@ from playwright.async_api import expect
 
 from deliberate.clock import FrozenClock
 from tests.browser.conftest import Journey, JourneyFor, Mode, _catalogs, es
-from tests.browser.test_budget_journey import fits_the_screen
+from tests.browser.journeys import fits_the_screen, register_organization
 from tests.conftest import Node
 
 OPEN = datetime(2026, 3, 5, 15, 0, tzinfo=UTC)  # 5 March 2026, 10:00 in Lima
@@ -102,11 +102,7 @@ async def test_a_consultation_from_publication_to_the_council_answer(
     await expect(vecina.page.get_by_text("¿Y los domingos?")).to_be_visible()
 
     dirigenta = await journey_for(node, "dirigenta", signed_in=True)
-    await dirigenta.goto("/organizations")
-    await dirigenta.follow(es("Register an organization"))
-    await dirigenta.fill(es("Name of the organization"), "Comedor Santa Rosa")
-    await dirigenta.page.get_by_label(es("Kind of organization")).select_option("comedor_popular")
-    await dirigenta.press(es("Register the organization"))
+    await register_organization(dirigenta, "Comedor Santa Rosa")
     await dirigenta.goto(path)
     await dirigenta.fill(es("The organization's position"), "El comedor apoya el nuevo horario.")
     await dirigenta.press(es("Submit the position"))
