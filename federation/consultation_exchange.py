@@ -47,6 +47,7 @@ from __future__ import annotations
 import json
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime
+from functools import partial
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urldefrag, urlsplit
 
@@ -344,7 +345,7 @@ def _response_form(document: dict[str, Any]) -> dict[str, str]:
     return data
 
 
-async def _receive_response(conn: asyncpg.Connection, processor: Any, actor: RemoteActor,
+async def _receive_response(conn: asyncpg.Connection, processor: Any, actor: RemoteActor, raw: dict[str, Any],
                             document: dict[str, Any]) -> None:  # fmt: skip
     if document.get("attributedTo") != actor.uri:
         raise ActivityRejected(reason="the response is not attributed to the actor who sent it")
@@ -366,6 +367,29 @@ async def _receive_response(conn: asyncpg.Connection, processor: Any, actor: Rem
                                              version=_int(document.get("consultationVersion")), data=data)  # fmt: skip
     except NotFound:
         raise ActivityRejected(reason="no such consultation here") from None
+    except DomainError as exc:
+        # Refused by a rule (closed, not in the audience, a wrong answer): the member is told why, on her node.
+        exc.answer_refusal = partial(_send_refusal, processor.outbox, actor, raw, slug, _reason(exc))  # type: ignore[attr-defined]
+        raise
+
+
+def _reason(exc: DomainError) -> str:
+    """The message a person reads (an English message id her node translates), not the error's code."""
+    first = next(iter(getattr(exc, "errors", None) or []), exc)
+    return str(first.message % first.params if first.params else first.message)
+
+
+async def _send_refusal(outbox: Outbox, member: RemoteActor, raw: dict[str, Any], slug: str, reason: str,
+                        conn: asyncpg.Connection) -> None:  # fmt: skip
+    """A Reject of the member's Create, from the consultation's Group, with the reason as its content."""
+    document = await consultations.access_consultation(conn, slug)
+    forum = await forums.forum_by_id(conn, document.consultation.forum_id)
+    group = identity.actor_uri(outbox.base_url, "group", forum.slug)
+    created = raw.get("object")
+    refused = {"id": raw.get("id"), "type": "Create", "actor": member.uri,
+               "object": created.get("id") if isinstance(created, dict) else created}  # fmt: skip
+    reject = _activity("Reject", activities.new_id(outbox.base_url), group, refused, content=reason, to=[member.uri])
+    await _enqueue(conn, outbox, reject, Signer("group", forum.id), [peers.recipient_of(member)])
 
 
 async def _fit_to_questions(conn: asyncpg.Connection, slug: str, data: dict[str, str]) -> dict[str, str]:
@@ -398,7 +422,7 @@ def _create_or_update(fallback: Handler) -> Handler:
             await _receive_consultation(conn, processor, actor, inner, budget)
         elif _is_response(inner) and activity.type == "Create":
             assert isinstance(inner, dict)
-            await _receive_response(conn, processor, actor, inner)
+            await _receive_response(conn, processor, actor, raw, inner)
         else:
             await fallback(conn, processor, actor, activity, raw, budget)
 
@@ -427,10 +451,38 @@ def _follow(fallback: Handler) -> Handler:
     return handle
 
 
+def _reject(fallback: Handler) -> Handler:
+    async def handle(conn: asyncpg.Connection, processor: Any, actor: RemoteActor, activity: Activity,
+                     raw: dict[str, Any], budget: FetchBudget) -> None:  # fmt: skip
+        inner = raw.get("object")
+        base = processor.outbox.base_url
+        response = inner.get("object") if isinstance(inner, dict) and inner.get("type") == "Create" else None
+        path = [p for p in urlsplit(response).path.split("/") if p] if isinstance(response, str) else []
+        if not (isinstance(response, str) and response.startswith(base + "/") and len(path) == 4
+                and path[0] == "c" and path[2] == "responses"):  # fmt: skip
+            await fallback(conn, processor, actor, activity, raw, budget)
+            return
+        assert isinstance(inner, dict)
+        member = str(inner.get("actor") or "")
+        parts = [p for p in urlsplit(member).path.split("/") if p] if member.startswith(base + "/") else []
+        if len(parts) != 2 or parts[0] != "u" or actor.forum_id is None:
+            raise ActivityRejected(reason="a refusal is of one of our members' answers, from the consultation's Group")
+        account = await accounts.access_account_by_username(conn, parts[1])
+        reason = (activity.content or "").strip()[:1000] or "—"
+        try:
+            await consultations.refused_remotely(conn, slug=path[1], account_id=account.id, forum_id=actor.forum_id,
+                                                 reason=reason)  # fmt: skip
+        except NotFound:
+            raise ActivityRejected(reason="no copy of that consultation comes from this Group") from None
+
+    return handle
+
+
 def handlers(existing: Mapping[str, Handler]) -> dict[str, Any]:
     """The processing table's entries for consultations; everything else falls back to `existing`."""
     return {
         "Create": _create_or_update(existing["Create"]),
         "Update": _create_or_update(existing["Update"]),
         "Follow": _follow(existing["Follow"]),
+        "Reject": _reject(existing["Reject"]),
     }

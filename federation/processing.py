@@ -92,6 +92,11 @@ async def _process_batch(processor: Processor) -> int:
                     await process(conn, processor, item)
             except (DomainError, SignatureError) as exc:
                 error = str(exc)
+                # A refusal the sender should hear about (e.g. an answer to a consultation) says so itself, once
+                # its own work is rolled back: `answer_refusal` queues the reply.
+                reply = getattr(exc, "answer_refusal", None)
+                if reply is not None:
+                    await reply(conn)
             except FetchError as exc:
                 await peers.retry_inbox(conn, item.id, error=str(exc))
                 continue

@@ -165,6 +165,7 @@ class MyResponse:
     stances: dict[int, tuple[str, str]] = field(default_factory=dict)  # section id → (stance, reason)
     choices: dict[int, tuple[int, ...]] = field(default_factory=dict)  # question id → option ids
     texts: dict[int, str] = field(default_factory=dict)  # question id → text
+    refused: str | None = None  # another node's consultation: why that node refused these answers, if it did
 
 
 @dataclass(frozen=True)

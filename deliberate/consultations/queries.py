@@ -356,7 +356,8 @@ async def upsert_participant(
                                               last_answered_at)
         VALUES ($1, $2, $3, $4, $4)
         ON CONFLICT (consultation_id, account_id)
-        DO UPDATE SET show_name = EXCLUDED.show_name, last_answered_at = EXCLUDED.last_answered_at
+        DO UPDATE SET show_name = EXCLUDED.show_name, last_answered_at = EXCLUDED.last_answered_at,
+                      refused_reason = NULL
         """,
         consultation_id,
         account_id,
@@ -420,13 +421,14 @@ async def set_answer(
 
 
 async def get_response(conn: asyncpg.Connection, consultation_id: int, account_id: int) -> MyResponse | None:
-    show_name = await conn.fetchval(
-        "SELECT show_name FROM consultation_participant WHERE consultation_id = $1 AND account_id = $2",
+    participant = await conn.fetchrow(
+        "SELECT show_name, refused_reason FROM consultation_participant WHERE consultation_id = $1 AND account_id = $2",
         consultation_id,
         account_id,
     )
-    if show_name is None:
+    if participant is None:
         return None
+    show_name = participant["show_name"]
     stances = await conn.fetch(
         """
         SELECT st.section_id, st.stance, st.reason FROM consultation_stance st
@@ -450,6 +452,7 @@ async def get_response(conn: asyncpg.Connection, consultation_id: int, account_i
         stances={r["section_id"]: (r["stance"], r["reason"]) for r in stances},
         choices={r["question_id"]: tuple(r["option_ids"]) for r in answers if r["option_ids"]},
         texts={r["question_id"]: r["text"] for r in answers if r["text"]},
+        refused=participant["refused_reason"],
     )
 
 
@@ -768,3 +771,13 @@ async def current_of_forum(conn: asyncpg.Connection, forum_id: int) -> int | Non
         "SELECT id FROM consultation WHERE forum_id = $1 AND superseded_at IS NULL AND ap_id IS NULL", forum_id
     )
     return found
+
+
+async def set_refusal(conn: asyncpg.Connection, consultation_id: int, account_id: int, *, reason: str) -> bool:
+    done: str = await conn.execute(
+        "UPDATE consultation_participant SET refused_reason = $3 WHERE consultation_id = $1 AND account_id = $2",
+        consultation_id,
+        account_id,
+        reason[:1000],
+    )
+    return done != "UPDATE 0"

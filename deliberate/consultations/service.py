@@ -888,3 +888,12 @@ async def respond_remotely(
     if version != current.version:
         raise InvalidInput(message=N_("This consultation has a newer version. Please read it and answer again."))
     return await respond(conn, clock=clock, actor=participant, slug=slug, data=data)
+
+
+async def refused_remotely(conn: asyncpg.Connection, *, slug: str, account_id: int, forum_id: int, reason: str) -> None:
+    """The home node of a copy refused a member's answers (told by its Group, the one of the copy's forum): she
+    sees why on the copy's page, until she answers again."""
+    consultation = await queries.get_current(conn, slug)
+    if consultation is None or not consultation.remote or consultation.forum_id != forum_id:
+        raise NotFound()
+    await queries.set_refusal(conn, consultation.id, account_id, reason=reason)

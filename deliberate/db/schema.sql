@@ -537,7 +537,9 @@ CREATE TABLE public.consultation_participant (
     account_id bigint NOT NULL,
     show_name boolean DEFAULT false NOT NULL,
     first_answered_at timestamp with time zone NOT NULL,
-    last_answered_at timestamp with time zone NOT NULL
+    last_answered_at timestamp with time zone NOT NULL,
+    refused_reason text,
+    CONSTRAINT consultation_participant_refused_reason_check CHECK ((char_length(refused_reason) <= 1000))
 );
 
 CREATE TABLE public.consultation_position (

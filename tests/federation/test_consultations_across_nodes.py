@@ -284,6 +284,10 @@ async def test_a_remote_stance_on_a_residents_only_consultation_is_refused_with_
     assert await value(ves, "SELECT count(*) FROM consultation_stance") == 0
     error = await value(ves, "SELECT error FROM inbox_activity WHERE error IS NOT NULL")
     assert error is not None and "members of other districts cannot" in error, error
+    # Her node is told why (a Reject from the consultation's Group) and shows it to her.
+    await rosa.get(copy)
+    refused = rosa.last_html[rosa.last_html.index('id="refused"') :]
+    assert "members of other districts cannot" in refused or "otros distritos no pueden" in refused
 
 
 async def test_a_response_signed_by_someone_else_is_refused(node_factory: Any) -> None:

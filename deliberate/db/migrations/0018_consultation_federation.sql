@@ -26,3 +26,7 @@ ALTER TABLE consultation_section
     ALTER COLUMN thread_id DROP NOT NULL,
     ADD COLUMN thread_ap_id text,
     ADD CHECK (thread_id IS NOT NULL OR thread_ap_id IS NOT NULL);
+
+-- On the node of a member who answered another node's consultation: why that node refused her last answers, if it
+-- did (shown to her; cleared when she answers again).
+ALTER TABLE consultation_participant ADD COLUMN refused_reason text CHECK (char_length(refused_reason) <= 1000);
