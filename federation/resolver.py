@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -41,7 +42,16 @@ KNOWN_MAX = 10_000
 BATCH_MAX = 500  # activities stored by one statement
 
 
+# scheme "://" authority, the authority free of anything urlsplit would treat specially (brackets, whitespace and
+# the control characters it strips): such URIs, which is every URI peers send, skip urlsplit (several per request).
+_PLAIN_AUTHORITY = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://([^/?#\[\]\s\x00-\x1f\x7f]*)(?:[/?#]|\Z)")
+
+
 def host_of(uri: str) -> str:
+    """The URI's authority, lower-cased: exactly `urlsplit(uri).netloc.lower()`."""
+    match = _PLAIN_AUTHORITY.match(uri)
+    if match is not None and uri.isascii():
+        return match[1].lower()
     return urlsplit(uri).netloc.lower()
 
 
