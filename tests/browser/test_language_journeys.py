@@ -26,8 +26,8 @@ ATTRIBUTES = re.compile(r'\s(?:aria-label|title|placeholder|alt)="([^"]*)"')
 
 def _texts(lang: str) -> dict[Any, str]:
     """Every message as `lang` writes it, by catalog key (a plural's forms are keys of their own)."""
-    catalog: dict[Any, str] = _catalogs()[lang]._catalog  # type: ignore[attr-defined]
-    english: dict[Any, str] = _catalogs()["en"]._catalog  # type: ignore[attr-defined]
+    catalog: dict[Any, str] = _catalogs()[lang]._catalog
+    english: dict[Any, str] = _catalogs()["en"]._catalog
     keys = set(catalog) | set(english)
     found: dict[Any, str] = {}
     for key in keys:
