@@ -157,6 +157,8 @@ async def translate(
         if mine is not None:  # a member of this node answered another node's consultation: tell it there
             await _send_response(conn, outbox, activity_id, event_id, int(payload["by"]), *mine)
             return
+    if await consultations.told_again_later(conn, event_id, consultation_id):
+        return  # a later event about it is in the log: its Update will carry this one's news too
     shared = await consultations.shared_view(conn, consultation_id)
     if shared is None:
         return

@@ -781,3 +781,17 @@ async def set_refusal(conn: asyncpg.Connection, consultation_id: int, account_id
         reason[:1000],
     )
     return done != "UPDATE 0"
+
+
+async def told_again_later(conn: asyncpg.Connection, event_id: int, consultation_id: int) -> bool:
+    """Whether a later recorded event is about the same consultation version (then telling peers once, for the
+    later one, says everything: what is sent is the state when it is translated)."""
+    found: bool = await conn.fetchval(
+        """
+        SELECT EXISTS (SELECT 1 FROM domain_event WHERE id > $1 AND kind LIKE 'consultation\\_%'
+                       AND kind <> 'consultation_copy_received' AND payload ->> 'consultation_id' = $2::text)
+        """,
+        event_id,
+        str(consultation_id),
+    )
+    return found

@@ -897,3 +897,8 @@ async def refused_remotely(conn: asyncpg.Connection, *, slug: str, account_id: i
     if consultation is None or not consultation.remote or consultation.forum_id != forum_id:
         raise NotFound()
     await queries.set_refusal(conn, consultation.id, account_id, reason=reason)
+
+
+async def told_again_later(conn: asyncpg.Connection, event_id: int, consultation_id: int) -> bool:
+    """Many answers in a row become one message to each peer, for the last of them."""
+    return await queries.told_again_later(conn, event_id, consultation_id)
