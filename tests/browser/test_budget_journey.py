@@ -4,7 +4,8 @@ The whole journey (open, propose, review, verify a resident, vote, change the vo
 check the receipt, read the results, download the open data) runs once, at desktop size with JavaScript. It reaches
 about twenty pages, each checked by axe; tripling it would add minutes to `make test` for the same HTML. The other
 two modes (JavaScript off, a 360×640 phone) get the shorter check: the pages of a process in voting load, pass axe
-(phone) and fit the screen, and the ballot form submits without JavaScript and shows the receipt code.
+(phone) and fit the screen, the ballot form submits without JavaScript and shows the receipt code, and the
+results publish and show.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ async def open_process(official: Journey) -> str:
     await official.goto("/budgets", "budgets")
     await official.follow(es("Open a budget process"))
     await official.arrived("new-process")
+    await fits_the_screen(official)
     await official.fill(es("Title"), "Presupuesto Participativo 2027")
     await official.fill(es("Description"), "Obras para el distrito.")
     await official.fill(es("Total in soles"), "300000")
@@ -62,6 +64,7 @@ async def propose(member: Journey, process_path: str, title: str, cost: str) -> 
     await member.press(es("Propose the project"))
     assert "/p/" in member.path
     await member.arrived("project")
+    await fits_the_screen(member)
     return member.path
 
 
@@ -81,6 +84,7 @@ async def verify_resident(official: Journey, username: str) -> None:
     await official.fill(es("Where you checked"), "Centro TIC Pachacámac")
     await official.press(es("Mark as verified resident"))
     await official.arrived("resident-verified")
+    await fits_the_screen(official)
     await expect(official.page.get_by_role("cell", name=f"@{username}")).to_be_visible()
 
 
@@ -194,7 +198,7 @@ async def test_a_budget_from_opening_to_published_results(
 
 
 async def test_a_ballot_in_every_mode(node_factory: Any, journey_for: JourneyFor, mode: Mode) -> None:
-    """The pages of a process in voting load, pass axe and fit a phone; the ballot submits without JavaScript."""
+    """The pages of a process load, pass axe and fit a phone; the ballot and publishing work without JavaScript."""
     if mode.name == "desktop":
         pytest.skip("the desktop run is the whole journey in test_a_budget_from_opening_to_published_results")
     world = await to_voting(node_factory, journey_for)
@@ -211,3 +215,9 @@ async def test_a_ballot_in_every_mode(node_factory: Any, journey_for: JourneyFor
         es("Your ballot is in the ballot box. It will be published with the results after voting closes.")
     )
     await fits_the_screen(vecina)
+    world.clock.current = COUNTING
+    await world.official.goto(f"{world.process_path}/results", "before-publishing")
+    await world.official.press(es("Count and publish the results"))
+    await world.official.arrived("published")
+    await fits_the_screen(world.official)
+    await expect(world.official.page.locator("main ol li", has_text="Losa deportiva")).to_have_count(1)
