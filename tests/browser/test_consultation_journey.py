@@ -46,11 +46,13 @@ async def name_official(node: Node, journey_for: JourneyFor) -> Journey:
     await operator.fill(es("Office"), "Gerencia de Desarrollo Económico")
     await operator.press(es("Name as official"))
     await operator.arrived("official-named")
+    await fits_the_screen(operator)
     return official
 
 
 async def publish(official: Journey) -> str:
     await official.goto("/consultations/new", "publish")
+    await fits_the_screen(official)
     await official.fill(es("Title"), "Ordenanza de mercados")
     await official.fill(es("Summary in plain words"), "Cambios al horario y la limpieza de los mercados.")
     await official.fill(es("Opens (Lima time)"), "2026-03-01T08:00")
@@ -69,6 +71,7 @@ async def respond(member: Journey, path: str) -> None:
     await member.goto(path)
     await member.follow(es("Give your opinion"))
     await member.arrived("respond")
+    await fits_the_screen(member)
     page = member.page
     horario = page.get_by_role("group", name="1. Horario")
     await horario.get_by_label(es("In favour")).check()
