@@ -31,6 +31,8 @@ from federation.crypto.proofs import verify_proof
 from tests.conftest import Node, Visitor
 from tests.federation.support import host, member, settle, settle_at, sql, start, value
 
+QUESTIONS = "single: ¿Material?\nConcreto\nAdoquín\n\nmultiple: ¿Qué falta?\nRampas\nLuz\nBancas\n\ntext: ¿Algo más?"
+
 
 def _lima(moment: datetime) -> str:
     return moment.astimezone(LIMA).strftime("%Y-%m-%dT%H:%M")
@@ -144,7 +146,7 @@ async def _journey_nodes(node_factory: Any, clock: FrozenClock, **form: str) -> 
         "answer_due_at": _lima(now + timedelta(days=3)), "audience": "everyone", "counting": "everyone",
         "ask_stances": "1",
         "document": "## Sector 1\nVeredas en la avenida principal.\n\n## Sector 2\nVeredas junto al mercado.\n",
-        "questions": "single: ¿Con qué material?\nConcreto\nAdoquín",
+        "questions": QUESTIONS,
     } | form  # fmt: skip
     response = await official.submit("/consultations", data, form_page="/consultations/new")
     assert response.status == 200 and response.url.path == "/c/plan-de-veredas", official.last_html
@@ -176,7 +178,8 @@ async def test_a_consultation_is_read_answered_summarised_and_answered_by_the_co
     assert f'href="{copy}/respond"' in page  # open, and open to everyone: she may take part from here
 
     # Participate on both nodes: rosa from VMT, a verified resident on VES.
-    answers = {"stance_1": "favor", "reason_1": "Hace falta", "stance_2": "contra", "q_1": "2"}
+    answers = {"stance_1": "favor", "reason_1": "Hace falta", "stance_2": "contra", "q_1": "2", "multiple_q": "2",
+               "q_2_1": "1", "q_2_3": "1", "q_3": "Árboles en la vereda"}  # fmt: skip
     response = await rosa.submit(f"{copy}/respond", answers)
     assert response.status == 200 and response.url.path == copy, rosa.last_html
     vecina = await member(ves, "vecina")
@@ -192,6 +195,12 @@ async def test_a_consultation_is_read_answered_summarised_and_answered_by_the_co
     assert [tuple(r) for r in stances] == [
         (remote, 1, "favor", "Hace falta"), (remote, 2, "contra", ""), ("vecina", 1, "contra", ""),
     ]  # fmt: skip
+    chosen = await sql(ves, """SELECT q.number, an.text, coalesce((SELECT array_agg(o.number ORDER BY o.number)
+                                FROM consultation_option o WHERE o.id = ANY (an.option_ids)), '{}') AS options
+                                FROM consultation_answer an JOIN account a ON a.id = an.account_id
+                                JOIN consultation_question q ON q.id = an.question_id
+                                WHERE a.username = $1 ORDER BY 1""", remote)  # fmt: skip
+    assert [tuple(r) for r in chosen] == [(1, "", [2]), (2, "", [1, 3]), (3, "Árboles en la vereda", [])]
     # Only residents count here; the summary shows both numbers, on both nodes (VMT shows what VES published).
     for visitor, path in ((vecina, "/c/plan-de-veredas/summary"), (rosa, f"{copy}/summary")):
         await visitor.get(path)
@@ -225,7 +234,7 @@ async def test_a_consultation_is_read_answered_summarised_and_answered_by_the_co
         "ask_stances": "1",
         "document": "## Sector 1\nVeredas en la avenida principal.\n\n"
                     "## Sector 2\nVeredas y rampas junto al mercado.\n",
-        "questions": "single: ¿Con qué material?\nConcreto\nAdoquín",
+        "questions": QUESTIONS,
     }  # fmt: skip
     response = await official.submit("/c/plan-de-veredas/edit", edited)
     assert response.status == 200, official.last_html
