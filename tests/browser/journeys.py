@@ -60,7 +60,22 @@ async def fits_the_screen(journey: Journey) -> None:
         overflow = await journey.page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
         if overflow > 0:
             wide = await journey.page.evaluate(WIDEST)
-            raise AssertionError(f"{journey.path} is {overflow}px wider than the {journey.mode.width}px screen: {wide}")
+            width = await journey.page.evaluate("window.innerWidth")
+            raise AssertionError(f"{journey.path} is {overflow}px wider than the {width}px screen: {wide}")
+
+
+async def fits_a_phone(journey: Journey) -> None:
+    """The page now shown fits a 360 px screen: for the journeys that run whole at desktop size only, so the pages
+    only they reach are measured on a phone too (the HTML is the same; axe ran on it at desktop size)."""
+    if not journey.mode.javascript:
+        return
+    size = journey.page.viewport_size
+    await journey.page.set_viewport_size({"width": 360, "height": 640})
+    try:
+        await fits_the_screen(journey)
+    finally:
+        if size:
+            await journey.page.set_viewport_size(size)
 
 
 WIDEST = """() => [...document.querySelectorAll("body *")]

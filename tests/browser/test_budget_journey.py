@@ -20,7 +20,7 @@ from playwright.async_api import Locator, expect
 
 from deliberate.clock import FrozenClock
 from tests.browser.conftest import Journey, JourneyFor, Mode, es
-from tests.browser.journeys import fits_the_screen
+from tests.browser.journeys import fits_a_phone, fits_the_screen
 from tests.conftest import Node
 
 START = datetime(2026, 3, 1, 17, 0, tzinfo=UTC)
@@ -146,13 +146,16 @@ async def test_a_budget_from_opening_to_published_results(
     await vecina.goto(process_path, "process-voting")
     code = await cast(vecina, process_path, "Losa deportiva")
     await vecina.goto(f"{process_path}/vote", "already-voted")
+    await fits_a_phone(vecina)
     await vecina.follow(es("Change your vote"))
     await vecina.arrived("change-vote")
+    await fits_a_phone(vecina)
     await vecina.fill(es("Your receipt code"), code.lower())
     await ballot_box(vecina, "Losa deportiva").set_checked(False)
     await ballot_box(vecina, "Parque infantil").check()
     await vecina.press(es("Change my vote"))
     await vecina.arrived("vote-changed")
+    await fits_a_phone(vecina)
     await expect(vecina.page.get_by_role("heading", name=es("Your vote was changed"))).to_be_visible()
     assert (await vecina.page.locator("code").inner_text()).strip() == code
 
@@ -166,6 +169,7 @@ async def test_a_budget_from_opening_to_published_results(
     await vecina.fill(es("Receipt code"), code)
     await vecina.press(es("Check"))
     await vecina.arrived("receipt-checked")
+    await fits_a_phone(vecina)
     status = vecina.page.get_by_role("status")
     await expect(status).to_have_text(
         es("Your ballot is entry %(position)s of %(total)s in the published chain, unchanged.", position=1, total=1)
@@ -174,8 +178,10 @@ async def test_a_budget_from_opening_to_published_results(
 
     reader = await journey_for(world.node, "lectora")
     await reader.goto(process_path, "process-results")
+    await fits_a_phone(reader)
     await reader.follow(es("Results"))
     await reader.arrived("results")
+    await fits_a_phone(reader)
     chart = reader.page.get_by_role("img", name=es("Votes per project; funded projects in green"))
     await expect(chart).to_be_visible()
     funded = reader.page.locator("ol li", has_text="Parque infantil")

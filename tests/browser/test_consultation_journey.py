@@ -18,7 +18,7 @@ from playwright.async_api import expect
 
 from deliberate.clock import FrozenClock
 from tests.browser.conftest import Journey, JourneyFor, Mode, _catalogs, es
-from tests.browser.journeys import fits_the_screen, register_organization
+from tests.browser.journeys import fits_a_phone, fits_the_screen, register_organization
 from tests.conftest import Node
 
 OPEN = datetime(2026, 3, 5, 15, 0, tzinfo=UTC)  # 5 March 2026, 10:00 in Lima
@@ -102,6 +102,7 @@ async def test_a_consultation_from_publication_to_the_council_answer(
     await vecina.fill(es("Comment on section %(num)s", num=1), "¿Y los domingos?")
     await vecina.press(es("Publish the comment"), within="form:has(#comment-1)")
     await vecina.arrived("commented")
+    await fits_a_phone(vecina)
     await expect(vecina.page.get_by_text("¿Y los domingos?")).to_be_visible()
 
     dirigenta = await journey_for(node, "dirigenta", signed_in=True)
@@ -110,14 +111,17 @@ async def test_a_consultation_from_publication_to_the_council_answer(
     await dirigenta.fill(es("The organization's position"), "El comedor apoya el nuevo horario.")
     await dirigenta.press(es("Submit the position"))
     await dirigenta.arrived("position-submitted")
+    await fits_a_phone(dirigenta)
     # Submitted by an administrator of the organization, the position is signed at once.
     await expect(dirigenta.page.get_by_text("El comedor apoya el nuevo horario.")).to_be_visible()
 
     clock.current = CLOSED
     await official.goto(path, "closed")
+    await fits_a_phone(official)
     clock.current = OVERDUE
     reader = await journey_for(node, "lectora")
     await reader.goto("/", "home-overdue")
+    await fits_a_phone(reader)
     overdue = reader.page.locator("#overdue")
     await expect(overdue.get_by_role("link", name="Ordenanza de mercados")).to_be_visible()
     await expect(overdue).to_contain_text(es_plural("%(num)s day overdue", "%(num)s days overdue", 3))
@@ -125,10 +129,12 @@ async def test_a_consultation_from_publication_to_the_council_answer(
     await official.goto(path)
     await official.follow(es("Publish the council's answer"))
     await official.arrived("answer")
+    await fits_a_phone(official)
     await official.fill(es("General response"), "Se mantiene el horario; la limpieza se hará por turnos.")
     await official.fill(es("Changes the council accepted"), "Limpieza por turnos.")
     await official.press(es("Publish the answer"))
     await official.arrived("answered")
+    await fits_a_phone(official)
     await expect(official.page.get_by_text(es("Closed · the council answered")).first).to_be_visible()
 
     await reader.goto("/", "home-answered")
@@ -136,6 +142,7 @@ async def test_a_consultation_from_publication_to_the_council_answer(
     await reader.goto(path)
     await reader.follow(es("See the results"))
     await reader.arrived("summary")
+    await fits_a_phone(reader)
     await expect(reader.page.get_by_role("img", name=es("Stances on section %(num)s", num=1))).to_be_visible()
     await expect(reader.page.get_by_role("img", name="¿Qué servicios faltan?")).to_be_visible()
     await expect(reader.page.get_by_text(es_plural("%(num)s participant", "%(num)s participants", 1))).to_be_visible()
