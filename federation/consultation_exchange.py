@@ -55,10 +55,11 @@ import asyncpg
 
 from deliberate.accounts import service as accounts
 from deliberate.consultations import service as consultations
-from deliberate.consultations.model import Document, MyResponse
+from deliberate.consultations.model import Consultation, Document, MyResponse, Position
 from deliberate.consultations.service import Copy, CopyQuestion, CopySection, Shared
 from deliberate.errors import ActivityRejected, DomainError, NotFound
 from deliberate.forums import service as forums
+from deliberate.organizations import service as orgs
 from deliberate.peers import service as peers
 from deliberate.peers.model import RemoteActor
 from deliberate.peers.service import Signer
@@ -77,7 +78,7 @@ Handler = Callable[..., Awaitable[None]]
 NS = "https://deliberate.pe/ns#"
 TERMS = ("answerDue", "consultationVersion", "participation", "counting", "askStances", "officialName",
          "officialOffice", "sections", "questions", "counts", "updates", "councilAnswer", "inResponseTo",
-         "showName", "stances", "answers")  # fmt: skip
+         "showName", "stances", "answers", "positionOn")  # fmt: skip
 CONTEXT = [*activities.CONTEXT, {"delib": NS, **{term: f"delib:{term}" for term in TERMS}}]
 
 
@@ -157,6 +158,11 @@ async def translate(
         if mine is not None:  # a member of this node answered another node's consultation: tell it there
             await _send_response(conn, outbox, activity_id, event_id, int(payload["by"]), *mine)
             return
+    if kind in ("consultation_position_submitted", "consultation_position_approved"):
+        sending = await consultations.position_to_send(conn, int(payload["position_id"]))
+        if sending is not None:  # an organization of this node on another node's consultation: tell it there
+            await _send_position(conn, outbox, activity_id, *sending)
+            return
     if await consultations.told_again_later(conn, event_id, consultation_id):
         return  # a later event about it is in the log: its Update will carry this one's news too
     shared = await consultations.shared_view(conn, consultation_id)
@@ -212,6 +218,28 @@ async def _send_response(
     await _enqueue(conn, outbox, create, signer, [peers.recipient_of(group)])
 
 
+async def _send_position(
+    conn: asyncpg.Connection, outbox: Outbox, activity_id: str, c: Consultation, position: Position
+) -> None:
+    group = await peers.actor_of_forum(conn, c.forum_id)
+    if group is None or c.ap_id is None or position.organization_id is None:
+        return
+    base = outbox.base_url
+    org = await orgs.access_organization_by_id(conn, position.organization_id)
+    me = identity.actor_uri(base, "organization", org.slug)
+    document = {
+        "@context": CONTEXT, "id": f"{base}/c/{c.slug}/positions/{position.id}", "type": "Document",
+        "attributedTo": me, "positionOn": c.ap_id, "to": [group.uri], "audience": group.uri,
+        "content": position.html, "source": {"content": position.source, "mediaType": "text/markdown"},
+        "published": _stamp(position.approved_at or position.submitted_at),
+    }  # fmt: skip
+    signer = Signer("organization", org.id)
+    who = await identity.load(conn, base, signer, clock=outbox.clock)
+    signed = activities.signed(document, key=who.ed25519_key, key_id=who.proof_key_id, now=outbox.clock.now())
+    create = _activity("Create", activity_id, me, signed, to=[group.uri], audience=group.uri)
+    await _enqueue(conn, outbox, create, signer, [peers.recipient_of(group)])
+
+
 # Incoming
 
 
@@ -225,6 +253,10 @@ def _local_slug(base_url: str, uri: str) -> str | None:
 
 def _is_consultation(document: Any) -> bool:
     return isinstance(document, dict) and document.get("type") == "Document" and "sections" in document
+
+
+def _is_position(document: Any) -> bool:
+    return isinstance(document, dict) and document.get("type") == "Document" and "positionOn" in document
 
 
 def _is_response(document: Any) -> bool:
@@ -375,6 +407,33 @@ async def _receive_response(conn: asyncpg.Connection, processor: Any, actor: Rem
         raise
 
 
+async def _receive_position(conn: asyncpg.Connection, processor: Any, actor: RemoteActor,
+                            document: dict[str, Any]) -> None:  # fmt: skip
+    """An organization of another district's position, signed with its own key (its node's admins approved it)."""
+    if actor.type != "Organization" or document.get("attributedTo") != actor.uri:
+        raise ActivityRejected(reason="a position is the word of the organization that sends it")
+    proofs = proofs_of(document)
+    if len(proofs) != 1:
+        raise ActivityRejected(reason="a position carries exactly one proof, by its organization")
+    try:
+        verify_remote_proof(document, proofs[0], actor.uri, actor.assertion_keys)
+    except SignatureError as exc:
+        raise ActivityRejected(reason=f"the position's proof does not hold: {exc}") from None
+    slug = _local_slug(processor.outbox.base_url, str(document.get("positionOn") or ""))
+    source = document.get("source")
+    body = source.get("content") if isinstance(source, dict) else None
+    if slug is None or not isinstance(body, str):
+        raise ActivityRejected(reason="a position is on a consultation of this node, with its Markdown source")
+    clock = processor.resolver.clock
+    try:
+        await consultations.receive_remote_position(
+            conn, clock=clock, slug=slug, remote_actor_id=actor.id,
+            submitted_by=await peers.author_account(conn, actor, clock=clock), body=body,
+        )  # fmt: skip
+    except NotFound:
+        raise ActivityRejected(reason="no such consultation here") from None
+
+
 def _reason(exc: DomainError) -> str:
     """The message a person reads (an English message id her node translates), not the error's code."""
     first = next(iter(getattr(exc, "errors", None) or []), exc)
@@ -425,6 +484,9 @@ def _create_or_update(fallback: Handler) -> Handler:
         elif _is_response(inner) and activity.type == "Create":
             assert isinstance(inner, dict)
             await _receive_response(conn, processor, actor, raw, inner)
+        elif _is_position(inner) and activity.type == "Create":
+            assert isinstance(inner, dict)
+            await _receive_position(conn, processor, actor, inner)
         else:
             await fallback(conn, processor, actor, activity, raw, budget)
 

@@ -171,7 +171,7 @@ class MyResponse:
 @dataclass(frozen=True)
 class Position:
     id: int
-    organization_id: int
+    organization_id: int | None  # None: an organization of another district (organization_uri)
     organization_slug: str
     organization_name: str
     source: str
@@ -179,6 +179,7 @@ class Position:
     submitted_by_username: str
     submitted_at: datetime
     approved_at: datetime | None
+    organization_uri: str | None = None
 
 
 @dataclass(frozen=True)

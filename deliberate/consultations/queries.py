@@ -562,9 +562,12 @@ async def export_rows(conn: asyncpg.Connection, consultation_id: int) -> list[Ex
 
 # Organization positions
 
-_POSITION = """p.id, p.organization_id, o.slug AS organization_slug, o.name AS organization_name, p.source, p.html,
-    a.username AS submitted_by_username, p.submitted_at, p.approved_at"""
-_POSITION_FROM = """consultation_position p JOIN organization o ON o.id = p.organization_id
+_POSITION = """p.id, p.organization_id,
+    coalesce(o.slug, coalesce(ra.preferred_username, 'organization') || '@' || ra.host) AS organization_slug,
+    coalesce(o.name, ra.name, ra.preferred_username, ra.host) AS organization_name, p.source, p.html,
+    a.username AS submitted_by_username, p.submitted_at, p.approved_at, ra.uri AS organization_uri"""
+_POSITION_FROM = """consultation_position p LEFT JOIN organization o ON o.id = p.organization_id
+    LEFT JOIN remote_actor ra ON ra.id = p.remote_actor_id
     JOIN account a ON a.id = p.submitted_by"""
 
 
@@ -613,7 +616,10 @@ async def position_consultation_id(conn: asyncpg.Connection, position_id: int) -
 
 async def list_positions(conn: asyncpg.Connection, consultation_id: int) -> list[Position]:
     rows = await conn.fetch(
-        f"SELECT {_POSITION} FROM {_POSITION_FROM} WHERE p.consultation_id = $1 ORDER BY lower(o.name)",
+        f"""
+        SELECT {_POSITION} FROM {_POSITION_FROM} WHERE p.consultation_id = $1
+        ORDER BY lower(coalesce(o.name, ra.name, ra.host))
+        """,
         consultation_id,
     )
     return [Position(**dict(row)) for row in rows]
@@ -795,3 +801,28 @@ async def told_again_later(conn: asyncpg.Connection, event_id: int, consultation
         str(consultation_id),
     )
     return found
+
+
+async def upsert_remote_position(
+    conn: asyncpg.Connection, consultation_id: int, remote_actor_id: int, *, source: str, html: str, by: int,
+    now: datetime,
+) -> int:  # fmt: skip
+    """An organization of another node's position: signed there, so approved as it arrives; a new text replaces it."""
+    position_id: int = await conn.fetchval(
+        """
+        INSERT INTO consultation_position (consultation_id, remote_actor_id, source, html, submitted_by, submitted_at,
+                                           approved_by, approved_at)
+        VALUES ($1, $2, $3, $4, $5, $6, $5, $6)
+        ON CONFLICT (consultation_id, remote_actor_id) WHERE remote_actor_id IS NOT NULL DO UPDATE
+        SET source = EXCLUDED.source, html = EXCLUDED.html, submitted_at = EXCLUDED.submitted_at,
+            approved_at = EXCLUDED.approved_at
+        RETURNING id
+        """,
+        consultation_id,
+        remote_actor_id,
+        source,
+        html,
+        by,
+        now,
+    )
+    return position_id

@@ -505,7 +505,8 @@ async def submit_position(
     )
     if membership.role in ADMIN_ROLES:
         await queries.approve_position(conn, position_id, by=member.id, now=now)
-    await record_event(conn, "consultation_position_submitted", {"position_id": position_id, "by": member.id})
+    await record_event(conn, "consultation_position_submitted", {"position_id": position_id, "by": member.id,
+                                                                  "consultation_id": consultation.id})  # fmt: skip
     position = await queries.get_position(conn, position_id)
     assert position is not None
     return position
@@ -514,14 +515,17 @@ async def submit_position(
 async def approve_position(conn: asyncpg.Connection, *, clock: Clock, actor: Account | None, position_id: int) -> None:
     admin = accounts.check_can_act(actor, clock)
     position = await queries.get_position(conn, position_id, for_update=True)
-    if position is None:
+    if position is None or position.organization_id is None:  # another district's: approved on its node
         raise NotFound()
     membership = await org_queries.get_membership(conn, position.organization_id, admin.id)
     if membership is None or membership.role not in ADMIN_ROLES:
         raise NotOrganizationAdmin()
     if position.approved_at is None:
         await queries.approve_position(conn, position.id, by=admin.id, now=clock.now())
-        await record_event(conn, "consultation_position_approved", {"position_id": position.id, "by": admin.id})
+        await record_event(conn, "consultation_position_approved", {
+            "position_id": position.id, "by": admin.id,
+            "consultation_id": await queries.position_consultation_id(conn, position.id),
+        })  # fmt: skip
 
 
 # The council's side
@@ -902,3 +906,37 @@ async def refused_remotely(conn: asyncpg.Connection, *, slug: str, account_id: i
 async def told_again_later(conn: asyncpg.Connection, event_id: int, consultation_id: int) -> bool:
     """Many answers in a row become one message to each peer, for the last of them."""
     return await queries.told_again_later(conn, event_id, consultation_id)
+
+
+async def position_to_send(conn: asyncpg.Connection, position_id: int) -> tuple[Consultation, Position] | None:
+    """An approved position of an organization of this node on another node's consultation: what goes there."""
+    position = await queries.get_position(conn, position_id)
+    consultation_id = await queries.position_consultation_id(conn, position_id)
+    slug = await queries.slug_of(conn, consultation_id) if consultation_id is not None else None
+    consultation = await queries.get_current(conn, slug) if slug is not None else None
+    if position is None or position.approved_at is None or position.organization_id is None:
+        return None
+    if consultation is None or not consultation.remote:
+        return None
+    return consultation, position
+
+
+async def receive_remote_position(
+    conn: asyncpg.Connection, *, clock: Clock, slug: str, remote_actor_id: int, submitted_by: int, body: str
+) -> Position:
+    """An organization of another district puts forward its position, signed by it on its node (whose admins
+    approved it there): taken while the consultation is open, like this node's organizations' positions."""
+    form = parse(PositionForm, {"body": body})
+    consultation = await queries.get_current(conn, slug, for_share=True)
+    if consultation is None or consultation.remote:
+        raise NotFound()
+    _check_open(consultation, clock)
+    position_id = await queries.upsert_remote_position(
+        conn, consultation.id, remote_actor_id, source=form.body, html=render_markdown(form.body), by=submitted_by,
+        now=clock.now(),
+    )  # fmt: skip
+    await record_event(conn, "consultation_position_approved", {"position_id": position_id, "by": submitted_by,
+                                                                 "consultation_id": consultation.id})  # fmt: skip
+    position = await queries.get_position(conn, position_id)
+    assert position is not None
+    return position

@@ -545,14 +545,16 @@ CREATE TABLE public.consultation_participant (
 CREATE TABLE public.consultation_position (
     id bigint NOT NULL,
     consultation_id bigint NOT NULL,
-    organization_id bigint NOT NULL,
+    organization_id bigint,
     source text NOT NULL,
     html text NOT NULL,
     submitted_by bigint NOT NULL,
     submitted_at timestamp with time zone NOT NULL,
     approved_by bigint,
     approved_at timestamp with time zone,
+    remote_actor_id bigint,
     CONSTRAINT consultation_position_check CHECK (((approved_at IS NULL) = (approved_by IS NULL))),
+    CONSTRAINT consultation_position_check1 CHECK ((num_nonnulls(organization_id, remote_actor_id) = 1)),
     CONSTRAINT consultation_position_source_check CHECK (((char_length(source) >= 1) AND (char_length(source) <= 20000)))
 );
 
@@ -1355,6 +1357,10 @@ CREATE INDEX consultation_closing_idx ON public.consultation USING btree (closes
 
 CREATE UNIQUE INDEX consultation_current_key ON public.consultation USING btree (slug) WHERE (superseded_at IS NULL);
 
+CREATE INDEX consultation_position_remote_actor_idx ON public.consultation_position USING btree (remote_actor_id) WHERE (remote_actor_id IS NOT NULL);
+
+CREATE UNIQUE INDEX consultation_position_remote_key ON public.consultation_position USING btree (consultation_id, remote_actor_id) WHERE (remote_actor_id IS NOT NULL);
+
 CREATE INDEX consultation_update_idx ON public.consultation_update USING btree (consultation_id, published_at DESC);
 
 CREATE INDEX delivery_due_idx ON public.delivery USING btree (next_attempt_at) WHERE (state = 'pending'::text);
@@ -1582,6 +1588,9 @@ ALTER TABLE ONLY public.consultation_position
 
 ALTER TABLE ONLY public.consultation_position
     ADD CONSTRAINT consultation_position_organization_id_fkey FOREIGN KEY (organization_id) REFERENCES public.organization(id);
+
+ALTER TABLE ONLY public.consultation_position
+    ADD CONSTRAINT consultation_position_remote_actor_id_fkey FOREIGN KEY (remote_actor_id) REFERENCES public.remote_actor(id);
 
 ALTER TABLE ONLY public.consultation_position
     ADD CONSTRAINT consultation_position_submitted_by_fkey FOREIGN KEY (submitted_by) REFERENCES public.account(id);

@@ -359,3 +359,25 @@ async def test_the_consultation_is_served_as_a_signed_activitypub_document(node_
         verify_proof(document | {"endTime": "2030-01-01T00:00:00+00:00"}, proof,
                      assertion_method_key(author, proof["verificationMethod"]))  # fmt: skip
     assert rosa is not None
+
+
+async def test_an_organization_of_another_district_puts_forward_its_signed_position(node_factory: Any) -> None:
+    clock = FrozenClock(datetime.now(UTC))
+    ves, vmt, _official, rosa = await _journey_nodes(node_factory, clock)
+    copy = f"/c/plan-de-veredas@{host(ves)}"
+    response = await rosa.submit("/organizations", {"name": "Comedor Virgen de Lourdes", "kind": "comedor_popular"},
+                                 form_page="/organizations/new")  # fmt: skip
+    assert response.status == 200, rosa.last_html
+    org = response.url.path.rsplit("/", 1)[1]
+    response = await rosa.submit(f"{copy}/positions", {"organization": org, "body": "Pedimos **rampas**."},
+                                 form_page=copy)  # fmt: skip
+    assert response.status == 200, rosa.last_html
+    await settle_at(clock, ves, vmt)
+    neighbour = await ves.visitor()
+    await neighbour.get("/c/plan-de-veredas")
+    positions = neighbour.last_html[neighbour.last_html.index('id="positions"') :]
+    assert "Comedor Virgen de Lourdes" in positions and "<strong>rampas</strong>" in positions
+    assert f"{org}@{host(vmt)}" in positions  # marked with its district's node
+    await neighbour.get("/c/plan-de-veredas/summary")
+    assert "1 organization" in neighbour.last_html or "1 organización" in neighbour.last_html
+    await _no_refusals(ves, vmt)

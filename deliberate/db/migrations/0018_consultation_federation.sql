@@ -30,3 +30,14 @@ ALTER TABLE consultation_section
 -- On the node of a member who answered another node's consultation: why that node refused her last answers, if it
 -- did (shown to her; cleared when she answers again).
 ALTER TABLE consultation_participant ADD COLUMN refused_reason text CHECK (char_length(refused_reason) <= 1000);
+
+-- An organization of another district puts forward its position from its own node, signed with its key there: kept
+-- here as from its remote actor (approved as it arrives: its node had one of its admins approve it).
+ALTER TABLE consultation_position
+    ALTER COLUMN organization_id DROP NOT NULL,
+    ADD COLUMN remote_actor_id bigint REFERENCES remote_actor (id),
+    ADD CHECK (num_nonnulls(organization_id, remote_actor_id) = 1);
+CREATE UNIQUE INDEX consultation_position_remote_key ON consultation_position (consultation_id, remote_actor_id)
+    WHERE remote_actor_id IS NOT NULL;
+CREATE INDEX consultation_position_remote_actor_idx ON consultation_position (remote_actor_id)
+    WHERE remote_actor_id IS NOT NULL;
