@@ -78,7 +78,7 @@ Handler = Callable[..., Awaitable[None]]
 NS = "https://deliberate.pe/ns#"
 TERMS = ("answerDue", "consultationVersion", "participation", "counting", "askStances", "officialName",
          "officialOffice", "sections", "questions", "counts", "updates", "councilAnswer", "inResponseTo",
-         "showName", "stances", "answers", "positionOn")  # fmt: skip
+         "showName", "stances", "answers", "positionOn", "positions", "handle")  # fmt: skip
 CONTEXT = [*activities.CONTEXT, {"delib": NS, **{term: f"delib:{term}" for term in TERMS}}]
 
 
@@ -117,6 +117,12 @@ async def local_document(conn: asyncpg.Connection, outbox: Outbox, shared: Share
         ],
         "counts": shared.counts,
         "updates": [{"source": text, "published": _stamp(at)} for text, at in shared.updates],
+        "positions": [
+            {"id": p.organization_uri or identity.actor_uri(base, "organization", p.organization_slug),
+             "name": p.organization_name, "source": p.source, "published": _stamp(p.approved_at or p.submitted_at),
+             "handle": p.organization_slug if p.organization_uri else f"{p.organization_slug}@{urlsplit(base).netloc}"}
+            for p in shared.positions
+        ],
     }  # fmt: skip
     if shared.answer is not None:
         document["councilAnswer"] = {
@@ -312,7 +318,7 @@ def _read_copy(document: dict[str, Any], slug: str) -> Copy:
                              tuple(_text(o, 200) for o in (q.get("options") or [])[:50]))
                 for q in questions[:100]
             ),
-            counts=counts if isinstance(counts, dict) else {},
+            counts=(counts if isinstance(counts, dict) else {}) | {"positions": document.get("positions") or []},
             updates=tuple((_text(u.get("source"), 5000), _when(u.get("published"))) for u in updates[:100]),
             answer=(
                 _text(answer.get("source"), 20000), str(answer.get("changes") or "")[:20000],

@@ -300,7 +300,28 @@ async def versions(conn: asyncpg.Connection, slug: str) -> list[Consultation]:
 
 
 async def positions(conn: asyncpg.Connection, consultation: Consultation) -> list[Position]:
-    return await queries.list_positions(conn, consultation.id)
+    """The organizations' positions; on a copy, those its home node published with it, and this node's own."""
+    found = await queries.list_positions(conn, consultation.id)
+    if not consultation.remote:
+        return found
+    published = (consultation.published_summary or {}).get("positions")
+    ours = {(p.organization_name, p.source) for p in found if p.approved_at is not None}
+    for entry in published if isinstance(published, list) else []:
+        if not isinstance(entry, dict) or not all(isinstance(entry.get(k), str) for k in ("name", "handle", "source")):
+            continue
+        if (entry["name"], entry["source"]) in ours:
+            continue  # one of this node's organizations: shown from its own row
+        try:
+            when = datetime.fromisoformat(str(entry.get("published")))
+        except ValueError:
+            continue
+        uri = entry.get("id") if isinstance(entry.get("id"), str) else None
+        found.append(Position(
+            id=0, organization_id=None, organization_slug=entry["handle"][:300], organization_name=entry["name"][:200],
+            source=entry["source"][:20000], html=render_markdown(entry["source"][:20000]), submitted_by_username="",
+            submitted_at=when, approved_at=when, organization_uri=uri,
+        ))  # fmt: skip
+    return sorted(found, key=lambda p: p.organization_name.lower())
 
 
 async def updates(conn: asyncpg.Connection, consultation: Consultation) -> list[Update]:
@@ -843,6 +864,7 @@ class Shared:
     updates: list[tuple[str, datetime]]  # (Markdown, published)
     answer: CouncilAnswer | None
     replies: dict[int, str]  # section number → Markdown of the council's reply
+    positions: list[Position]  # approved ones
 
 
 async def shared_view(conn: asyncpg.Connection, consultation_id: int) -> Shared | None:
@@ -859,6 +881,7 @@ async def shared_view(conn: asyncpg.Connection, consultation_id: int) -> Shared 
         document=document, counts=published_counts(await summary(conn, slug)),
         updates=await queries.update_sources(conn, document.consultation.id), answer=answer,
         replies=await queries.reply_sources(conn, document.consultation.id) if answer else {},
+        positions=[p for p in await queries.list_positions(conn, document.consultation.id) if p.approved_at],
     )  # fmt: skip
 
 

@@ -380,4 +380,10 @@ async def test_an_organization_of_another_district_puts_forward_its_signed_posit
     assert f"{org}@{host(vmt)}" in positions  # marked with its district's node
     await neighbour.get("/c/plan-de-veredas/summary")
     assert "1 organization" in neighbour.last_html or "1 organización" in neighbour.last_html
+    # Every node following the consultation shows it too, as the consultation's node published it.
+    await sql(vmt, "DELETE FROM consultation_position")  # (only what came back from VES is left to show)
+    reader = await vmt.visitor()
+    await reader.get(copy)
+    positions = reader.last_html[reader.last_html.index('id="positions"') :]
+    assert "Comedor Virgen de Lourdes" in positions and "<strong>rampas</strong>" in positions
     await _no_refusals(ves, vmt)
