@@ -13,7 +13,11 @@ carries the consultation itself:
   node checks that the response is the sender's own (``attributedTo`` is the HTTP signer, and its FEP-8b32 proof is
   made with one of the signer's keys), then calls the same service as for its own members
   (``respond_remotely`` → ``respond``: dates, format, audience), as the member's shadow account. A refusal is kept on
-  the inbox row with its reason (a member of another district is never a verified resident of this one).
+  the inbox row with its reason (a member of another district is never a verified resident of this one), and a
+  ``Reject`` of her ``Create`` (Group → her), with the reason as ``content``, tells her node, which shows it to her.
+- ``Create`` (an organization of another node → the Group) of a *position*: its text, signed with the
+  organization's key (its node had one of its admins approve it). The home node checks sender and proof and keeps
+  it as that organization's position; every copy shows the positions its home node lists.
 
 The home node alone counts: each copy shows the counts the home node published in its last ``Update``.
 
@@ -31,7 +35,8 @@ sources travel, and every node renders them itself, so no node shows HTML writte
                 "everyone": same for every participant when only residents count, "choices": {"<q>": {"<o>": n}},
                 "texts": {"<q>": n}},
      "updates": [{"source", "published"}], "councilAnswer": {"source", "changes", "replies": {"<n>": source},
-     "published"} (once answered), "proof": FEP-8b32 by the official}
+     "published"} (once answered), "positions": [{"id": organization, "name", "handle": "slug@host", "source",
+     "published"}], "proof": FEP-8b32 by the official}
 
 Response object (AS2 ``Document``)::
 
@@ -40,6 +45,12 @@ Response object (AS2 ``Document``)::
      "stances": [{"section": n, "stance": "favor"|"neutral"|"contra"|null, "reason"}],
      "answers": [{"question": n, "choices": [option numbers]} or {"question": n, "content": text}],
      "proof": FEP-8b32 by the member}
+
+Position object (AS2 ``Document``)::
+
+    {"type": "Document", "id": "<organization's node>/c/<copy>/positions/<id>", "attributedTo": organization,
+     "positionOn": consultation id, "content": HTML, "source": {"content": Markdown, "mediaType": "text/markdown"},
+     "published", "proof": FEP-8b32 by the organization}
 """
 
 from __future__ import annotations
