@@ -7,6 +7,14 @@ read by many people is rendered once per interval. A reader who is not signed in
 that many seconds late; signed-in members always get fresh pages. Only complete 200 HTML responses that set no
 cookie are kept (such pages are identical for every anonymous reader: see `web.csrf.LazyToken`). The cache is per
 process and bounded in entries; nothing in it is needed by another process.
+
+Kept pages are answered at two depths:
+* `kept_page`, called by the outermost middleware (web/middlewares.py) before any other: a request that carries no
+  session cookie, no Authorization header and no kiosk cookie cannot be anyone's, so the session, CSRF and
+  federation layers have nothing to do for it and are skipped. It still gets the security headers, the request id,
+  the log line and the latency histogram, which the outermost middleware adds to every response.
+* `anonymous_pages`, inside the session middleware: every other request, once the session middleware has found that
+  nobody is signed in (an expired session cookie, say); and where pages are rendered and kept.
 """
 
 from __future__ import annotations
@@ -16,16 +24,19 @@ from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from aiohttp import web
+from aiohttp import hdrs, web
+from multidict import CIMultiDict, CIMultiDictProxy
 
 from web.render import language
-from web.sessions import KIOSK
+from web.sessions import KIOSK, KIOSK_COOKIE, SESSION_COOKIE
 from web.state import TOKEN_AUTH, USER, state
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 CACHEABLE_PREFIXES = ("/t/", "/f/", "/o/", "/u/", "/forums", "/organizations")
 CACHEABLE_PATHS = frozenset({"/"})
 MAX_ENTRIES = 2000
+CONTENT_TYPE = "text/html; charset=utf-8"
+VARY = "Accept-Language, Cookie"
 
 
 @dataclass(frozen=True)
@@ -33,6 +44,10 @@ class CachedPage:
     body: bytes
     content_language: str
     expires: float
+    headers: CIMultiDictProxy[str]  # built once per kept page, copied into each response
+
+    def response(self) -> web.Response:
+        return web.Response(body=self.body, headers=self.headers)
 
 
 class PageCache:
@@ -53,19 +68,44 @@ class PageCache:
         return page
 
     def put(self, key: tuple[str, str], body: bytes, content_language: str) -> None:
-        self._pages[key] = CachedPage(body, content_language, self._clock() + self.ttl)
+        headers = CIMultiDict(
+            {hdrs.CONTENT_TYPE: CONTENT_TYPE, hdrs.CONTENT_LANGUAGE: content_language, hdrs.VARY: VARY}
+        )
+        self._pages[key] = CachedPage(body, content_language, self._clock() + self.ttl, CIMultiDictProxy(headers))
         self._pages.move_to_end(key)
         while len(self._pages) > self.max_entries:
             self._pages.popitem(last=False)
 
 
-def _cacheable(request: web.Request) -> bool:
-    if request.method != "GET" or request.get(USER) is not None or request.get(TOKEN_AUTH) or request.get(KIOSK):
-        return False  # a kiosk computer's pages carry its own notice and button
-    if "json" in request.headers.get("Accept", ""):
+def _is_page_request(request: web.Request) -> bool:
+    """A browser's GET of a page that is the same for every reader who is not signed in."""
+    if request.method != "GET":
+        return False
+    if "json" in request.headers.get(hdrs.ACCEPT, ""):
         return False  # the same URL answers AS2 JSON to federation clients: only browsers' pages are kept
     path = request.path
     return path in CACHEABLE_PATHS or path.startswith(CACHEABLE_PREFIXES)
+
+
+def _cacheable(request: web.Request) -> bool:
+    if request.get(USER) is not None or request.get(TOKEN_AUTH) or request.get(KIOSK):
+        return False  # a kiosk computer's pages carry its own notice and button
+    return _is_page_request(request)
+
+
+def kept_page(request: web.Request) -> web.Response | None:
+    """A kept page for a request that cannot be anyone's (see the module's docstring), or None: then the request
+    goes through every layer as usual."""
+    cache = state(request).page_cache
+    if cache is None or request.method != "GET":
+        return None
+    cookies = request.cookies
+    if SESSION_COOKIE in cookies or KIOSK_COOKIE in cookies or hdrs.AUTHORIZATION in request.headers:
+        return None
+    if not _is_page_request(request):
+        return None
+    page = cache.get((language(request), request.path_qs))
+    return page.response() if page is not None else None
 
 
 @web.middleware
@@ -76,10 +116,7 @@ async def anonymous_pages(request: web.Request, handler: Handler) -> web.StreamR
     key = (language(request), request.path_qs)
     cached = cache.get(key)
     if cached is not None:
-        response = web.Response(body=cached.body, content_type="text/html", charset="utf-8")
-        response.headers["Content-Language"] = cached.content_language
-        response.headers["Vary"] = "Accept-Language, Cookie"
-        return response
+        return cached.response()
     fresh = await handler(request)
     if (
         isinstance(fresh, web.Response)

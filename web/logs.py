@@ -2,6 +2,9 @@
 
 The request id travels in a context variable set by the observing middleware, so any logger called while a
 request is handled (a service, the database layer) is tagged without passing the id around.
+
+Every request writes a line, so the JSON formatter is kept cheap: one encoder for the process (`json.dumps` with
+options builds a new one per call) and the time of day formatted once per second.
 """
 
 from __future__ import annotations
@@ -13,12 +16,33 @@ import sys
 from datetime import UTC, datetime
 
 request_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
+_encode = json.JSONEncoder(ensure_ascii=False, default=str).encode
+
+
+def log_fields(logger: logging.Logger, level: int, message: str, fields: dict[str, object]) -> None:
+    """`logger.log(level, message, extra={"fields": fields})` without looking up the calling line, which no
+    formatter here prints; for lines written on every request. The caller checks `logger.isEnabledFor(level)`."""
+    logger.handle(logger.makeRecord(logger.name, level, __file__, 0, message, (), None, extra={"fields": fields}))
 
 
 class JsonFormatter(logging.Formatter):
+    def __init__(self) -> None:
+        super().__init__()
+        self._second: tuple[int, str] = (-1, "")
+
+    def timestamp(self, created: float) -> str:
+        """`created` as ISO 8601 in UTC with milliseconds, as `datetime.isoformat(timespec="milliseconds")`."""
+        micros = round(created * 1_000_000)
+        second, fraction = divmod(micros, 1_000_000)
+        cached = self._second
+        if cached[0] != second:
+            cached = (second, datetime.fromtimestamp(second, UTC).strftime("%Y-%m-%dT%H:%M:%S"))
+            self._second = cached  # one assignment: safe if two threads log at once
+        return f"{cached[1]}.{fraction // 1000:03d}+00:00"
+
     def format(self, record: logging.LogRecord) -> str:
         entry: dict[str, object] = {
-            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "time": self.timestamp(record.created),
             "level": record.levelname.lower(),
             "logger": record.name,
             "message": record.getMessage(),
@@ -29,7 +53,7 @@ class JsonFormatter(logging.Formatter):
             entry.update(extra)
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
-        return json.dumps(entry, ensure_ascii=False, default=str)
+        return _encode(entry)
 
 
 class TextFormatter(logging.Formatter):
@@ -51,3 +75,5 @@ def configure_logging(log_format: str, level: int = logging.INFO) -> None:
     root.handlers[:] = [handler]
     root.setLevel(level)
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
+    # No formatter here prints the process or thread: don't look them up for every record.
+    logging.logProcesses = logging.logThreads = logging.logMultiprocessing = False

@@ -180,6 +180,15 @@ class Metrics:
         )
         self._database = _DatabaseCollector()
         self.registry.register(self._database)
+        self._request_series: dict[tuple[str, str, int], Histogram] = {}
+
+    def observe_request(self, method: str, route: str, status: int, seconds: float) -> None:
+        """One request's latency. Each series is looked up by its labels once, not on every request."""
+        key = (method, route, status)
+        series = self._request_series.get(key)
+        if series is None:
+            series = self._request_series[key] = self.request_seconds.labels(method, route, str(status))
+        series.observe(seconds)
 
     def watch_pool(
         self, pool_stats: Callable[[], tuple[int, int, int] | None], streams: Callable[[], int] = lambda: 0

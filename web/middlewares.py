@@ -1,22 +1,26 @@
-"""Request middlewares, outermost first: observe → security headers → errors → session → anonymous pages → CSRF.
+"""Request middlewares, outermost first: observe → errors → session → anonymous pages → wake federation.
 
 * observe: gives every request an id (kept from a trusted proxy's X-Request-Id), logs one line per request and
-  records latency; the id is on every log line and every error page.
-* security headers: a strict Content-Security-Policy (no inline script or style at all), frame denial, referrer
-  policy; on error pages too, which is why it sits outside the error mapping.
+  records latency; the id is on every log line and every error page. It also sets the security headers: a strict
+  Content-Security-Policy (no inline script or style at all), frame denial, referrer policy; on error pages too,
+  which is why it sits outside the error mapping. And it answers kept pages for readers who cannot be signed in
+  (no session cookie, no token, not a kiosk computer) without going further in (web/cache.py).
 * errors: `web/problems.py` turns domain errors and HTTP errors into pages or problem documents.
-* session: loads the signed-in account, if any; a Redis outage only means "nobody is signed in" for reading.
+* session: loads the signed-in account, if any; a Redis outage only means "nobody is signed in" for reading. Then
+  checks CSRF on every state-changing request before its handler runs.
 * anonymous pages: a short-lived cache of pages for readers who are not signed in (web/cache.py).
-* CSRF: checks every state-changing request before its handler runs.
+* wake federation: after a successful write, the federation worker looks for new events at once.
+
+Layers that always run together are one middleware: each layer is a call and a coroutine on every request.
 """
 
 from __future__ import annotations
 
 import ipaddress
 import logging
+import os
 import re
 import time
-import uuid
 from collections.abc import Awaitable, Callable
 
 from aiohttp import web
@@ -26,9 +30,9 @@ from deliberate.accounts import service as accounts
 from deliberate.errors import DomainError
 from deliberate.notifications import service as notifications
 from web import problems
-from web.cache import anonymous_pages
+from web.cache import anonymous_pages, kept_page
 from web.csrf import check_csrf, set_csrf_cookie
-from web.logs import request_id_var
+from web.logs import log_fields, request_id_var
 from web.sessions import KIOSK, KIOSK_COOKIE, SESSION_COOKIE, SessionStore, is_kiosk_cookie
 from web.state import REQUEST_ID, TOKEN_AUTH, UNREAD, USER, state
 
@@ -39,6 +43,15 @@ _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
     "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)
+# Set on every response that does not set its own (built once, not per request).
+_SECURE_HEADERS = (
+    ("Content-Security-Policy", CSP),
+    ("X-Frame-Options", "DENY"),
+    ("X-Content-Type-Options", "nosniff"),
+    ("Referrer-Policy", "same-origin"),
+    ("Cross-Origin-Opener-Policy", "same-origin"),
+    ("Permissions-Policy", "camera=(), microphone=(), geolocation=(), interest-cohort=()"),
 )
 
 
@@ -63,16 +76,19 @@ def _route_name(request: web.Request) -> str:
 
 @web.middleware
 async def observe(request: web.Request, handler: Handler) -> web.StreamResponse:
-    incoming = request.headers.get("X-Request-Id", "")
-    trusted = (request.remote or "") in state(request).settings.trusted_proxies
-    request_id = incoming if trusted and _REQUEST_ID.match(incoming) else uuid.uuid4().hex[:16]
+    """Outermost, and the only layer a kept page for a reader who is not signed in goes through (web/cache.py):
+    so every response, kept or freshly made, gets its security headers, request id, log line and latency here."""
+    request_id = _request_id(request)
     request[REQUEST_ID] = request_id
     token = request_id_var.set(request_id)
     started = time.perf_counter()
     status = 500
     try:
-        response = await handler(request)
+        response: web.StreamResponse | None = kept_page(request)
+        if response is None:
+            response = await handler(request)
         status = response.status
+        _secure(request, response)
         response.headers["X-Request-Id"] = request_id
         return response
     except web.HTTPException as exc:
@@ -80,36 +96,35 @@ async def observe(request: web.Request, handler: Handler) -> web.StreamResponse:
         raise
     finally:
         elapsed = time.perf_counter() - started
-        route = _route_name(request)
-        state(request).metrics.request_seconds.labels(request.method, route, str(status)).observe(elapsed)
-        log.info(
-            "request",
-            extra={
-                "fields": {
-                    "method": request.method,
-                    "path": request.path,
-                    "status": status,
-                    "ms": round(elapsed * 1000, 1),
-                    "client": client_address(request),
-                }
-            },
-        )
+        state(request).metrics.observe_request(request.method, _route_name(request), status, elapsed)
+        if log.isEnabledFor(logging.INFO):
+            fields = {
+                "method": request.method,
+                "path": request.path,
+                "status": status,
+                "ms": round(elapsed * 1000, 1),
+                "client": client_address(request),
+            }
+            log_fields(log, logging.INFO, "request", fields)
         request_id_var.reset(token)
 
 
-@web.middleware
-async def security_headers(request: web.Request, handler: Handler) -> web.StreamResponse:
-    response = await handler(request)
+def _request_id(request: web.Request) -> str:
+    incoming = request.headers.get("X-Request-Id")
+    if incoming and (request.remote or "") in state(request).settings.trusted_proxies and _REQUEST_ID.match(incoming):
+        return incoming
+    return os.urandom(8).hex()
+
+
+def _secure(request: web.Request, response: web.StreamResponse) -> None:
+    """Security headers and caching rules; on error pages too, which is why this runs outside the error mapping."""
     set_csrf_cookie(request, response)  # here, so error pages' forms get a matching cookie too
     headers = response.headers
-    headers.setdefault("Content-Security-Policy", CSP)
-    headers.setdefault("X-Frame-Options", "DENY")
-    headers.setdefault("X-Content-Type-Options", "nosniff")
-    headers.setdefault("Referrer-Policy", "same-origin")
-    headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
-    headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=(), interest-cohort=()")
+    setdefault = headers.setdefault
+    for name, value in _SECURE_HEADERS:
+        setdefault(name, value)
     if state(request).settings.secure_cookies:
-        headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+        setdefault("Strict-Transport-Security", "max-age=31536000")
     if request.path.startswith("/static/"):
         # Static URLs carry ?v=<content hash>: a changed file gets a new URL, so caching forever is safe.
         headers["Cache-Control"] = "public, max-age=31536000, immutable"
@@ -117,8 +132,7 @@ async def security_headers(request: web.Request, handler: Handler) -> web.Stream
         # A shared computer: the next person must not find this page in the browser's cache or its back button.
         headers["Cache-Control"] = "no-store"
     elif request.get(USER) is not None:
-        headers.setdefault("Cache-Control", "private, no-store")
-    return response
+        setdefault("Cache-Control", "private, no-store")
 
 
 @web.middleware
@@ -140,7 +154,9 @@ async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
 @web.middleware
 async def session(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Who is asking: a personal API token (`Authorization: Bearer …`) or the session cookie; and whether the
-    browser is a kiosk computer's (web/handlers/kiosk.py), whose sessions end after a few idle minutes."""
+    browser is a kiosk computer's (web/handlers/kiosk.py), whose sessions end after a few idle minutes. Then CSRF: a
+    bearer token is never sent by a browser on its own, so token requests cannot be forged cross-site; every other
+    state-changing request is checked before its handler runs."""
     request[USER] = None
     request[TOKEN_AUTH] = False
     request[UNREAD] = 0
@@ -166,6 +182,7 @@ async def session(request: web.Request, handler: Handler) -> web.StreamResponse:
                 request[USER] = user
                 # The header of every page shows the unread count: one indexed count, same connection.
                 request[UNREAD] = await notifications.unread_count(conn, actor=user)
+    await check_csrf(request)
     response = await handler(request)
     started = response.cookies.get(SESSION_COOKIE)
     if request[KIOSK] and started is not None and started.value:
@@ -182,14 +199,6 @@ async def session(request: web.Request, handler: Handler) -> web.StreamResponse:
 
 
 @web.middleware
-async def csrf(request: web.Request, handler: Handler) -> web.StreamResponse:
-    # A bearer token is never sent by a browser on its own, so token requests cannot be forged cross-site.
-    if not request[TOKEN_AUTH]:
-        await check_csrf(request)
-    return await handler(request)
-
-
-@web.middleware
 async def wake_federation(request: web.Request, handler: Handler) -> web.StreamResponse:
     """A write that succeeded may have recorded a domain event for peers: let the federation worker look now rather
     than at its next poll."""
@@ -199,4 +208,4 @@ async def wake_federation(request: web.Request, handler: Handler) -> web.StreamR
     return response
 
 
-MIDDLEWARES = [observe, security_headers, errors, session, anonymous_pages, csrf, wake_federation]
+MIDDLEWARES = [observe, errors, session, anonymous_pages, wake_federation]
