@@ -717,6 +717,8 @@ def _published_summary(document: Document) -> Summary:
 
 async def export(conn: asyncpg.Connection, slug: str) -> tuple[Document, list[ExportRow]]:
     document = await access_consultation(conn, slug)
+    if document.consultation.remote:
+        raise NotFound()  # every answer is on the consultation's node, which exports them
     return document, await queries.export_rows(conn, document.consultation.id)
 
 

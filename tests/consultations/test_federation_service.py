@@ -147,3 +147,5 @@ async def test_on_a_copy_only_everyone_audiences_take_answers_and_the_council_he
     await consultations.respond(db, clock=clock, actor=rosa, slug=open_copy.slug, data={"stance_1": "favor"})
     shared = await consultations.response_of(db, open_copy.id, rosa.id)
     assert shared is not None and list(shared[1].stances.values()) == [("favor", "")]
+    with pytest.raises(errors.NotFound):  # the answers are exported by the consultation's node, all of them
+        await consultations.export(db, open_copy.slug)
