@@ -14,11 +14,13 @@ Kept pages are answered at two depths:
   federation layers have nothing to do for it and are skipped. It still gets the security headers, the request id,
   the log line and the latency histogram, which the outermost middleware adds to every response.
 * `anonymous_pages`, inside the session middleware: every other request, once the session middleware has found that
-  nobody is signed in (an expired session cookie, say); and where pages are rendered and kept.
+  nobody is signed in (an expired session cookie, say); and where pages are rendered and kept. While a page is being
+  rendered, other readers of the same page wait for it rather than render it too.
 """
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
@@ -56,6 +58,9 @@ class PageCache:
         self.max_entries = max_entries
         self._clock = clock
         self._pages: OrderedDict[tuple[str, str], CachedPage] = OrderedDict()
+        # Pages being made now: when a kept page expires under load, the readers asking for it meanwhile wait for
+        # the one rendering instead of each rendering it again (a burst of identical renders every few seconds).
+        self.rendering: dict[tuple[str, str], asyncio.Future[CachedPage | None]] = {}
 
     def get(self, key: tuple[str, str]) -> CachedPage | None:
         page = self._pages.get(key)
@@ -67,14 +72,16 @@ class PageCache:
         self._pages.move_to_end(key)
         return page
 
-    def put(self, key: tuple[str, str], body: bytes, content_language: str) -> None:
+    def put(self, key: tuple[str, str], body: bytes, content_language: str) -> CachedPage:
         headers = CIMultiDict(
             {hdrs.CONTENT_TYPE: CONTENT_TYPE, hdrs.CONTENT_LANGUAGE: content_language, hdrs.VARY: VARY}
         )
-        self._pages[key] = CachedPage(body, content_language, self._clock() + self.ttl, CIMultiDictProxy(headers))
+        page = CachedPage(body, content_language, self._clock() + self.ttl, CIMultiDictProxy(headers))
+        self._pages[key] = page
         self._pages.move_to_end(key)
         while len(self._pages) > self.max_entries:
             self._pages.popitem(last=False)
+        return page
 
 
 def _is_page_request(request: web.Request) -> bool:
@@ -117,14 +124,26 @@ async def anonymous_pages(request: web.Request, handler: Handler) -> web.StreamR
     cached = cache.get(key)
     if cached is not None:
         return cached.response()
-    fresh = await handler(request)
-    if (
-        isinstance(fresh, web.Response)
-        and fresh.status == 200
-        and fresh.content_type == "text/html"
-        and "Set-Cookie" not in fresh.headers
-        and not fresh.cookies
-        and isinstance(fresh.body, bytes)
-    ):
-        cache.put(key, fresh.body, fresh.headers.get("Content-Language", key[0]))
-    return fresh
+    pending = cache.rendering.get(key)
+    if pending is not None:
+        made = await asyncio.shield(pending)  # shielded: a reader who leaves must not cancel it for the others
+        # Not kept (an error, a redirect): each reader gets their own answer.
+        return made.response() if made is not None else await handler(request)
+    rendering: asyncio.Future[CachedPage | None] = asyncio.get_running_loop().create_future()
+    cache.rendering[key] = rendering
+    kept = None
+    try:
+        fresh = await handler(request)
+        if (
+            isinstance(fresh, web.Response)
+            and fresh.status == 200
+            and fresh.content_type == "text/html"
+            and "Set-Cookie" not in fresh.headers
+            and not fresh.cookies
+            and isinstance(fresh.body, bytes)
+        ):
+            kept = cache.put(key, fresh.body, fresh.headers.get("Content-Language", key[0]))
+        return fresh
+    finally:
+        del cache.rendering[key]
+        rendering.set_result(kept)

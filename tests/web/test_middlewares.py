@@ -3,6 +3,7 @@ freshly made page does (security headers, request id, log line, latency), and no
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
 import logging
@@ -14,12 +15,13 @@ from typing import Any
 
 import aiohttp
 import pytest
+from aiohttp import web
 from aiohttp.test_utils import make_mocked_request
 from yarl import URL
 
 from tests.conftest import Node, Visitor
 from tests.web.test_organizations_and_forums_web import signed_in
-from web.cache import kept_page
+from web.cache import anonymous_pages, kept_page
 from web.logs import JsonFormatter, request_id_var
 from web.sessions import KIOSK_COOKIE, SESSION_COOKIE, new_kiosk_cookie
 from web.state import STATE
@@ -182,3 +184,27 @@ def test_a_json_log_line_has_every_field_and_the_exception() -> None:
     assert entry["request_id"] == "abc123abc123" and entry["path"] == "/t/1" and entry["texto"] == "año"
     assert entry["when"] == "2026-12-04 00:00:00+00:00"  # anything else as its str()
     assert "ValueError: malo" in entry["exception"] and "año" in line  # not escaped
+
+
+async def test_readers_asking_for_a_page_being_made_wait_for_it_instead_of_making_it_again(node_factory: Any) -> None:
+    node: Node = await node_factory("ves", anonymous_cache_seconds=60)
+    made: list[str] = []
+
+    async def thread_page(request: web.Request) -> web.Response:
+        made.append(request.path)
+        await asyncio.sleep(0.05)  # the database and the template
+        if request.path == "/t/404":
+            return web.Response(status=404, text="no", content_type="text/html")
+        return web.Response(text=f"<p>{len(made)}</p>", content_type="text/html", headers={"Content-Language": "es"})
+
+    async def read(path: str) -> web.StreamResponse:
+        request = make_mocked_request("GET", path, headers={"Accept-Language": "es"}, app=node.app)
+        return await anonymous_pages(request, thread_page)
+
+    pages = await asyncio.gather(*(read("/t/1") for _ in range(8)))
+    assert made == ["/t/1"]
+    assert {page.body for page in pages if isinstance(page, web.Response)} == {b"<p>1</p>"} and len(pages) == 8
+    assert all(page.headers["Content-Language"] == "es" for page in pages)
+    failed = await asyncio.gather(*(read("/t/404") for _ in range(3)))  # not kept: each reader gets their own
+    assert made.count("/t/404") == 3 and {page.status for page in failed} == {404}
+    assert node.app[STATE].page_cache.rendering == {}  # type: ignore[union-attr]
