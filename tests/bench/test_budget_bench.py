@@ -11,7 +11,7 @@ pabutools needs many minutes for Add1 on the three city-wide elections (Kraków 
 900 s on the last). Those runs happen only with `BENCH_PABUTOOLS_SLOW=1`; otherwise the row quotes the figure recorded
 in `RECORDED` (marked "recorded" in the output) and checks our winners against the reference alone.
 
-    .venv/bin/pytest tests/bench/test_budget_bench.py -v -s                  # about 10 minutes
+    .venv/bin/pytest tests/bench/test_budget_bench.py -q -s      # all 145 rows: 82 min on a busy 2-core machine
     BENCH_PB_INSTANCES=Assen,Swiecie .venv/bin/pytest tests/bench/test_budget_bench.py -s   # a subset (by substring)
     BENCH_PABUTOOLS_SLOW=1 .venv/bin/pytest tests/bench/test_budget_bench.py -s -k "Warszawa_2026-mes_cost_add1"
 
