@@ -170,3 +170,10 @@ def test_updating_keeps_translations_adds_new_ones_empty_and_sets_unused_ones_as
     update_catalogs(tmp_path, locale_dir, drop_obsolete=True)
     with catalog_path("qu", locale_dir).open("rb") as handle:
         assert not read_po(handle, locale="qu").obsolete
+
+
+def test_spanish_plurals_have_a_plural_form() -> None:
+    """'3 participante' reads wrong: every Spanish message with a plural has a plural different from its singular.
+    (Quechua keeps the noun singular after a number, so its two forms may be equal.)"""
+    same = [_label(m) for m in catalog("es") if m.pluralizable and len(set(_forms(m.string))) < 2]
+    assert not same, same
