@@ -5,7 +5,8 @@
   browser download cannot work here; `make test` installs Debian's `chromium` (target `chromium` in the Makefile).
 * Each test gets its own browser context (cookies, viewport, JavaScript on or off) on the worker's browser, inside the
   test's own event loop, like every other async test of the suite (pytest-asyncio, `asyncio_mode = "auto"`).
-* Every journey runs three ways (`MODES`): JavaScript on at desktop size, JavaScript off, and a 360×640 phone.
+* Every journey runs three ways (`MODES`): JavaScript on at desktop size, JavaScript off, and a 360×640 phone; a long
+  one may run in fewer (`only_modes`) when a shorter journey covers its pages in the others.
 * `Journey.arrived()` runs axe-core (axe-playwright-python, which bundles it) on each page the journey reaches and the
   test fails listing every serious or critical violation. axe is JavaScript, so it runs in the two JavaScript modes;
   the pages are server-rendered, so the HTML checked there is the HTML the JavaScript-off run receives.
@@ -135,6 +136,13 @@ async def browser(chromium: str) -> AsyncIterator[Browser]:
 def mode(request: pytest.FixtureRequest) -> Mode:
     chosen: Mode = request.param
     return chosen
+
+
+def only_modes(*names: str) -> pytest.MarkDecorator:
+    """Run a journey in some of the modes only: `@only_modes("desktop")` for a long journey whose pages a shorter
+    one checks in the other modes (say so in its docstring)."""
+    chosen = [mode for mode in MODES if mode.name in names]
+    return pytest.mark.parametrize("mode", chosen, ids=[mode.name for mode in chosen])
 
 
 @dataclass

@@ -5,7 +5,7 @@ check the receipt, read the results, download the open data) runs once, at deskt
 about twenty pages, each checked by axe; tripling it would add minutes to `make test` for the same HTML. The other
 two modes (JavaScript off, a 360×640 phone) get the shorter check: the pages of a process in voting load, pass axe
 (phone) and fit the screen, the ballot form submits without JavaScript and shows the receipt code, and the
-results publish and show.
+results publish and show. The pages only the whole journey reaches are measured at 360 px as well (`fits_a_phone`).
 """
 
 from __future__ import annotations
@@ -15,11 +15,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-import pytest
 from playwright.async_api import Locator, expect
 
 from deliberate.clock import FrozenClock
-from tests.browser.conftest import Journey, JourneyFor, Mode, es
+from tests.browser.conftest import Journey, JourneyFor, es, only_modes
 from tests.browser.journeys import fits_a_phone, fits_the_screen
 from tests.conftest import Node
 
@@ -133,16 +132,12 @@ async def to_voting(node_factory: Any, journey_for: JourneyFor) -> Voting:
     return Voting(node, clock, process_path, official, vecina)
 
 
-async def test_a_budget_from_opening_to_published_results(
-    node_factory: Any, journey_for: JourneyFor, mode: Mode
-) -> None:
-    if mode.name != "desktop":
-        pytest.skip("the whole budget runs at desktop size; test_a_ballot_in_every_mode covers the other two")
+@only_modes("desktop")
+async def test_a_budget_from_opening_to_published_results(node_factory: Any, journey_for: JourneyFor) -> None:
     world = await to_voting(node_factory, journey_for)
     clock, process_path, official, vecina = world.clock, world.process_path, world.official, world.vecina
     slug = process_path.removeprefix("/b/")
 
-    clock.current = VOTING
     await vecina.goto(process_path, "process-voting")
     code = await cast(vecina, process_path, "Losa deportiva")
     await vecina.goto(f"{process_path}/vote", "already-voted")
@@ -203,10 +198,9 @@ async def test_a_budget_from_opening_to_published_results(
     assert (await download.value).suggested_filename == f"{slug}-results.csv"
 
 
-async def test_a_ballot_in_every_mode(node_factory: Any, journey_for: JourneyFor, mode: Mode) -> None:
+@only_modes("nojs", "phone")
+async def test_a_ballot_without_javascript_and_on_a_phone(node_factory: Any, journey_for: JourneyFor) -> None:
     """The pages of a process load, pass axe and fit a phone; the ballot and publishing work without JavaScript."""
-    if mode.name == "desktop":
-        pytest.skip("the desktop run is the whole journey in test_a_budget_from_opening_to_published_results")
     world = await to_voting(node_factory, journey_for)
     vecina = world.vecina
     await vecina.goto(world.process_path, "process-voting")

@@ -5,7 +5,7 @@ comments on a section; an organization's administrator submits and signs a posit
 overdue on the home page, and the official answers; the results page with its charts) runs once, at desktop size
 with JavaScript. The other two modes (JavaScript off, a 360×640 phone) get the shorter check: publishing, answering
 and the results page, the forms submitted without JavaScript, the pages checked by axe (phone) and for fitting the
-screen.
+screen. The pages only the whole journey reaches are measured at 360 px as well (`fits_a_phone`).
 """
 
 from __future__ import annotations
@@ -13,11 +13,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-import pytest
 from playwright.async_api import expect
 
 from deliberate.clock import FrozenClock
-from tests.browser.conftest import Journey, JourneyFor, Mode, _catalogs, es
+from tests.browser.conftest import Journey, JourneyFor, _catalogs, es, only_modes
 from tests.browser.journeys import fits_a_phone, fits_the_screen, register_organization
 from tests.conftest import Node
 
@@ -87,11 +86,10 @@ async def respond(member: Journey, path: str) -> None:
     await member.arrived("responded")
 
 
+@only_modes("desktop")
 async def test_a_consultation_from_publication_to_the_council_answer(
-    node_factory: Any, journey_for: JourneyFor, mode: Mode
+    node_factory: Any, journey_for: JourneyFor
 ) -> None:
-    if mode.name != "desktop":
-        pytest.skip("the whole consultation runs at desktop size; test_answering_in_every_mode covers the others")
     clock = FrozenClock(OPEN)
     node: Node = await node_factory("ves", clock=clock)
     official = await name_official(node, journey_for)
@@ -148,12 +146,9 @@ async def test_a_consultation_from_publication_to_the_council_answer(
     await expect(reader.page.get_by_text(es_plural("%(num)s participant", "%(num)s participants", 1))).to_be_visible()
 
 
-async def test_answering_in_every_mode(node_factory: Any, journey_for: JourneyFor, mode: Mode) -> None:
+@only_modes("nojs", "phone")
+async def test_answering_without_javascript_and_on_a_phone(node_factory: Any, journey_for: JourneyFor) -> None:
     """Publishing, answering and the results page: forms submit without JavaScript, pages fit a phone."""
-    if mode.name == "desktop":
-        pytest.skip(
-            "the desktop run is the whole journey in test_a_consultation_from_publication_to_the_council_answer"
-        )
     clock = FrozenClock(OPEN)
     node: Node = await node_factory("ves", clock=clock)
     official = await name_official(node, journey_for)

@@ -1,9 +1,12 @@
-"""The language switch on a budget process page and on a consultation page, three ways each: Spanish, then Quechua,
+"""The language switch on a budget process page and on a consultation page: Spanish, then Quechua,
 then English (and back to Spanish), and every visible string is in the chosen language.
 
 "In the chosen language" is judged with the catalogs: no text the page shows (nor an accessible name it gives in
 aria-label or title) contains a message as another language writes it, where the chosen language writes it
 differently. English left on the Quechua page, or Spanish left on the English one, fails and is named.
+
+They run without JavaScript (the switch is a plain form) and on a 360×640 phone (JavaScript on, axe); a desktop run
+would check the same HTML a third time.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from datetime import timedelta
 from functools import cache
 from typing import Any
 
-from tests.browser.conftest import Journey, JourneyFor, _catalogs, t
+from tests.browser.conftest import Journey, JourneyFor, _catalogs, only_modes, t
 from tests.browser.journeys import fits_the_screen
 from tests.web import test_budgets_web as budget_pages
 from tests.web import test_consultations_web as consultation_pages
@@ -85,6 +88,7 @@ async def switch_through_languages(journey: Journey, path: str, name: str) -> No
         await fits_the_screen(journey)
 
 
+@only_modes("nojs", "phone")
 async def test_a_budget_process_page_in_spanish_quechua_and_english(node_factory: Any, journey_for: JourneyFor) -> None:
     world = await budget_pages.build_world(node_factory)
     project = await budget_pages.propose(world)
@@ -94,6 +98,7 @@ async def test_a_budget_process_page_in_spanish_quechua_and_english(node_factory
     await switch_through_languages(vecina, f"/b/{world.process.slug}/p/{project}", "project")
 
 
+@only_modes("nojs", "phone")
 async def test_a_consultation_page_in_spanish_quechua_and_english(node_factory: Any, journey_for: JourneyFor) -> None:
     world = await consultation_pages.build_world(node_factory)
     vecina = await journey_for(world.node, "lectora", signed_in=True)
