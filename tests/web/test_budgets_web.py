@@ -28,8 +28,7 @@ ROLES = ("anonymous", "member", "official", "operator")
 
 
 def shown(message: str, **params: Any) -> str:
-    """`message` as a Spanish page shows it: the catalog's translation once it has one, the message id until then
-    (the budget strings wait in web/locale/pending/budgets.json), escaped the way Jinja escapes."""
+    """`message` as a Spanish page shows it: translated, escaped the way Jinja escapes."""
     text = _catalogs()["es"].gettext(message)
     return html.escape(text % params if params else text).replace("&#x27;", "&#39;").replace("&quot;", "&#34;")
 
