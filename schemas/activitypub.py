@@ -18,8 +18,22 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 ACTOR_TYPES = frozenset({"Person", "Group", "Organization", "Application", "Service"})
 POST_TYPES = frozenset({"Note", "Page", "Article", "Question"})
 ACTIVITY_TYPES = frozenset(
-    {"Create", "Update", "Delete", "Like", "Undo", "Follow", "Accept", "Reject", "Announce", "Flag", "Block",
-     "Invite", "Leave", "Add"}
+    {
+        "Create",
+        "Update",
+        "Delete",
+        "Like",
+        "Undo",
+        "Follow",
+        "Accept",
+        "Reject",
+        "Announce",
+        "Flag",
+        "Block",
+        "Invite",
+        "Leave",
+        "Add",
+    }
 )
 PUBLIC = "https://www.w3.org/ns/activitystreams#Public"
 PUBLIC_ALIASES = frozenset({PUBLIC, "as:Public", "Public"})
