@@ -39,6 +39,9 @@ CACHEABLE_PATHS = frozenset({"/"})
 MAX_ENTRIES = 2000
 CONTENT_TYPE = "text/html; charset=utf-8"
 VARY = "Accept-Language, Cookie"
+# How long a reader waits for a page another request is making (a few ms, usually). Longer, and it is not a page
+# (a live-update stream: web/handlers/live.py) or the node is overloaded: then the reader's own request goes on.
+RENDER_WAIT = 1.0
 
 
 @dataclass(frozen=True)
@@ -88,8 +91,11 @@ def _is_page_request(request: web.Request) -> bool:
     """A browser's GET of a page that is the same for every reader who is not signed in."""
     if request.method != "GET":
         return False
-    if "json" in request.headers.get(hdrs.ACCEPT, ""):
+    accept = request.headers.get(hdrs.ACCEPT, "")
+    if "json" in accept:
         return False  # the same URL answers AS2 JSON to federation clients: only browsers' pages are kept
+    if accept.startswith("text/event-stream"):
+        return False  # a browser's live-update stream (web/handlers/live.py)
     path = request.path
     return path in CACHEABLE_PATHS or path.startswith(CACHEABLE_PREFIXES)
 
@@ -126,7 +132,10 @@ async def anonymous_pages(request: web.Request, handler: Handler) -> web.StreamR
         return cached.response()
     pending = cache.rendering.get(key)
     if pending is not None:
-        made = await asyncio.shield(pending)  # shielded: a reader who leaves must not cancel it for the others
+        try:  # shielded: a reader who leaves must not cancel it for the others
+            made = await asyncio.wait_for(asyncio.shield(pending), RENDER_WAIT)
+        except TimeoutError:
+            made = None
         # Not kept (an error, a redirect): each reader gets their own answer.
         return made.response() if made is not None else await handler(request)
     rendering: asyncio.Future[CachedPage | None] = asyncio.get_running_loop().create_future()

@@ -4,6 +4,7 @@ freshly made page does (security headers, request id, log line, latency), and no
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import io
 import json
 import logging
@@ -21,6 +22,7 @@ from yarl import URL
 
 from tests.conftest import Node, Visitor
 from tests.web.test_organizations_and_forums_web import signed_in
+from web import cache as cache_module
 from web.cache import anonymous_pages, kept_page
 from web.logs import JsonFormatter, request_id_var
 from web.sessions import KIOSK_COOKIE, SESSION_COOKIE, new_kiosk_cookie
@@ -152,6 +154,7 @@ async def test_only_requests_that_cannot_be_anyones_are_answered_before_the_sess
     assert not kept(Cookie=f"{KIOSK_COOKIE}=whatever")
     assert not kept(Authorization="Bearer whatever")
     assert not kept(Accept="application/activity+json")
+    assert not kept(Accept="text/event-stream")
     assert not kept("HEAD")
     assert not kept("POST")
     assert not kept(path=thread_path + "?page=2")  # another page, not kept yet
@@ -186,13 +189,16 @@ def test_a_json_log_line_has_every_field_and_the_exception() -> None:
     assert "ValueError: malo" in entry["exception"] and "año" in line  # not escaped
 
 
-async def test_readers_asking_for_a_page_being_made_wait_for_it_instead_of_making_it_again(node_factory: Any) -> None:
+async def test_readers_asking_for_a_page_being_made_wait_for_it_instead_of_making_it_again(
+    node_factory: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     node: Node = await node_factory("ves", anonymous_cache_seconds=60)
     made: list[str] = []
 
     async def thread_page(request: web.Request) -> web.Response:
         made.append(request.path)
-        await asyncio.sleep(0.05)  # the database and the template
+        never_ends = made.count("/t/1/events") == 1  # the first reader's live-update stream
+        await asyncio.sleep(3600 if never_ends else 0.05)  # else the database and the template
         if request.path == "/t/404":
             return web.Response(status=404, text="no", content_type="text/html")
         return web.Response(text=f"<p>{len(made)}</p>", content_type="text/html", headers={"Content-Language": "es"})
@@ -207,4 +213,13 @@ async def test_readers_asking_for_a_page_being_made_wait_for_it_instead_of_makin
     assert all(page.headers["Content-Language"] == "es" for page in pages)
     failed = await asyncio.gather(*(read("/t/404") for _ in range(3)))  # not kept: each reader gets their own
     assert made.count("/t/404") == 3 and {page.status for page in failed} == {404}
+    # A request that never finishes (a live-update stream without its Accept header) keeps nobody waiting for long.
+    monkeypatch.setattr(cache_module, "RENDER_WAIT", 0.1)
+    streaming = asyncio.create_task(read("/t/1/events"))
+    await asyncio.sleep(0.01)
+    second = await asyncio.wait_for(read("/t/1/events"), 2)
+    assert second.status == 200 and made.count("/t/1/events") == 2
+    streaming.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await streaming
     assert node.app[STATE].page_cache.rendering == {}  # type: ignore[union-attr]
