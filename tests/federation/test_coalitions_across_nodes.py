@@ -226,6 +226,9 @@ async def test_a_coalition_across_three_nodes(node_factory: Any, tmp_path: Path)
     await elena.get(f"/coalitions/positions?project={project.id}")
     assert "Red de Comedores de Lima" in elena.last_html and project.title in elena.last_html
     assert "Comedor Santa Rosa" in elena.last_html and "Junta Vecinal Nana" in elena.last_html
+    # ...and on the project's own page, where the people who vote read about it.
+    await elena.get(f"/b/{budget.process.slug}/p/{project.id}")
+    assert 'id="coalition-positions"' in elena.last_html and "Red de Comedores de Lima" in elena.last_html
 
     # SJL's organization leaves; the founding node records it and keeps its past signature.
     response = await juana.submit(f"{remote_path}/leave", {"organization": orgs["sjl"]}, form_page=remote_path)

@@ -27,6 +27,7 @@ from deliberate.budgets.model import (
     BudgetProcess,
     Phase,
 )
+from deliberate.coalitions import service as coalitions
 from deliberate.errors import N_, DomainError, NotOfficial, ProposalsClosed
 from deliberate.forums import service as forums
 from deliberate.organizations import service as orgs
@@ -313,6 +314,7 @@ async def _project_context(request: web.Request) -> dict[str, Any]:
         process = await budgets.get_process(conn, _slug(request))
         project = await budgets.get_project(conn, process.id, _project_id(request))
         history = await budgets.review_history(conn, project.id)
+        endorsements = await coalitions.endorsements_of_project(conn, project.id)
     phase = process.phase(app.clock.now())
     official = budgets.is_official(request.get(USER))
     return {
@@ -320,6 +322,7 @@ async def _project_context(request: web.Request) -> dict[str, Any]:
         "project": project,
         "zone": process.zone(project.zone_id),
         "history": history,
+        "endorsements": endorsements,
         "phase": phase,
         "labels": LABELS,
         "choices": CHOICES,
