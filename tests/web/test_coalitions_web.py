@@ -32,7 +32,7 @@ STATEMENT = {"title": "Pronunciamiento por el agua", "body": "Pedimos agua potab
 
 
 def shown(message: str, **params: Any) -> str:
-    """`message` as a Spanish page shows it (the coalition strings wait in web/locale/pending/coalitions.json)."""
+    """`message` as a Spanish page shows it."""
     text = _catalogs()["es"].gettext(message)
     return html.escape(text % params if params else text).replace("&#x27;", "&#39;").replace("&quot;", "&#34;")
 
