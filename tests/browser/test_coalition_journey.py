@@ -2,9 +2,9 @@
 whose administrator accepts on her own node; a statement drafted on VES is signed on both nodes and downloaded.
 
 The nodes' federation workers are run step by step (tests/federation/support.py `settle`) between the steps, so
-nothing waits on a timer. The two-node journey runs at desktop size with JavaScript; without JavaScript and on a
-360×640 phone a shorter one on one node founds the coalition, drafts, signs and downloads a statement through the
-same forms, each page checked by axe (phone) and for fitting the screen.
+nothing waits on a timer. The two-node journey runs in every mode (desktop with JavaScript, without JavaScript, a
+360×640 phone); a shorter one on one node also founds the coalition, drafts, signs and downloads a statement through
+the same forms without JavaScript and on a phone, each page checked by axe and for fitting the screen.
 """
 
 from __future__ import annotations
@@ -66,7 +66,6 @@ async def download_statement(rosa: Journey) -> Any:
     return signed
 
 
-@only_modes("desktop")
 async def test_a_coalition_founded_on_one_node_and_joined_from_another(
     node_factory: Any, journey_for: JourneyFor
 ) -> None:
