@@ -10,8 +10,10 @@ from html.parser import HTMLParser
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
+import pytest
+
 from deliberate.clock import SystemClock
-from deliberate.runtime.sample import VES, seed
+from deliberate.runtime.sample import VES, VMT, District, seed
 from tests.conftest import Node, Visitor, cheap_passwords
 
 BUDGET = 30 * 1024
@@ -69,14 +71,15 @@ async def crawl(visitor: Visitor, limit: int = 60) -> dict[str, int]:
     return seen
 
 
-async def test_every_page_fits_a_prepaid_phone(node: Node) -> None:
+@pytest.mark.parametrize(("district", "member"), [(VES, "rosa.quispe"), (VMT, "maria.flores")], ids=["ves", "vmt"])
+async def test_every_page_fits_a_prepaid_phone(node: Node, district: District, member: str) -> None:
     conn = await node.connect()
     async with conn.transaction():
-        await seed(conn, VES, clock=SystemClock(), passwords=cheap_passwords())
+        await seed(conn, district, clock=SystemClock(), passwords=cheap_passwords())
     await conn.close()
     visitors: list[Any] = [await node.visitor()]
     rosa = await node.visitor()
-    assert (await rosa.login("rosa.quispe", "demo-clave-2026")).status == 200
+    assert (await rosa.login(member, "demo-clave-2026")).status == 200
     visitors.append(rosa)
     for visitor in visitors:
         sizes = await crawl(visitor)
