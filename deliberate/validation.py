@@ -6,10 +6,13 @@ web layer can show "Usa al menos 10 caracteres" next to the right field instead 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
-from typing import Any, TypeVar
+from datetime import datetime
+from typing import Annotated, Any, TypeVar
+from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, BeforeValidator, ValidationError
 
 from deliberate.errors import N_, DomainError, InvalidInput
 
@@ -74,3 +77,29 @@ def parse(model: type[M], data: Mapping[str, Any]) -> M:
                 seen.add(err.field)
                 errors.append(err)
         raise InvalidFields(errors) from None
+
+
+# Dates people type in forms are Lima wall-clock time, the council's and the district's.
+LIMA = ZoneInfo("America/Lima")
+
+
+def lima_datetime(value: object) -> object:
+    """Form dates: blank means not given; '2026-03-01T18:00' (what a datetime-local input sends) is Lima time;
+    '2026-03-01' is midnight in Lima; a value with a zone keeps it."""
+    value = blank_to_none(value)
+    if isinstance(value, str):
+        text = value.strip()
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+            text += "T00:00"
+        try:
+            parsed = datetime.fromisoformat(text)
+        except ValueError:
+            raise ValueError(N_("Please enter a date like 2026-03-01 and, if you wish, a time like 18:00.")) from None
+        return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=LIMA)
+    if isinstance(value, datetime) and value.tzinfo is None:
+        return value.replace(tzinfo=LIMA)
+    return value
+
+
+LimaDateTime = Annotated[datetime, BeforeValidator(lima_datetime)]
+OptionalLimaDateTime = Annotated[datetime | None, BeforeValidator(lima_datetime)]

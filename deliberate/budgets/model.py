@@ -17,15 +17,13 @@ from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from typing import Annotated, Any, Literal
-from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
 from deliberate.errors import N_
-from deliberate.validation import blank_to_none
+from deliberate.validation import LimaDateTime, OptionalLimaDateTime, blank_to_none
 
 # Dates typed in a form without a zone are Lima time: the council, the residents and the calendar all live there.
-LIMA = ZoneInfo("America/Lima")
 # numeric(14, 2): twelve digits of soles and two of céntimos.
 MAX_AMOUNT = Decimal("999999999999.99")
 MAX_ZONES = 50
@@ -241,27 +239,6 @@ def _money_text(value: object) -> object:
 
 Soles = Annotated[Decimal, BeforeValidator(_money_text)]
 OptionalSoles = Annotated[Decimal | None, BeforeValidator(_money_text)]
-
-
-def _lima_datetime(value: object) -> object:
-    """Form dates: blank means not given; '2026-03-01' is midnight in Lima; a time without a zone is Lima time."""
-    value = blank_to_none(value)
-    if isinstance(value, str):
-        text = value.strip()
-        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
-            text += "T00:00"
-        try:
-            parsed = datetime.fromisoformat(text)
-        except ValueError:
-            raise ValueError(N_("Please enter a date like 2026-03-01 and, if you wish, a time like 18:00.")) from None
-        return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=LIMA)
-    if isinstance(value, datetime) and value.tzinfo is None:
-        return value.replace(tzinfo=LIMA)
-    return value
-
-
-LimaDateTime = Annotated[datetime, BeforeValidator(_lima_datetime)]
-OptionalLimaDateTime = Annotated[datetime | None, BeforeValidator(_lima_datetime)]
 
 
 def _blank_int(value: object) -> object:

@@ -10,16 +10,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Annotated, Any, Literal
-from zoneinfo import ZoneInfo
+from typing import Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from deliberate.errors import N_
-from deliberate.validation import blank_to_none
+from deliberate.validation import LIMA, LimaDateTime, OptionalLimaDateTime
 
 # Dates typed without a zone are Lima time: the council and the residents live there.
-LIMA = ZoneInfo("America/Lima")
 ANSWER_DAYS = 30  # the council's default time to answer, counted from closing
 
 Audience = Literal["everyone", "verified_residents", "organizations"]
@@ -34,27 +32,6 @@ COUNTINGS: tuple[Counting, ...] = ("everyone", "residents")
 SECTION_MAX = 20000
 TEXT_ANSWER_MAX = 5000
 REASON_MAX = 2000
-
-
-def lima_datetime(value: object) -> object:
-    """'2026-03-01T18:00' (what a datetime-local input sends) is Lima time; '2026-03-01' is midnight in Lima."""
-    value = blank_to_none(value)
-    if isinstance(value, str):
-        text = value.strip()
-        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
-            text += "T00:00"
-        try:
-            parsed = datetime.fromisoformat(text)
-        except ValueError:
-            raise ValueError(N_("Please enter a date like 2026-03-01 and, if you wish, a time like 18:00.")) from None
-        return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=LIMA)
-    if isinstance(value, datetime) and value.tzinfo is None:
-        return value.replace(tzinfo=LIMA)
-    return value
-
-
-LimaDateTime = Annotated[datetime, BeforeValidator(lima_datetime)]
-OptionalLimaDateTime = Annotated[datetime | None, BeforeValidator(lima_datetime)]
 
 
 def lima_input(value: datetime) -> str:

@@ -14,10 +14,9 @@ from deliberate.accounts import service as accounts
 from deliberate.accounts.model import Account
 from deliberate.clock import FrozenClock
 from deliberate.consultations import service as consultations
-from deliberate.consultations.model import LIMA
 from deliberate.forums import service as forums
 from deliberate.moderation import service as moderation
-from deliberate.validation import InvalidFields
+from deliberate.validation import LIMA, InvalidFields
 from tests.db.test_organizations_service import found, member
 
 DOCUMENT = """## Horario de mercados

@@ -20,10 +20,10 @@ import aiohttp
 import pytest
 
 from deliberate.clock import FrozenClock
-from deliberate.consultations.model import LIMA
 from deliberate.peers import service as peers
 from deliberate.peers.model import Recipient
 from deliberate.peers.service import Signer
+from deliberate.validation import LIMA
 from federation import activities, consultation_exchange, identity
 from federation.crypto.errors import SignatureError
 from federation.crypto.multikey import assertion_method_key

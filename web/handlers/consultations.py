@@ -17,10 +17,11 @@ from urllib.parse import urlsplit
 from aiohttp import web
 
 from deliberate.consultations import service as consultations
-from deliberate.consultations.model import AUDIENCES, LIMA, STANCES, Document, ExportRow, lima_input
+from deliberate.consultations.model import AUDIENCES, STANCES, Document, ExportRow, lima_input
 from deliberate.errors import DomainError, InvalidInput
 from deliberate.forums import service as forums
 from deliberate.organizations import service as orgs
+from deliberate.validation import LIMA
 from web.forms import form_page
 from web.handlers.common import form_data, redirect, require_user
 from web.handlers.federation import consultation_document, wants_activity_json
