@@ -68,7 +68,7 @@ from deliberate.errors import (
 from deliberate.events import record_event
 from deliberate.forums import service as forums
 from deliberate.organizations import service as organizations
-from deliberate.organizations.model import slugify
+from deliberate.organizations.model import free_slug
 from deliberate.validation import InvalidFields, parse
 
 PROCESSES_PER_PAGE = 30
@@ -167,10 +167,7 @@ async def create_process(
     _check_calendar(form, errors)
     if errors:
         raise InvalidFields(errors)
-    base = slugify(form.title)
-    slug, suffix = base, 2
-    while await queries.process_slug_exists(conn, slug):
-        slug, suffix = f"{base[:55]}-{suffix}", suffix + 1
+    slug = await free_slug(form.title, lambda candidate: queries.process_slug_exists(conn, candidate))
     now = clock.now()
     process_id = await queries.insert_process(
         conn,

@@ -45,7 +45,7 @@ from deliberate.errors import (
 from deliberate.events import record_event
 from deliberate.forums import service as forums
 from deliberate.organizations import service as orgs
-from deliberate.organizations.model import Organization, slugify
+from deliberate.organizations.model import Organization, free_slug
 from deliberate.validation import InvalidFields, parse
 
 
@@ -115,10 +115,7 @@ async def create_coalition(
     form = parse(CoalitionForm, data)
     if await queries.name_exists(conn, form.name):
         raise InvalidFields([CoalitionNameTaken(field="name")])
-    base = slugify(form.name)
-    slug, suffix = base, 2
-    while await queries.slug_exists(conn, slug):
-        slug, suffix = f"{base[:55]}-{suffix}", suffix + 1
+    slug = await free_slug(form.name, lambda candidate: queries.slug_exists(conn, candidate))
     now = clock.now()
     try:
         async with conn.transaction():

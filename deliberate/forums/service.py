@@ -39,7 +39,7 @@ from deliberate.moderation.model import REASON_MAX
 from deliberate.notifications import service as notifications
 from deliberate.organizations import queries as org_queries
 from deliberate.organizations import service as organizations
-from deliberate.organizations.model import ADMIN_ROLES, slugify
+from deliberate.organizations.model import ADMIN_ROLES, free_slug
 from deliberate.validation import parse
 
 THREADS_PER_PAGE = 30
@@ -68,10 +68,7 @@ class ThreadPage:
 
 
 async def _unique_slug(conn: asyncpg.Connection, name: str) -> str:
-    base = slugify(name)
-    slug, suffix = base, 2
-    while await queries.forum_slug_exists(conn, slug):
-        slug, suffix = f"{base[:55]}-{suffix}", suffix + 1
+    slug = await free_slug(name, lambda candidate: queries.forum_slug_exists(conn, candidate))
     return slug
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
@@ -88,3 +89,13 @@ def slugify(name: str) -> str:
     slug = re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")
     slug = slug[:60].strip("-")
     return slug if len(slug) >= 3 else f"org-{slug}".strip("-").ljust(3, "0")
+
+
+async def free_slug(name: str, taken: Callable[[str], Awaitable[bool]]) -> str:
+    """`slugify(name)`, or with '-2', '-3'… when `taken` says it is in use (organizations, forums, coalitions and
+    budget processes name their URLs this way; the unique index still has the last word under concurrency)."""
+    base = slugify(name)
+    slug, suffix = base, 2
+    while await taken(slug):
+        slug, suffix = f"{base[:55]}-{suffix}", suffix + 1
+    return slug

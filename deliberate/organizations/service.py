@@ -34,7 +34,7 @@ from deliberate.organizations.model import (
     Organization,
     OrganizationForm,
     PendingRequest,
-    slugify,
+    free_slug,
 )
 from deliberate.validation import InvalidFields, parse
 
@@ -47,10 +47,7 @@ async def create_organization(
     form = parse(OrganizationForm, data)
     if await queries.name_exists(conn, form.name):
         raise InvalidFields([OrganizationNameTaken(field="name")])
-    base = slugify(form.name)
-    slug, suffix = base, 2
-    while await queries.slug_exists(conn, slug):
-        slug, suffix = f"{base[:55]}-{suffix}", suffix + 1
+    slug = await free_slug(form.name, lambda candidate: queries.slug_exists(conn, candidate))
     now = clock.now()
     try:
         async with conn.transaction():
