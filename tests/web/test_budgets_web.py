@@ -7,7 +7,7 @@ from __future__ import annotations
 import gzip
 import html
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -20,42 +20,19 @@ from deliberate.budgets import service as budgets
 from deliberate.budgets.model import BudgetProcess
 from deliberate.clock import FrozenClock
 from tests.conftest import Node, Visitor, cheap_passwords
-from tests.web.support import _catalogs
+from tests.web.support import NodeWorld, shown
 
 START = datetime(2026, 3, 1, 17, 0, tzinfo=UTC)
 PASSWORD = "clave-segura-123"
 ROLES = ("anonymous", "member", "official", "operator")
 
 
-def shown(message: str, **params: Any) -> str:
-    """`message` as a Spanish page shows it: translated, escaped the way Jinja escapes."""
-    text = _catalogs()["es"].gettext(message)
-    return html.escape(text % params if params else text).replace("&#x27;", "&#39;").replace("&quot;", "&#34;")
-
-
 @dataclass
-class World:
-    node: Node
+class World(NodeWorld):
     clock: FrozenClock
     made: dict[str, Account]
     people: dict[str, Visitor]
     process: BudgetProcess
-
-    async def count(self, table: str) -> int:
-        conn = await self.node.connect()
-        try:
-            value: int = await conn.fetchval(f"SELECT count(*) FROM {table}")  # noqa: S608 - fixed names in tests
-            return value
-        finally:
-            await conn.close()
-
-    async def run(self, call: Callable[[Any], Awaitable[Any]]) -> Any:
-        conn = await self.node.connect()
-        try:
-            async with conn.transaction():
-                return await call(conn)
-        finally:
-            await conn.close()
 
 
 def process_form(**extra: str) -> dict[str, str]:

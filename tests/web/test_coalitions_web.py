@@ -4,7 +4,6 @@ budget project shown on the project's positions page, leaving, and refusals show
 
 from __future__ import annotations
 
-import html
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,7 +18,7 @@ from deliberate.clock import FrozenClock
 from deliberate.organizations import service as orgs
 from tests.budgets.voting_support import voting_process
 from tests.conftest import Node, Visitor, cheap_passwords
-from tests.web.support import _catalogs
+from tests.web.support import shown
 
 PASSWORD = "clave-segura-123"
 CHARTER = {
@@ -29,12 +28,6 @@ CHARTER = {
     "threshold": "all",
 }
 STATEMENT = {"title": "Pronunciamiento por el agua", "body": "Pedimos agua potable para todos los comedores."}
-
-
-def shown(message: str, **params: Any) -> str:
-    """`message` as a Spanish page shows it."""
-    text = _catalogs()["es"].gettext(message)
-    return html.escape(text % params if params else text).replace("&#x27;", "&#39;").replace("&quot;", "&#34;")
 
 
 def before_date(message: str) -> str:

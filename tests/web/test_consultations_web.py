@@ -6,9 +6,7 @@ from __future__ import annotations
 
 import csv
 import gzip
-import html
 import io
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -21,24 +19,13 @@ from deliberate.clock import FrozenClock
 from deliberate.consultations import service as consultations
 from deliberate.organizations import service as orgs
 from tests.conftest import Node, Visitor, cheap_passwords
-from tests.web.support import _catalogs
+from tests.web.support import NodeWorld, shown, shown_count
 
 # 5 March 2026, 10:00 in Lima: the consultation below is open.
 OPEN = datetime(2026, 3, 5, 15, 0, tzinfo=UTC)
 CLOSED = datetime(2026, 3, 20, 15, 0, tzinfo=UTC)
 OVERDUE = datetime(2026, 4, 17, 15, 0, tzinfo=UTC)  # three days after the deadline (14 April, 18:00 in Lima)
 PASSWORD = "clave-segura-123"
-
-
-def shown(message: str, **params: Any) -> str:
-    """`message` as a Spanish page shows it: translated, escaped the way Jinja escapes."""
-    text = _catalogs()["es"].gettext(message)
-    return html.escape(text % params if params else text).replace("&#x27;", "&#39;").replace("&quot;", "&#34;")
-
-
-def shown_count(singular: str, plural: str, num: int) -> str:
-    """A message with a plural as a Spanish page shows it for `num`."""
-    return html.escape(_catalogs()["es"].ngettext(singular, plural, num) % {"num": num})
 
 
 def publish_form(**extra: str) -> dict[str, str]:
@@ -58,29 +45,12 @@ def publish_form(**extra: str) -> dict[str, str]:
 
 
 @dataclass
-class World:
-    node: Node
+class World(NodeWorld):
     clock: FrozenClock
     made: dict[str, Account]
     people: dict[str, Visitor]
     slug: str
     org: str
-
-    async def count(self, table: str) -> int:
-        conn = await self.node.connect()
-        try:
-            value: int = await conn.fetchval(f"SELECT count(*) FROM {table}")  # noqa: S608 - fixed names in tests
-            return value
-        finally:
-            await conn.close()
-
-    async def run(self, call: Callable[[Any], Awaitable[Any]]) -> Any:
-        conn = await self.node.connect()
-        try:
-            async with conn.transaction():
-                return await call(conn)
-        finally:
-            await conn.close()
 
 
 PEOPLE: list[tuple[str, str, tuple[Role, ...]]] = [

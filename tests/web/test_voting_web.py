@@ -20,15 +20,9 @@ from deliberate.clock import FrozenClock
 from tests.budgets.conftest import PB, REFERENCE
 from tests.budgets.voting_support import PASSWORD, VotingSetup, close_voting, voting_process
 from tests.conftest import Node, Visitor
-from tests.web.support import _catalogs
+from tests.web.support import shown
 
 CODE = re.compile(r"<code>([0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4})</code>")
-
-
-def shown(message: str, **params: Any) -> str:
-    """`message` as a Spanish page shows it: translated once the catalog has it, the message id until then."""
-    text = _catalogs()["es"].gettext(message)
-    return html.escape(text % params if params else text).replace("&#x27;", "&#39;").replace("&quot;", "&#34;")
 
 
 async def _setup(node: Node, clock: FrozenClock, **rule: Any) -> VotingSetup:
