@@ -51,38 +51,73 @@ WholePoints = list[list[tuple[int, int]]]  # per distinct ballot: (project index
 ADD1 = (Completion.ADD1, Completion.ADD1_GREEDY, Completion.ADD1_UNTIL_INFEASIBLE)
 
 
-class Tally:
-    """The election merged and tallied once: per project its votes, points and satisfaction, in exact numbers."""
+class Prepared:
+    """The election checked, its identical ballots merged and its project ids turned into positions, once: what every
+    rule counts from, whatever the rule. `count` prepares an `Election` itself; a caller counting one election under
+    several rules (or timing the rules alone, as pabutools is timed on a profile built beforehand) prepares it once."""
 
-    def __init__(self, election: Election, rule: Rule) -> None:
+    def __init__(self, election: Election) -> None:
         _check(election)
-        self.election, self.rule = election, rule
+        self.election = election
         self.projects = election.projects
         self.ids = [p.project_id for p in self.projects]
         self.costs = [p.cost for p in self.projects]
+        # Money in whole units: every cost and the budget times `money_scale` are integers.
+        self.money_scale = lcm(election.budget.denominator, *(c.denominator for c in self.costs))
+        self.int_costs = [int(c * self.money_scale) for c in self.costs]
+        self.int_budget = int(election.budget * self.money_scale)
         index = {project_id: i for i, project_id in enumerate(self.ids)}
         self.ballots = merge_ballots(election.ballots)
-        self.voters = sum(b.weight for b in self.ballots)
-        self.votes = [0] * len(self.ids)
-        scaled_score = [0] * len(self.ids)
+        self.weights = [b.weight for b in self.ballots]
+        self.voters = sum(self.weights)
         # Points become whole numbers (scaling every ballot alike changes no decision of any rule).
         denominators = {v.denominator for b in self.ballots for _, v in b.points if type(v) is not int}
-        point_scale = lcm(1, *denominators)
-        self.points: list[list[tuple[int, int]]]
+        self.point_scale = lcm(1, *denominators)
+        self.points: WholePoints
         if not denominators:  # whole points already (approval, choose-1, rankings, most cumulative ballots)
             self.points = cast(WholePoints, [[(index[pid], v) for pid, v in b.points] for b in self.ballots])
+            self.approval = all(v == 1 for items in self.points for _, v in items)
         else:
-            self.points = [[(index[pid], int(v * point_scale)) for pid, v in b.points] for b in self.ballots]
-        self.point_scale = point_scale
-        votes = self.votes
-        for ballot, items in zip(self.ballots, self.points, strict=True):
-            weight = ballot.weight
-            for project, points in items:
-                votes[project] += weight
-                scaled_score[project] += weight * points
-        self.score: list[Number] = [_exact(Fraction(s, point_scale)) for s in scaled_score]
-        cost_sat = rule.satisfaction is Satisfaction.COST
-        self.satisfaction = [s * c if cost_sat else s for s, c in zip(self.score, self.costs, strict=True)]
+            scale = self.point_scale
+            self.points = [[(index[pid], int(v * scale)) for pid, v in b.points] for b in self.ballots]
+            self.approval = False
+
+
+def prepare(election: Election) -> Prepared:
+    """`election` checked, merged and indexed (raises ValueError on an inconsistent election)."""
+    return Prepared(election)
+
+
+class Tally:
+    """A prepared election tallied for one rule: per project its votes, points and satisfaction, in exact numbers."""
+
+    def __init__(self, prepared: Prepared, rule: Rule) -> None:
+        self.election, self.rule = prepared.election, rule
+        self.projects, self.ids, self.costs = prepared.projects, prepared.ids, prepared.costs
+        self.money_scale, self.int_costs, self.int_budget = (
+            prepared.money_scale,
+            prepared.int_costs,
+            prepared.int_budget,
+        )
+        self.ballots, self.points, self.point_scale = prepared.ballots, prepared.points, prepared.point_scale
+        self.weights, self.voters = prepared.weights, prepared.voters
+        votes = self.votes = [0] * len(self.ids)
+        if prepared.approval:  # every point is 1: the score is the votes
+            for weight, items in zip(self.weights, self.points, strict=True):
+                for project, _ in items:
+                    votes[project] += weight
+            scaled_score = votes
+        else:
+            scaled_score = [0] * len(self.ids)
+            for weight, items in zip(self.weights, self.points, strict=True):
+                for project, points in items:
+                    votes[project] += weight
+                    scaled_score[project] += weight * points
+        point_scale = self.point_scale
+        self.scaled_score = scaled_score  # points times `point_scale`
+        self.score: list[Number] = (
+            list(scaled_score) if point_scale == 1 else [_exact(Fraction(s, point_scale)) for s in scaled_score]
+        )
         if rule.tie_break is TieBreak.ID:
             self.tie_key: list[tuple[object, ...]] = [(pid,) for pid in self.ids]
         else:
@@ -90,37 +125,51 @@ class Tally:
                 (c, -v, lot(rule.seed, pid)) for c, v, pid in zip(self.costs, self.votes, self.ids, strict=True)
             ]
 
-    def greedy_order(self, eligible: Sequence[int]) -> list[tuple[int, Fraction | None]]:
-        """Projects with their satisfaction per unit of cost (None: free and supported, so first), best first."""
+    def greedy_order(self, eligible: Sequence[int]) -> list[tuple[int, tuple[int, int] | None]]:
+        """Projects with their satisfaction per unit of cost as (numerator, denominator) (None: free and supported,
+        so first), best first. In integers: under cost satisfaction a project's density is its score, under
+        cardinality its score over its cost; the sort key is the density times 2^k, floored, with k large enough
+        that two different densities never share a key (they differ by at least 1 / (d1 d2))."""
+        cost_sat = self.rule.satisfaction is Satisfaction.COST
+        scores, costs, point_scale = self.scaled_score, self.int_costs, self.point_scale
+        dense: list[tuple[int, tuple[int, int] | None]] = []
+        for q in eligible:
+            if not scores[q] or (cost_sat and not costs[q]):
+                dense.append((q, (0, 1)))  # satisfies no one (a free project under cost satisfaction neither)
+            elif not costs[q]:
+                dense.append((q, None))
+            elif cost_sat:
+                dense.append((q, (scores[q], point_scale)))
+            else:
+                dense.append((q, (scores[q] * self.money_scale, point_scale * costs[q])))
+        shift = 2 * max((d[1].bit_length() for _, d in dense if d is not None), default=1) + 1
+        tie_key = self.tie_key
 
-        def density(q: int) -> Fraction | None:
-            if not self.satisfaction[q]:
-                return Fraction(0)
-            return None if self.costs[q] == 0 else Fraction(self.satisfaction[q]) / self.costs[q]
+        def key(item: tuple[int, tuple[int, int] | None]) -> tuple[bool, int, tuple[object, ...]]:
+            q, d = item
+            return (d is not None, 0 if d is None else -((d[0] << shift) // d[1]), tie_key[q])
 
-        dense = {q: density(q) for q in eligible}
-        return sorted(dense.items(), key=lambda item: (item[1] is not None, -(item[1] or 0), self.tie_key[item[0]]))
+        return sorted(dense, key=key)
 
     def greedy(self, selected: list[int], eligible: Sequence[int]) -> dict[int, GreedyStep]:
         """Walk the greedy order from `selected`, funding what fits; returns each walked project's step."""
-        money = self.election.budget - sum(self.costs[q] for q in selected)
+        costs, scale = self.int_costs, self.money_scale
+        money = self.int_budget - sum(costs[q] for q in selected)
         steps = {}
         taken = set(selected)
         order = [(q, d) for q, d in self.greedy_order(eligible) if q not in taken]
         for position, (q, dense) in enumerate(order, start=1):
-            fits = self.costs[q] <= money
-            steps[q] = GreedyStep(position, dense, money, fits)
+            fits = costs[q] <= money
+            steps[q] = GreedyStep(position, dense, (money, scale), fits)
             if fits:
                 selected.append(q)
-                money -= self.costs[q]
+                money -= costs[q]
         return steps
 
     def profile(self) -> Profile:
-        scale = lcm(self.election.budget.denominator, *(c.denominator for c in self.costs))
-        costs = [int(c * scale) for c in self.costs]
+        costs = self.int_costs
         factor = costs if self.rule.satisfaction is Satisfaction.COST else [1] * len(costs)
-        weights = [b.weight for b in self.ballots]
-        return Profile(costs, int(self.election.budget * scale), scale, weights, self.points, factor, self.tie_key)
+        return Profile(costs, self.int_budget, self.money_scale, self.weights, self.points, factor, self.tie_key)
 
 
 def _exact(value: Fraction) -> Number:
@@ -148,11 +197,11 @@ def _check(election: Election) -> None:
                 raise ValueError("a ballot gives a project no points or negative points")
 
 
-def count(election: Election, rule: Rule) -> Outcome:
+def count(election: Election | Prepared, rule: Rule) -> Outcome:
     """Count `election` under `rule`: the funded projects in the order picked and why each project was or was not
     funded. Raises ValueError on an inconsistent election (the pabulib parser refuses those files earlier)."""
     with _collector_paused():
-        return _count(election, rule)
+        return _count(election if isinstance(election, Prepared) else Prepared(election), rule)
 
 
 @contextmanager
@@ -169,8 +218,8 @@ def _collector_paused() -> Iterator[None]:
             gc.enable()
 
 
-def _count(election: Election, rule: Rule) -> Outcome:
-    tally = Tally(election, rule)
+def _count(prepared: Prepared, rule: Rule) -> Outcome:
+    tally = Tally(prepared, rule)
     everyone = range(len(tally.ids))
     selected: list[int] = []
     greedy_steps: dict[int, GreedyStep] = {}
@@ -179,9 +228,10 @@ def _count(election: Election, rule: Rule) -> Outcome:
         eligible = [q for q in everyone if rule.method is Method.GREEDY or _meets_threshold(tally, q)]
         greedy_steps = tally.greedy(selected, eligible)
     else:
+        cost_sat = rule.satisfaction is Satisfaction.COST
         # Free projects that satisfy someone come first. Under cost satisfaction a free project satisfies no one
         # (its cost times the points is 0), so, as in pabutools, only a greedy completion funds it, among the last.
-        free = [q for q in everyone if tally.costs[q] == 0 and tally.satisfaction[q]]
+        free = [q for q in everyone if tally.int_costs[q] == 0 and tally.votes[q] and not cost_sat]
         selected.extend(sorted(free, key=tally.tie_key.__getitem__))
         if tally.voters:
             profile = tally.profile()

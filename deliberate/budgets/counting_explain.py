@@ -53,7 +53,7 @@ def explain(
         if funded:
             if equal_shares is not None and equal_shares.round is not None:
                 reason = Reason.EQUAL_SHARES
-            elif greedy is None or greedy.density is None:  # funded before any walk, or first in it: free
+            elif greedy is None or greedy.density_ratio is None:  # funded before any walk, or first in it: free
                 reason = Reason.FREE
             else:
                 reason = Reason.GREEDY
@@ -86,7 +86,7 @@ def explain(
         budget=tally.election.budget,
         voters=tally.voters,
         selected=tuple(tally.ids[q] for q in selected),
-        total_cost=sum((tally.costs[q] for q in selected), Fraction(0)),
+        total_cost=Fraction(sum(tally.int_costs[q] for q in selected), tally.money_scale),
         projects=tuple(results),
         voter_budget=voter_budget,
         increments=run.extra_units if run is not None else 0,

@@ -161,12 +161,34 @@ class EqualSharesStep:
 @dataclass(frozen=True)
 class GreedyStep:
     """The greedy walk on one project: its place in the order, its satisfaction per unit of cost (None: free, so
-    first), and the money left when its turn came."""
+    first), and the money left when its turn came. The walk runs on integers; the two amounts are kept as
+    (numerator, denominator) and become `Fraction`s only when read (most counts never read most of them)."""
 
     position: int
-    density: Fraction | None
-    money_left: Fraction
+    density_ratio: tuple[int, int] | None
+    money_ratio: tuple[int, int]
     funded: bool
+
+    @property
+    def density(self) -> Fraction | None:
+        return None if self.density_ratio is None else Fraction(*self.density_ratio)
+
+    @property
+    def money_left(self) -> Fraction:
+        return Fraction(*self.money_ratio)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, GreedyStep):
+            return NotImplemented
+        return (self.position, self.density, self.money_left, self.funded) == (
+            other.position,
+            other.density,
+            other.money_left,
+            other.funded,
+        )
+
+    def __hash__(self) -> int:
+        return hash((self.position, self.density, self.money_left, self.funded))
 
 
 @dataclass(frozen=True)
