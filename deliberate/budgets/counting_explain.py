@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections import Counter
 from fractions import Fraction
+from functools import partial
 from typing import TYPE_CHECKING
 
 from deliberate.budgets.counting_classes import Histograms, Profile
@@ -43,15 +44,15 @@ def explain(
     """The outcome of a count: `selected` in pick order, the greedy walk's steps and, for Equal Shares, the run
     that decided (with the profile and histograms it used)."""
     pick = {q: place for place, q in enumerate(selected, start=1)}
-    mes_steps = _equal_shares_steps(tally, *mes) if mes is not None else {}
     run = mes[2] if mes is not None else None
+    by_equal_shares = set(run.funded) if run is not None else set()
+    steps = _Steps(tally, *mes) if mes is not None else None
     results = []
     for q, project in enumerate(tally.projects):
         funded = q in pick
         greedy = greedy_steps.get(q)
-        equal_shares = mes_steps.get(q)
         if funded:
-            if equal_shares is not None and equal_shares.round is not None:
+            if q in by_equal_shares:
                 reason = Reason.EQUAL_SHARES
             elif greedy is None or greedy.density_ratio is None:  # funded before any walk, or first in it: free
                 reason = Reason.FREE
@@ -74,7 +75,7 @@ def explain(
                 funded=funded,
                 pick=pick.get(q),
                 reason=reason,
-                equal_shares=equal_shares,
+                explained=partial(steps.get, q) if steps is not None else None,
                 greedy=greedy,
             )
         )
@@ -91,6 +92,20 @@ def explain(
         voter_budget=voter_budget,
         increments=run.extra_units if run is not None else 0,
     )
+
+
+class _Steps:
+    """Every project's Equal Shares step, worked out at the first question about any of them."""
+
+    def __init__(self, tally: Tally, profile: Profile, histograms: Histograms, run: Run) -> None:
+        self._count: tuple[Tally, Profile, Histograms, Run] | None = (tally, profile, histograms, run)
+        self._steps: dict[int, EqualSharesStep] = {}
+
+    def get(self, q: int) -> EqualSharesStep | None:
+        if self._count is not None:
+            self._steps = _equal_shares_steps(*self._count)
+            self._count = None  # the count's working state is no longer needed
+        return self._steps.get(q)
 
 
 def _equal_shares_steps(tally: Tally, profile: Profile, histograms: Histograms, run: Run) -> dict[int, EqualSharesStep]:

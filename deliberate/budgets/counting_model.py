@@ -15,8 +15,8 @@ from __future__ import annotations
 import enum
 import hashlib
 from collections import Counter
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
 from fractions import Fraction
 
 Number = int | Fraction
@@ -191,8 +191,12 @@ class GreedyStep:
         return hash((self.position, self.density, self.money_left, self.funded))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class ProjectResult:
+    """One project's result. Its Equal Shares explanation (`equal_shares`: the shares paid, or the round it became
+    unaffordable) is worked out when first read, for every project of the count at once, and kept: the count itself
+    only decides, and most counts (a recount, an Add1 step, the `--json` winners) never read it."""
+
     project_id: str
     cost: Fraction
     votes: int  # voters who gave it any points
@@ -200,8 +204,22 @@ class ProjectResult:
     funded: bool
     pick: int | None  # 1-based place in `Outcome.selected`
     reason: Reason
-    equal_shares: EqualSharesStep | None = None
+    explained: Callable[[], EqualSharesStep | None] | None = field(default=None, repr=False)
     greedy: GreedyStep | None = None
+
+    @property
+    def equal_shares(self) -> EqualSharesStep | None:
+        return None if self.explained is None else self.explained()
+
+    def _key(self) -> tuple[object, ...]:
+        return (self.project_id, self.cost, self.votes, self.score, self.funded, self.pick, self.reason,
+                self.equal_shares, self.greedy)  # fmt: skip
+
+    def __eq__(self, other: object) -> bool:
+        return self._key() == other._key() if isinstance(other, ProjectResult) else NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(self._key())
 
 
 @dataclass(frozen=True)
