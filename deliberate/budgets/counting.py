@@ -30,7 +30,7 @@ from fractions import Fraction
 from math import lcm
 from typing import cast
 
-from deliberate.budgets.counting_classes import Histograms, Profile
+from deliberate.budgets.counting_classes import BallotIndex, Histograms, Profile
 from deliberate.budgets.counting_explain import explain
 from deliberate.budgets.counting_mes import Run, run_mes
 from deliberate.budgets.counting_model import (
@@ -81,6 +81,7 @@ class Prepared:
             scale = self.point_scale
             self.points = [[(index[pid], int(v * scale)) for pid, v in b.points] for b in self.ballots]
             self.approval = False
+        self.index = BallotIndex.of(len(self.ids), self.weights, self.points)
 
 
 def prepare(election: Election) -> Prepared:
@@ -100,7 +101,7 @@ class Tally:
             prepared.int_budget,
         )
         self.ballots, self.points, self.point_scale = prepared.ballots, prepared.points, prepared.point_scale
-        self.weights, self.voters = prepared.weights, prepared.voters
+        self.weights, self.voters, self.index = prepared.weights, prepared.voters, prepared.index
         votes = self.votes = [0] * len(self.ids)
         if prepared.approval:  # every point is 1: the score is the votes
             for weight, items in zip(self.weights, self.points, strict=True):
@@ -169,7 +170,9 @@ class Tally:
     def profile(self) -> Profile:
         costs = self.int_costs
         factor = costs if self.rule.satisfaction is Satisfaction.COST else [1] * len(costs)
-        return Profile(costs, self.int_budget, self.money_scale, self.weights, self.points, factor, self.tie_key)
+        return Profile(
+            costs, self.int_budget, self.money_scale, self.weights, self.points, factor, self.tie_key, self.index
+        )
 
 
 def _exact(value: Fraction) -> Number:

@@ -22,32 +22,25 @@ Histogram = dict[tuple[int, int], int]  # (class mask, points for the project) -
 
 
 @dataclass
-class Profile:
-    """The election in integers: the input of every run, whatever the per-voter budget."""
+class BallotIndex:
+    """Who supports what, whatever the rule: per project its supporting ballots and total points, and a bit per
+    distinct (project, points) pair. Built once per election (`counting.Prepared`), shared by every count of it."""
 
-    costs: list[int]  # scaled so that every cost and the budget are integers
-    budget: int
-    unit: int  # one currency unit, scaled
-    weights: list[int]  # per distinct ballot
-    ballots: list[list[tuple[int, int]]]  # per distinct ballot: (project, whole points > 0)
-    factor: list[int]  # satisfaction per point: the cost (cost satisfaction) or 1 (cardinality)
-    tie_key: list[tuple[object, ...]]  # the smaller wins a tie
-    voters: int = 0
-    supporters: list[list[tuple[int, int]]] = field(default_factory=list)  # per project: (ballot, points)
-    point_lcm: int = 1
-    total_points: list[int] = field(default_factory=list)  # per project: the points all its supporters gave
-    bits: dict[tuple[int, int], int] = field(default_factory=dict)  # (project, points) -> its bit
-    project_bits: list[int] = field(default_factory=list)  # per project: all its (project, points) bits
-    ballot_bits: list[int] = field(default_factory=list)  # per ballot: the bits of its (project, points) pairs
+    supporters: list[list[tuple[int, int]]]  # per project: (ballot, points)
+    total_points: list[int]  # per project: the points all its supporters gave
+    bits: dict[tuple[int, int], int]  # (project, points) -> its bit
+    project_bits: list[int]  # per project: all its (project, points) bits
+    ballot_bits: list[int]  # per ballot: the bits of its (project, points) pairs
+    point_lcm: int
 
-    def __post_init__(self) -> None:
-        self.voters = sum(self.weights)
-        supporters: list[list[tuple[int, int]]] = [[] for _ in self.costs]
-        self.supporters = supporters
-        self.project_bits = [0] * len(self.costs)
-        total_points = [0] * len(self.costs)
-        bits, weights, ballot_bits = self.bits, self.weights, self.ballot_bits
-        for ballot, items in enumerate(self.ballots):
+    @classmethod
+    def of(cls, projects: int, weights: Sequence[int], ballots: Sequence[Sequence[tuple[int, int]]]) -> BallotIndex:
+        supporters: list[list[tuple[int, int]]] = [[] for _ in range(projects)]
+        project_bits = [0] * projects
+        total_points = [0] * projects
+        bits: dict[tuple[int, int], int] = {}
+        ballot_bits = []
+        for ballot, items in enumerate(ballots):
             mask = 0
             weight = weights[ballot]
             for pair in items:  # (project, points): a bit per distinct pair, in order of first appearance
@@ -60,9 +53,36 @@ class Profile:
                 total_points[project] += weight * points
             ballot_bits.append(mask)
         for (project, _), bit in bits.items():
-            self.project_bits[project] |= bit
-        self.point_lcm = lcm(1, *{points for _, points in bits})
-        self.total_points = total_points
+            project_bits[project] |= bit
+        point_lcm = lcm(1, *{points for _, points in bits})
+        return cls(supporters, total_points, bits, project_bits, ballot_bits, point_lcm)
+
+
+@dataclass
+class Profile:
+    """The election in integers: the input of every run, whatever the per-voter budget."""
+
+    costs: list[int]  # scaled so that every cost and the budget are integers
+    budget: int
+    unit: int  # one currency unit, scaled
+    weights: list[int]  # per distinct ballot
+    ballots: list[list[tuple[int, int]]]  # per distinct ballot: (project, whole points > 0)
+    factor: list[int]  # satisfaction per point: the cost (cost satisfaction) or 1 (cardinality)
+    tie_key: list[tuple[object, ...]]  # the smaller wins a tie
+    index: BallotIndex | None = None  # built here when not given
+    voters: int = 0
+    supporters: list[list[tuple[int, int]]] = field(default_factory=list)  # per project: (ballot, points)
+    point_lcm: int = 1
+    total_points: list[int] = field(default_factory=list)  # per project: the points all its supporters gave
+    bits: dict[tuple[int, int], int] = field(default_factory=dict)  # (project, points) -> its bit
+    project_bits: list[int] = field(default_factory=list)  # per project: all its (project, points) bits
+    ballot_bits: list[int] = field(default_factory=list)  # per ballot: the bits of its (project, points) pairs
+
+    def __post_init__(self) -> None:
+        self.voters = sum(self.weights)
+        index = self.index or BallotIndex.of(len(self.costs), self.weights, self.ballots)
+        self.supporters, self.total_points, self.bits = index.supporters, index.total_points, index.bits
+        self.project_bits, self.ballot_bits, self.point_lcm = index.project_bits, index.ballot_bits, index.point_lcm
 
     def voter_budget(self, extra_units: int) -> Fraction:
         return Fraction(self.budget, self.voters) + extra_units * self.unit
