@@ -1,5 +1,8 @@
-"""The baseline: a bare aiohttp handler returning a fixed string, served the way `deliberate serve` serves a node
-(one process, one event loop, aiohttp's own server, no access log). `python -m tests.bench.bare_app PORT`."""
+"""The baselines: bare aiohttp handlers served the way `deliberate serve` serves a node (one process, one event loop,
+aiohttp's own server, no access log). `python -m tests.bench.bare_app PORT`.
+
+`GET /` returns a fixed string (the thread page's baseline); `POST /inbox` reads the body and answers 202, nothing
+else (what any aiohttp inbox costs, the inbox benchmark's reference)."""
 
 from __future__ import annotations
 
@@ -14,9 +17,15 @@ async def fixed(_request: web.Request) -> web.Response:
     return web.Response(text=BODY)
 
 
+async def accepted(request: web.Request) -> web.Response:
+    await request.read()
+    return web.Response(status=202)
+
+
 def main() -> None:
     app = web.Application()
     app.router.add_get("/", fixed)
+    app.router.add_post("/inbox", accepted)
     web.run_app(app, host="127.0.0.1", port=int(sys.argv[1]), access_log=None, print=None)
 
 
