@@ -4,16 +4,22 @@ The request id travels in a context variable set by the observing middleware, so
 request is handled (a service, the database layer) is tagged without passing the id around.
 
 Every request writes a line, so the JSON formatter is kept cheap: one encoder for the process (`json.dumps` with
-options builds a new one per call) and the time of day formatted once per second.
+options builds a new one per call) and the time of day formatted once per second; and the lines logged during one
+turn of the event loop are written together, at the end of that turn, with one system call rather than one each
+(`LoopBatchedStreamHandler`).
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import contextvars
 import json
 import logging
 import sys
+import traceback
 from datetime import UTC, datetime
+from typing import TextIO
 
 request_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
 _encode = json.JSONEncoder(ensure_ascii=False, default=str).encode
@@ -67,9 +73,58 @@ class TextFormatter(logging.Formatter):
         return line
 
 
+class LoopBatchedStreamHandler(logging.StreamHandler[TextIO]):
+    """A stream handler that writes the lines logged during one turn of an event loop at the end of that turn, all
+    with one write: under load a turn answers many requests, each logging a line (a system call each, otherwise).
+
+    Lines come out in the order they were logged, complete, and no later than the loop's current turn: a line
+    logged outside a running loop (another thread, start-up, shutdown) is written at once, with any waiting before
+    it. `flush()` writes whatever waits; `logging.shutdown()` calls it at exit."""
+
+    def __init__(self, stream: TextIO) -> None:
+        super().__init__(stream)
+        self._waiting: list[str] = []
+        self._flush_on: asyncio.AbstractEventLoop | None = None  # the loop a flush is scheduled on, if any
+
+    def emit(self, record: logging.LogRecord) -> None:
+        # Called with the handler's lock held (`Handler.handle`).
+        try:
+            line = self.format(record)
+        except RecursionError:
+            raise
+        except Exception:
+            self.handleError(record)
+            return
+        self._waiting.append(line + self.terminator)
+        try:
+            loop: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
+        except RuntimeError:
+            loop = None
+        if loop is None:
+            self.flush()
+        elif loop is not self._flush_on:
+            # A flush scheduled on a loop that has since stopped never runs: a new loop schedules its own.
+            self._flush_on = loop
+            loop.call_soon(self.flush)
+
+    def flush(self) -> None:
+        with self.lock or contextlib.nullcontext():
+            waiting, self._waiting, self._flush_on = self._waiting, [], None
+            try:
+                if waiting:
+                    self.stream.write("".join(waiting))
+                self.stream.flush()
+            except Exception:
+                # As `Handler.handleError` does: a failed log write is reported on stderr, never raised into the
+                # caller (here an event loop, whose own error report would log, and so write, again).
+                if logging.raiseExceptions:
+                    with contextlib.suppress(Exception):
+                        traceback.print_exc(file=sys.stderr)
+
+
 def configure_logging(log_format: str, level: int = logging.INFO) -> None:
     """Called once by the command line entry point (the composition root), never by library code."""
-    handler = logging.StreamHandler(sys.stderr)
+    handler = LoopBatchedStreamHandler(sys.stderr)
     handler.setFormatter(JsonFormatter() if log_format == "json" else TextFormatter())
     root = logging.getLogger()
     root.handlers[:] = [handler]
