@@ -12,7 +12,8 @@ Kept pages are answered at two depths:
 * `kept_page`, called by the outermost middleware (web/middlewares.py) before any other: a request that carries no
   session cookie, no Authorization header and no kiosk cookie cannot be anyone's, so the session, CSRF and
   federation layers have nothing to do for it and are skipped. It still gets the security headers, the request id,
-  the log line and the latency histogram, which the outermost middleware adds to every response.
+  the log line and the latency histogram, which the outermost middleware adds to every response; the page's own
+  headers and the security headers are put together once per kept page (`CachedPage.answered_with`), not per reader.
 * `anonymous_pages`, inside the session middleware: every other request, once the session middleware has found that
   nobody is signed in (an expired session cookie, say); and where pages are rendered and kept. While a page is being
   rendered, other readers of the same page wait for it rather than render it too.
@@ -24,12 +25,12 @@ import asyncio
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from aiohttp import hdrs, web
 from multidict import CIMultiDict, CIMultiDictProxy
 
-from web.render import language
+from web.render import choose_language, language
 from web.sessions import KIOSK, KIOSK_COOKIE, SESSION_COOKIE
 from web.state import TOKEN_AUTH, USER, state
 
@@ -44,12 +45,16 @@ VARY = "Accept-Language, Cookie"
 RENDER_WAIT = 1.0
 
 
-@dataclass(frozen=True)
+@dataclass
 class CachedPage:
     body: bytes
     content_language: str
     expires: float
     headers: CIMultiDictProxy[str]  # built once per kept page, copied into each response
+    # The page's headers with those the outermost middleware adds to every response that sets none of its own (the
+    # security headers): the same for every reader of the page, so the middleware builds them on the first answer
+    # from the cache and every later answer copies them whole (web/middlewares.py).
+    answered_with: CIMultiDictProxy[str] | None = field(default=None, compare=False)
 
     def response(self) -> web.Response:
         return web.Response(body=self.body, headers=self.headers)
@@ -106,9 +111,9 @@ def _cacheable(request: web.Request) -> bool:
     return _is_page_request(request)
 
 
-def kept_page(request: web.Request) -> web.Response | None:
-    """A kept page for a request that cannot be anyone's (see the module's docstring), or None: then the request
-    goes through every layer as usual."""
+def kept_page(request: web.Request) -> CachedPage | None:
+    """The kept page for a request that cannot be anyone's (see the module's docstring), or None: then the request
+    goes through every layer as usual. The caller answers with it (`CachedPage.response`)."""
     cache = state(request).page_cache
     if cache is None or request.method != "GET":
         return None
@@ -117,8 +122,7 @@ def kept_page(request: web.Request) -> web.Response | None:
         return None
     if not _is_page_request(request):
         return None
-    page = cache.get((language(request), request.path_qs))
-    return page.response() if page is not None else None
+    return cache.get((choose_language(request), request.path_qs))  # the first layer to ask for the language
 
 
 @web.middleware

@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, date, datetime
 from decimal import ROUND_HALF_UP, Decimal
+from functools import lru_cache
 from io import BytesIO
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -40,6 +41,10 @@ _QUECHUA_TAGS = frozenset({"qu", "quz", "quy", "qxp", "qve", "qxu", "qws", "qvc"
 _BABEL_LOCALE = {"es": "es_PE", "qu": "es_PE", "en": "en"}
 # A header is read only this far: a long one would otherwise cost work on every request.
 _MAX_LANGUAGE_RANGES = 20
+# Browsers of one city send a handful of distinct Accept-Language values, and every request asks: the answers are
+# remembered for that many distinct (cookie, header, default) values, the least recently used forgotten first, so
+# headers made up by a client cost memory only up to this bound.
+_NEGOTIATED = 512
 
 
 def N_(message: str) -> str:
@@ -69,9 +74,12 @@ def _language_code(tag: str) -> str | None:
     return code if code in SUPPORTED else None
 
 
+@lru_cache(maxsize=_NEGOTIATED)
 def negotiate(cookie_value: str | None, accept_language: str | None, default: str) -> str:
     """The person's own choice (the cookie) first, then the browser's best supported language, then the node's
-    default. Quality values follow RFC 9110 §12.5.4; among equal qualities the first listed wins."""
+    default. Quality values follow RFC 9110 §12.5.4; among equal qualities the first listed wins.
+
+    A pure function of its three values, so its answers are remembered (see `_NEGOTIATED`)."""
     if cookie_value is not None and cookie_value in SUPPORTED:
         return cookie_value
     best: tuple[float, int, str] | None = None

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from aiohttp import web
+from aiohttp import hdrs, web
 
 from web.csrf import LazyToken
 from web.i18n import NATIVE_NAMES, SUPPORTED, negotiate
@@ -15,15 +15,20 @@ LANG_COOKIE = "lang"
 
 
 def language(request: web.Request) -> str:
+    """The request's language, chosen once by whichever layer asks first."""
     lang = request.get(LANG)
-    if lang is None:
-        lang = negotiate(
-            request.cookies.get(LANG_COOKIE),
-            request.headers.get("Accept-Language"),
-            state(request).settings.default_language,
-        )
-        request[LANG] = lang
-    return str(lang)
+    return choose_language(request) if lang is None else str(lang)
+
+
+def choose_language(request: web.Request) -> str:
+    """Choose the request's language now and keep it on the request, for a layer that knows it asks first."""
+    lang = negotiate(
+        request.cookies.get(LANG_COOKIE),
+        request.headers.get(hdrs.ACCEPT_LANGUAGE),
+        state(request).settings.default_language,
+    )
+    request[LANG] = lang
+    return lang
 
 
 def translate(request: web.Request, message: str, **params: Any) -> str:

@@ -8,6 +8,7 @@ import contextlib
 import io
 import json
 import logging
+import os
 import re
 import sys
 from collections.abc import Iterator
@@ -23,6 +24,7 @@ from yarl import URL
 from tests.conftest import Node, Visitor
 from tests.web.test_organizations_and_forums_web import signed_in
 from web import cache as cache_module
+from web import middlewares as middlewares_module
 from web.cache import anonymous_pages, kept_page
 from web.logs import JsonFormatter, request_id_var
 from web.sessions import KIOSK_COOKIE, SESSION_COOKIE, new_kiosk_cookie
@@ -223,3 +225,40 @@ async def test_readers_asking_for_a_page_being_made_wait_for_it_instead_of_makin
     with contextlib.suppress(asyncio.CancelledError):
         await streaming
     assert node.app[STATE].page_cache.rendering == {}  # type: ignore[union-attr]
+
+
+async def test_a_kept_page_on_an_https_node_carries_the_same_headers_as_a_fresh_one_hsts_included(
+    node_factory: Any,
+) -> None:
+    node: Node = await node_factory("ves", anonymous_cache_seconds=60, public_url="https://ves.example")
+    reader = await node.visitor()
+    served_at = f"http://127.0.0.1:{node.settings.port}/forums"  # behind the proxy that speaks https
+    fresh = await reader.session.get(served_at)
+    kept = await reader.session.get(served_at)
+    assert fresh.status == kept.status == 200 and fresh.headers["Strict-Transport-Security"] == "max-age=31536000"
+    ignored = {"x-request-id", "date"}
+    assert [(k, v) for k, v in kept.headers.items() if k.lower() not in ignored] == [
+        (k, v) for k, v in fresh.headers.items() if k.lower() not in ignored
+    ]
+
+
+def test_request_ids_are_16_hex_digits_and_never_repeat_across_draws() -> None:
+    """Ids are drawn from the OS's random source in batches: across several batches, no id comes twice."""
+    ids = [middlewares_module._new_request_id() for _ in range(5 * middlewares_module._RandomIds.BATCH + 3)]
+    assert all(re.fullmatch(r"[0-9a-f]{16}", request_id) for request_id in ids)
+    assert len(set(ids)) == len(ids)
+
+
+def test_a_forked_process_draws_its_own_request_ids() -> None:
+    middlewares_module._new_request_id()  # the parent has ids waiting in its batch
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: report its next ids and leave at once
+        os.write(write, "".join(middlewares_module._new_request_id() for _ in range(4)).encode())
+        os._exit(0)
+    os.close(write)
+    os.waitpid(pid, 0)
+    with os.fdopen(read) as pipe:
+        child = pipe.read()
+    parent = "".join(middlewares_module._new_request_id() for _ in range(4))
+    assert len(child) == 64 and child != parent

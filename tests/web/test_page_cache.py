@@ -7,6 +7,7 @@ from typing import Any
 from tests.conftest import Node
 from tests.web.test_organizations_and_forums_web import signed_in
 from web.cache import PageCache
+from web.i18n import negotiate
 from web.state import STATE
 
 
@@ -56,3 +57,31 @@ async def test_federation_clients_never_get_a_kept_page(node_factory: Any) -> No
     await reader.get("/u/rosa")  # the page is now kept for readers
     async with reader.session.get(reader.url("/u/rosa"), headers={"Accept": "application/activity+json"}) as r:
         assert r.content_type == "application/activity+json" and (await r.json())["type"] == "Person"
+
+
+async def test_a_kept_page_follows_the_readers_language_cookie_and_header_request_by_request(
+    node_factory: Any,
+) -> None:
+    """The language is remembered per (cookie, Accept-Language) value, never per reader: the same browser changing
+    its header or its cookie gets the other language's page at once."""
+    node: Node = await node_factory("ves", anonymous_cache_seconds=60)
+    await signed_in(node, "operador", "operator")
+    reader = await node.visitor()
+    languages = []
+    for cookie, header in [(None, "es-PE,es;q=0.9"), (None, "en"), (None, "es-PE,es;q=0.9"), ("qu", "en"),
+                           ("en", "es-PE,es;q=0.9"), (None, "quz-PE"), ("qu", "quz-PE"), (None, "en")]:  # fmt: skip
+        headers = {"Accept-Language": header} | ({"Cookie": f"lang={cookie}"} if cookie else {})
+        response = await reader.session.get(reader.url("/forums"), headers=headers)
+        assert response.status == 200
+        await response.read()
+        languages.append(response.headers["Content-Language"])
+    assert languages == ["es", "en", "es", "qu", "en", "qu", "qu", "en"]
+
+
+def test_the_remembered_languages_are_bounded_and_each_answer_is_the_negotiated_one() -> None:
+    """Headers made up by clients cost memory only up to the memo's bound."""
+    for n in range(3 * 512):
+        header = f"x{n},en;q=0.{n % 9 + 1},qu;q=0.5"
+        assert negotiate(None, header, "es") == ("en" if n % 9 + 1 >= 5 else "qu")  # equal: the first listed
+    info = negotiate.cache_info()
+    assert info.maxsize == 512 and info.currsize <= 512
