@@ -256,6 +256,39 @@ def _meets_threshold(tally: Tally, q: int) -> bool:
 
 
 def _add1(profile: Profile, histograms: Histograms, *, until_infeasible: bool) -> Run:
+    if all(len(items) <= 1 for items in profile.ballots):
+        return _add1_disjoint(profile, histograms, until_infeasible=until_infeasible)
+    return _add1_stepwise(profile, histograms, until_infeasible=until_infeasible)
+
+
+def _add1_disjoint(profile: Profile, histograms: Histograms, *, until_infeasible: bool) -> Run:
+    """Add1 when no voter supports two projects (choose-1 ballots, Wrocław's): no supporter ever pays for another
+    project, so a run at k extra units funds exactly the projects whose supporters hold their cost at the start,
+    votes × (budget / n + k) >= cost. The funded set only changes at those thresholds, so Add1 jumps from one to the
+    next, checks the same stopping conditions as the unit-by-unit loop at each, and runs MES once, at the number of
+    units the loop would have stopped at (its order, shares and budget are that run's)."""
+    n, budget, unit, costs = profile.voters, profile.budget, profile.unit, profile.costs
+    candidates = [q for q in range(len(costs)) if costs[q] > 0 and profile.supporters[q]]
+    weights = profile.weights
+    threshold = {}
+    for q in candidates:
+        votes = sum(weights[ballot] for ballot, _ in profile.supporters[q])
+        lacking = costs[q] * n - votes * budget  # votes * (budget + k * unit * n) >= costs[q] * n
+        threshold[q] = max(0, -(-lacking // (votes * unit * n)))
+    for k in sorted(set(threshold.values()) | {0}):
+        funded = [q for q in candidates if threshold[q] <= k]
+        spent = sum(costs[q] for q in funded)
+        if spent > budget:
+            return run_mes(profile, histograms, k - 1)  # the rerun overspends: the outcome one unit below
+        if len(funded) == len(candidates):
+            return run_mes(profile, histograms, k)
+        chosen = set(funded)
+        if not until_infeasible and not any(q not in chosen and costs[q] <= budget - spent for q in candidates):
+            return run_mes(profile, histograms, k)  # exhaustive
+    raise AssertionError("the last threshold funds every candidate")
+
+
+def _add1_stepwise(profile: Profile, histograms: Histograms, *, until_infeasible: bool) -> Run:
     """MES with every voter's money raised one unit at a time (see the module docstring), skipping ranges of budgets
     a certificate proves to fund the same projects: from the last run at k units, try k + step; on success jump
     there and double the step, on failure fall back to one unit (a run at k + 1 is needed anyway)."""
