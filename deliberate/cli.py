@@ -11,6 +11,7 @@ import asyncio
 import getpass
 import signal
 import sys
+from collections.abc import Coroutine
 from pathlib import Path
 from typing import Any
 
@@ -204,7 +205,7 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         settings = _settings(args)
         if args.command == "serve":
-            return asyncio.run(_serve(settings))
+            return _run_on_uvloop(_serve(settings))
         if args.command == "migrate":
             return asyncio.run(_migrate(settings, check=args.check))
         if args.command in ("worker", "federation"):
@@ -239,6 +240,17 @@ def main(argv: list[str] | None = None) -> int:
             return _fail(str(exc))
         raise
     return _fail("unknown command")
+
+
+def _run_on_uvloop(main: Coroutine[Any, Any, int]) -> int:
+    """Run a serving process on uvloop (libuv) when it is installed, on asyncio's own loop otherwise: the loop and
+    its socket transports are a large part of what a small request costs (tests/bench/README.md, the inbox)."""
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.run(main)
+    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+        return runner.run(main)
 
 
 async def _serve(settings: Settings) -> int:

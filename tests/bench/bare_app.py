@@ -1,5 +1,5 @@
 """The baselines: bare aiohttp handlers served the way `deliberate serve` serves a node (one process, one event loop,
-aiohttp's own server, no access log). `python -m tests.bench.bare_app PORT`.
+on uvloop when it is installed, aiohttp's own server, no access log). `python -m tests.bench.bare_app PORT`.
 
 `GET /` returns a fixed string (the thread page's baseline); `POST /inbox` reads the body and answers 202, nothing
 else (what any aiohttp inbox costs, the inbox benchmark's reference)."""
@@ -26,7 +26,13 @@ def main() -> None:
     app = web.Application()
     app.router.add_get("/", fixed)
     app.router.add_post("/inbox", accepted)
-    web.run_app(app, host="127.0.0.1", port=int(sys.argv[1]), access_log=None, print=None)
+    try:
+        import uvloop
+    except ImportError:
+        loop = None
+    else:
+        loop = uvloop.new_event_loop()
+    web.run_app(app, host="127.0.0.1", port=int(sys.argv[1]), access_log=None, print=None, loop=loop)
 
 
 if __name__ == "__main__":
