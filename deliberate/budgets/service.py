@@ -204,6 +204,7 @@ async def create_process(
             name=form.title,
             # Stored content, shown as is in every language: the node speaks Spanish by default.
             description=f"Debate de los proyectos del presupuesto participativo «{form.title}».",
+            listed=False,  # reached from the process's page, not among the district's categories
         )
         await queries.set_process_forum(conn, process_id, forum_id=forum.id)
     await record_event(

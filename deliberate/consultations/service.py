@@ -188,7 +188,7 @@ async def _comment_forum(conn: asyncpg.Connection, *, slug: str, form: Consultat
         forum_slug, suffix = f"consulta-{slug}"[:55].strip("-") + f"-{suffix}", suffix + 1
     forum_id = await forum_queries.insert_forum(
         conn, slug=forum_slug, name=f"Consulta: {form.title}"[:120], description=form.summary[:2000],
-        organization_id=None, visibility="public", created_by=actor.id, now=clock.now(),
+        organization_id=None, visibility="public", created_by=actor.id, now=clock.now(), listed=False,
     )  # fmt: skip
     await record_event(conn, "forum_created", {"forum_id": forum_id, "by": actor.id, "consultation": slug})
     return forum_id
@@ -811,6 +811,8 @@ async def receive_copy(
                                   office=(copy.publisher_office or "Concejo")[:160].ljust(3, "."),
                                   now=clock.now())  # fmt: skip
     current = await queries.get_copy(conn, copy.ap_id, for_update=True)
+    if current is None:
+        await forum_queries.unlist_forum(conn, forum_id)  # the Group's mirror: reached from the consultation
     if current is None or copy.version > current.version:
         if current is not None:
             await queries.supersede(conn, current.id, now=clock.now())

@@ -721,6 +721,7 @@ CREATE TABLE public.forum (
     thread_count integer DEFAULT 0 NOT NULL,
     ap_id text,
     origin text,
+    listed boolean DEFAULT true NOT NULL,
     CONSTRAINT forum_check CHECK (((organization_id IS NOT NULL) OR (visibility = 'public'::text))),
     CONSTRAINT forum_description_check CHECK ((char_length(description) <= 2000)),
     CONSTRAINT forum_name_check CHECK (((char_length(name) >= 3) AND (char_length(name) <= 120))),

@@ -45,11 +45,13 @@ async def insert_forum(
     now: datetime,
     ap_id: str | None = None,
     origin: str | None = None,
+    listed: bool = True,
 ) -> int:
     forum_id: int = await conn.fetchval(
         """
-        INSERT INTO forum (slug, name, description, organization_id, visibility, created_by, created_at, ap_id, origin)
-        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id
+        INSERT INTO forum (slug, name, description, organization_id, visibility, created_by, created_at, ap_id, origin,
+                           listed)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id
         """,
         slug,
         name,
@@ -60,8 +62,13 @@ async def insert_forum(
         now,
         ap_id,
         origin,
+        listed,
     )
     return forum_id
+
+
+async def unlist_forum(conn: asyncpg.Connection, forum_id: int) -> None:
+    await conn.execute("UPDATE forum SET listed = false WHERE id = $1", forum_id)
 
 
 async def forum_slug_exists(conn: asyncpg.Connection, slug: str) -> bool:
@@ -83,9 +90,10 @@ async def list_forums_visible_to(conn: asyncpg.Connection, account_id: int | Non
     rows = await conn.fetch(
         f"""
         SELECT {_FORUM} FROM {_FORUM_FROM}
-        WHERE f.visibility = 'public'
-           OR EXISTS (SELECT 1 FROM organization_member m
-                      WHERE m.organization_id = f.organization_id AND m.account_id = $1)
+        WHERE f.listed
+          AND (f.visibility = 'public'
+               OR EXISTS (SELECT 1 FROM organization_member m
+                          WHERE m.organization_id = f.organization_id AND m.account_id = $1))
         ORDER BY f.organization_id NULLS FIRST, lower(f.name)
         """,
         account_id,

@@ -92,10 +92,11 @@ async def create_category(conn: asyncpg.Connection, *, clock: Clock, actor: Acco
 
 
 async def open_public_forum(
-    conn: asyncpg.Connection, *, clock: Clock, created_by: Account, name: str, description: str
+    conn: asyncpg.Connection, *, clock: Clock, created_by: Account, name: str, description: str, listed: bool = True
 ) -> Forum:
     """A node-wide public forum opened by another area's use case (a budget process's discussion forum). The
-    caller has already checked who may do that, so this does not ask for an operator."""
+    caller has already checked who may do that, so this does not ask for an operator. An unlisted forum is left out
+    of the forum index: it is reached from what it belongs to."""
     form = parse(ForumForm, {"name": name[:120], "description": description[:2000], "visibility": "public"})
     forum_id = await queries.insert_forum(
         conn,
@@ -106,6 +107,7 @@ async def open_public_forum(
         visibility="public",
         created_by=created_by.id,
         now=clock.now(),
+        listed=listed,
     )
     await record_event(conn, "forum_created", {"forum_id": forum_id, "by": created_by.id})
     return await _forum(conn, forum_id)
