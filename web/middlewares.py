@@ -32,7 +32,7 @@ from deliberate.errors import DomainError
 from deliberate.notifications import service as notifications
 from web import problems
 from web.cache import CachedPage, anonymous_pages, kept_page
-from web.csrf import check_csrf, set_csrf_cookie
+from web.csrf import check_csrf, is_inbox, set_csrf_cookie
 from web.logs import log_fields, request_id_var
 from web.sessions import KIOSK, KIOSK_COOKIE, SESSION_COOKIE, SessionStore, is_kiosk_cookie
 from web.state import REQUEST_ID, TOKEN_AUTH, UNREAD, USER, state
@@ -206,6 +206,11 @@ async def session(request: web.Request, handler: Handler) -> web.StreamResponse:
     request[USER] = None
     request[TOKEN_AUTH] = False
     request[UNREAD] = 0
+    if request.method == "POST" and is_inbox(request.path):
+        # A peer's signed delivery (web/handlers/federation.py): authenticated by its HTTP signature, never by a
+        # session or a token of ours, and exempt from CSRF (web/csrf.py), so nothing below applies to it.
+        request[KIOSK] = False
+        return await handler(request)
     app_state = state(request)
     request[KIOSK] = is_kiosk_cookie(app_state.secret_key, request.cookies.get(KIOSK_COOKIE))
     authorization = request.headers.get("Authorization", "")
