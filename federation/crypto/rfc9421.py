@@ -108,9 +108,8 @@ def component_value(message: HttpMessage, component: Item, *, request: HttpMessa
     name = component.value
     if not isinstance(name, str) or name != name.lower():
         raise MalformedSignature(f"component name {name!r} must be a lower-case string")
-    params = dict(component.params)
-    unsupported = set(params) - {"req", "name"}
-    if unsupported:
+    params = dict(component.params) if component.params else {}  # most components have none
+    if params and (unsupported := set(params) - {"req", "name"}):
         raise UnsupportedAlgorithm(f"component parameters {sorted(unsupported)} are not supported")
     if params.get("req") is True:
         if request is None:
@@ -129,6 +128,8 @@ def component_value(message: HttpMessage, component: Item, *, request: HttpMessa
     values = message.header_values(name)
     if not values:
         raise MissingComponent(f"the covered field {name} is absent")
+    if len(values) == 1:
+        return values[0].strip()
     return ", ".join(value.strip() for value in values)
 
 
@@ -142,9 +143,9 @@ def _derived(message: HttpMessage, name: str) -> str:
     if name == "@method":
         return message.require_method()
     url = message.require_url()
-    parts = urlsplit(url)
     if name == "@target-uri":
         return url
+    parts = urlsplit(url)
     if name == "@authority":
         host = (parts.hostname or "").lower()
         port = parts.port
@@ -189,9 +190,11 @@ def verify(
     alg: str,
     now: int,
     request: HttpMessage | None = None,
+    fields: tuple[SignatureInput, bytes] | None = None,
 ) -> SignatureInput:
-    """Verify the labelled signature with ``key`` under ``alg``; return its input or raise a ``SignatureError``."""
-    signature_input, signature = parse_signature_fields(message, label)
+    """Verify the labelled signature with ``key`` under ``alg``; return its input or raise a ``SignatureError``.
+    ``fields`` is what ``parse_signature_fields(message, label)`` returned, for a caller that already parsed them."""
+    signature_input, signature = fields if fields is not None else parse_signature_fields(message, label)
     _check_alg_param(signature_input, alg)
     expires = signature_input.param("expires")
     if isinstance(expires, int) and not isinstance(expires, bool) and now > expires:

@@ -40,6 +40,9 @@ _KEY = re.compile(r"[a-z*][a-z0-9_\-.*]*")
 _TOKEN = re.compile(r"[A-Za-z*][!#$%&'*+\-.^_`|~0-9A-Za-z:/]*")
 _INTEGER = re.compile(r"-?[0-9]{1,15}")
 _BYTES = re.compile(r":([A-Za-z0-9+/=]*):")
+# A string without escapes, all printable ASCII but '"' and '\\' (RFC 8941 §4.2.5): what signature fields carry, read
+# in one match instead of a character at a time.
+_PLAIN_STRING = re.compile(r'"([\x20\x21\x23-\x5b\x5d-\x7e]*)"')
 
 
 def parse_dictionary(text: str) -> dict[str, Item | InnerList]:
@@ -73,17 +76,17 @@ def parse_inner_list(text: str) -> InnerList:
 
 
 def serialize_bare_item(value: BareItem) -> str:
+    if isinstance(value, str):  # the most frequent, and no other bare item type is a str
+        if not (value.isascii() and value.isprintable()):  # both: exactly the characters 0x20-0x7E
+            raise MalformedSignature("structured field strings are printable ASCII only")
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
     if isinstance(value, bool):
         return "?1" if value else "?0"
     if isinstance(value, int):
         return str(value)
     if isinstance(value, bytes):
         return f":{base64.b64encode(value).decode()}:"
-    if isinstance(value, Token):
-        return value.value
-    if any(not 0x20 <= ord(char) <= 0x7E for char in value):
-        raise MalformedSignature("structured field strings are printable ASCII only")
-    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return value.value  # Token
 
 
 def serialize_parameters(params: Parameters) -> str:
@@ -107,11 +110,13 @@ class _Parser:
         return self.position >= len(self.text)
 
     def peek(self) -> str:
-        return self.text[self.position] if not self.done() else ""
+        return self.text[self.position : self.position + 1]  # "" at the end
 
     def skip(self, chars: str) -> None:
-        while not self.done() and self.text[self.position] in chars:
-            self.position += 1
+        text, position, end = self.text, self.position, len(self.text)
+        while position < end and text[position] in chars:
+            position += 1
+        self.position = position
 
     def expect(self, char: str) -> None:
         if self.peek() != char:
@@ -174,6 +179,10 @@ class _Parser:
         return Token(self.match(_TOKEN).group(0))
 
     def string(self) -> str:
+        plain = _PLAIN_STRING.match(self.text, self.position)
+        if plain is not None:
+            self.position = plain.end()
+            return plain.group(1)
         self.position += 1
         out = []
         while not self.done():
