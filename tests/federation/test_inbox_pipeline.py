@@ -156,6 +156,32 @@ async def test_refused_requests_leave_nothing_behind(pair: Any) -> None:
     assert await threads(ves) == 0
 
 
+async def test_a_chunked_body_is_read_up_to_the_cap_and_refused_beyond_it(pair: Any) -> None:
+    """Without Content-Length the inbox counts what arrives (RFC 9112 §7.1): a signed activity in chunks is stored
+    like any other; a chunked body over 256 KiB is refused with 413 and nothing of it is kept."""
+    ves, pedro, forum = pair
+
+    async def chunked(payload: bytes, headers: dict[str, str]) -> tuple[int, str]:
+        async def pieces() -> Any:
+            for offset in range(0, len(payload), 4096):
+                yield payload[offset : offset + 4096]
+
+        async with aiohttp.ClientSession() as session, session.post(ves.base_url + "/inbox", data=pieces(),
+                                                                       headers=headers) as response:  # fmt: skip
+            assert response.request_info.headers.get("Transfer-Encoding") == "chunked"
+            return response.status, await response.text()
+
+    big = json.dumps(new_thread(pedro, forum) | {"padding": "x" * 300_000}).encode()
+    status, text = await chunked(big, signed(ves, pedro, big))
+    assert status == 413, text
+    body = json.dumps(new_thread(pedro, forum)).encode()
+    status, text = await chunked(body, signed(ves, pedro, body))
+    assert status == 202, text
+    await settle(ves)
+    assert await value(ves, "SELECT count(*) FROM inbox_activity") == 1
+    assert await threads(ves) == 1
+
+
 async def test_a_blocked_instance_gets_403_and_is_not_even_fetched(pair: Any) -> None:
     ves, pedro, forum = pair
     conn = await ves.connect()
