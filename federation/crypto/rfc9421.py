@@ -44,6 +44,7 @@ from federation.crypto.structured_fields import (
     serialize_bare_item,
     serialize_inner_list,
     serialize_item,
+    serialize_parameters,
 )
 
 SigningKey = ed25519.Ed25519PrivateKey | rsa.RSAPrivateKey | bytes
@@ -93,14 +94,16 @@ def parse_signature_fields(message: HttpMessage, label: str) -> tuple[SignatureI
 
 def signature_base(message: HttpMessage, signature_input: SignatureInput, *, request: HttpMessage | None = None) -> str:
     """RFC 9421 §2.5 signature base; raise ``MissingComponent`` when a covered component is absent."""
-    lines, seen = [], set()
+    lines, identifiers = [], []
     for component in signature_input.components:
         identifier = serialize_item(component)
-        if identifier in seen:
+        if identifier in identifiers:
             raise MalformedSignature(f"{identifier} is covered twice (§2.5 step 2.1)")
-        seen.add(identifier)
+        identifiers.append(identifier)
         lines.append(f"{identifier}: {component_value(message, component, request=request)}")
-    lines.append(f'"@signature-params": {signature_input.serialize()}')
+    # `signature_input.serialize()`, reusing the identifiers serialized above.
+    params = serialize_parameters(signature_input.params)
+    lines.append(f'"@signature-params": ({" ".join(identifiers)}){params}')
     return "\n".join(lines)
 
 
