@@ -826,3 +826,17 @@ async def upsert_remote_position(
         now,
     )
     return position_id
+
+
+async def consultation_of_thread(conn: asyncpg.Connection, thread_id: int, thread_ap_id: str | None) -> str | None:
+    """The slug of the consultation one of whose sections (in any version) comments in this thread."""
+    slug: str | None = await conn.fetchval(
+        """
+        SELECT c.slug FROM consultation_section s JOIN consultation c ON c.id = s.consultation_id
+        WHERE s.thread_id = $1 OR (s.thread_ap_id IS NOT NULL AND s.thread_ap_id = $2)
+        LIMIT 1
+        """,
+        thread_id,
+        thread_ap_id,
+    )
+    return slug

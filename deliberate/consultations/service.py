@@ -77,7 +77,7 @@ from deliberate.events import record_event
 from deliberate.forums import queries as forum_queries
 from deliberate.forums import service as forums
 from deliberate.forums.markup import render_markdown
-from deliberate.forums.model import POST_MAX, Post
+from deliberate.forums.model import POST_MAX, Post, Thread
 from deliberate.organizations import queries as org_queries
 from deliberate.organizations import service as organizations
 from deliberate.organizations.model import ADMIN_ROLES, slugify
@@ -370,6 +370,23 @@ def _check_open(consultation: Consultation, clock: Clock) -> None:
         raise ConsultationClosed()
     if not consultation.is_open(now):
         raise ConsultationNotOpen()
+
+
+async def _section_reply_rule(conn: asyncpg.Connection, clock: Clock, author: Account, thread: Thread) -> None:
+    """A section's comment thread takes replies on the same terms as the consultation's own comment form, however
+    the reply comes (the thread page, the API, another server): only while the consultation is open, and only from
+    its audience. Other threads of its forum (interim updates, the council's answer) are not sections."""
+    slug = await queries.consultation_of_thread(conn, thread.id, thread.ap_id)
+    if slug is None:
+        return
+    consultation = await queries.get_current(conn, slug)
+    if consultation is None:
+        return
+    _check_open(consultation, clock)
+    await _check_audience(conn, consultation, author)
+
+
+forums.add_reply_rule(_section_reply_rule)
 
 
 # Taking part

@@ -8,7 +8,7 @@ no replies and no edits. Replies lock their thread row, so a lock and a reply ra
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -278,6 +278,20 @@ async def reply(
     )  # fmt: skip
 
 
+ReplyRule = Callable[[asyncpg.Connection, Clock, Account, Thread], Awaitable[None]]
+_reply_rules: list[ReplyRule] = []
+
+
+def add_reply_rule(rule: ReplyRule) -> None:
+    """Let another area add a rule for replies to the threads it owns (a consultation's section threads take comments
+    only while it is open, and only from its audience). The rule raises a domain error to refuse. It runs inside
+    every reply, whether written on the thread page, through the API, from the owner's own page or arriving from
+    another server, so no way round it exists; the owning area registers it when it is imported, and no thread of
+    its kind can exist without that import."""
+    if rule not in _reply_rules:
+        _reply_rules.append(rule)
+
+
 async def _add_reply(
     conn: asyncpg.Connection, *, clock: Clock, author: Account, thread_id: int, reply_to_id: int | None,
     as_organization: str | None, source: str, html: str, remote: RemoteText | None = None,
@@ -288,6 +302,8 @@ async def _add_reply(
     assert thread is not None
     if thread.locked:
         raise ThreadLocked()
+    for rule in _reply_rules:
+        await rule(conn, clock, author, thread)
     await _check_can_post(conn, forum, author)
     if reply_to_id is not None:
         quoted = await queries.get_post(conn, reply_to_id)
