@@ -18,17 +18,39 @@ import json
 import logging
 import sys
 import traceback
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TextIO
 
 request_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
-_encode = json.JSONEncoder(ensure_ascii=False, default=str).encode
+
+
+def _line_encoder() -> Callable[[object], str]:
+    """`json.JSONEncoder(ensure_ascii=False, default=str).encode`: separators ", " and ": ", non-ASCII kept, anything
+    that is not JSON as its str(). On CPython, from one C encoder for the process, which `encode` would build again
+    for every line; without circular-reference bookkeeping, as a log line's fields are never circular (if one were,
+    the formatter's error would be reported like any other, by `Handler.handleError`)."""
+    make_encoder = getattr(json.encoder, "c_make_encoder", None)
+    if make_encoder is None:
+        return json.JSONEncoder(ensure_ascii=False, default=str).encode
+    encoder = make_encoder(None, str, json.encoder.encode_basestring, None, ": ", ", ", False, False, True)
+
+    def encode(value: object) -> str:
+        return "".join(encoder(value, 0))
+
+    return encode
+
+
+_encode = _line_encoder()
 
 
 def log_fields(logger: logging.Logger, level: int, message: str, fields: dict[str, object]) -> None:
     """`logger.log(level, message, extra={"fields": fields})` without looking up the calling line, which no
-    formatter here prints; for lines written on every request. The caller checks `logger.isEnabledFor(level)`."""
-    logger.handle(logger.makeRecord(logger.name, level, __file__, 0, message, (), None, extra={"fields": fields}))
+    formatter here prints, nor checking `extra` against the record's own attributes; for lines written on every
+    request. The caller checks `logger.isEnabledFor(level)`."""
+    record = logging.getLogRecordFactory()(logger.name, level, __file__, 0, message, (), None)
+    record.fields = fields
+    logger.handle(record)
 
 
 class JsonFormatter(logging.Formatter):

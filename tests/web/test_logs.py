@@ -5,12 +5,16 @@ from __future__ import annotations
 
 import asyncio
 import io
+import json
 import logging
 import threading
 from collections.abc import Iterator
+from datetime import UTC, datetime
+from http import HTTPStatus
 
 import pytest
 
+from web import logs as logs_module
 from web.logs import LoopBatchedStreamHandler
 
 
@@ -108,3 +112,15 @@ def test_flush_writes_what_waits_as_logging_shutdown_does(logged: tuple[logging.
     for handler in logger.handlers:
         handler.flush()
     assert stream.getvalue() == "waiting\n"
+
+
+def test_the_line_encoder_writes_what_the_standard_json_encoder_writes() -> None:
+    standard = json.JSONEncoder(ensure_ascii=False, default=str).encode
+    values: list[object] = [
+        {"time": "2026-12-07T13:01:35.901+00:00", "status": HTTPStatus.OK, "ms": 0.1, "client": "127.0.0.1"},
+        {"texto": 'año ñandú \u2028 "citado" \\ \n', "when": datetime(2026, 12, 4, tzinfo=UTC), "none": None},
+        {"nested": {"list": [1, 2.5, True, False, None, "x"], "tuple": (1, "a")}, 1: "int key", 2.5: "float key"},
+        {"nan": float("nan"), "inf": float("inf"), "big": 10**30, "neg": -0.0, "set": {1}},
+    ]
+    for value in values:
+        assert logs_module._encode(value) == standard(value)
