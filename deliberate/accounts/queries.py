@@ -68,6 +68,13 @@ async def get_account_and_hash_by_username(
     return (_account(row), row["password_hash"]) if row else None
 
 
+async def get_active_account_by_username(conn: asyncpg.Connection, username: str) -> Account | None:
+    row = await conn.fetchrow(
+        f"SELECT {_COLUMNS} FROM account WHERE lower(username) = lower($1) AND deleted_at IS NULL", username
+    )
+    return _account(row) if row else None
+
+
 async def get_password_hash(conn: asyncpg.Connection, account_id: int, *, for_update: bool = False) -> str | None:
     lock = " FOR UPDATE" if for_update else ""
     value: str | None = await conn.fetchval(f"SELECT password_hash FROM account WHERE id = $1{lock}", account_id)

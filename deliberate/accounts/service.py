@@ -124,6 +124,15 @@ async def access_account_by_username(conn: asyncpg.Connection, username: str) ->
     return found[0]
 
 
+async def access_member_by_username(conn: asyncpg.Connection, username: str) -> Account:
+    """A member another member or an official names to act on them (invite, verify, appoint): a deleted account keeps
+    its username, so that nobody else can take it, but is nobody to name any more."""
+    found = await queries.get_active_account_by_username(conn, username.strip()[:30])
+    if found is None:
+        raise NotFound(field="username", message=N_("There is no member with that username on this node."))
+    return found
+
+
 async def find_account(conn: asyncpg.Connection, account_id: int) -> Account | None:
     return await queries.get_account_by_id(conn, account_id)
 

@@ -283,7 +283,7 @@ async def verify_resident(
     are kept: never the document number that was shown. Verifying again updates who, when and where."""
     check_official(actor, clock)
     form = parse(VerificationForm, {"username": username, "place": place})
-    member = await accounts.access_account_by_username(conn, form.username)
+    member = await accounts.access_member_by_username(conn, form.username)
     if member.id == actor.id:
         raise OwnVerification(field="username")
     await queries.upsert_verification(conn, account_id=member.id, by=actor.id, place=form.place, now=clock.now())

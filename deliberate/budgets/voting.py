@@ -367,7 +367,7 @@ async def enter_paper_ballot(
             field="polling_table", message=N_("Please name the polling table (at most 120 characters).")
         )
     process = await _open_for_voting(conn, clock, slug)
-    voter = await accounts.access_account_by_username(conn, username)
+    voter = await accounts.access_member_by_username(conn, username)
     await _check_resident(conn, voter, field="username")
     return await _cast(conn, process, voter, zone_id, choices, channel="paper", table=table, official=official.id)
 

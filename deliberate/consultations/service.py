@@ -111,7 +111,7 @@ async def appoint_official(
     if actor is not None and not actor.has_role("operator"):
         raise NotOperator()
     form = parse(OfficialForm, data)
-    account = await accounts.access_account_by_username(conn, username)
+    account = await accounts.access_member_by_username(conn, username)
     await accounts.grant_role(conn, account_id=account.id, role="official")
     await queries.upsert_official(conn, account.id, name=form.name, office=form.office, now=clock.now())
     await record_event(conn, "official_appointed", {"account_id": account.id, "by": actor.id if actor else None})

@@ -143,7 +143,7 @@ async def invite_member(conn: asyncpg.Connection, *, clock: Clock, actor: Accoun
     accounts.check_can_act(actor, clock)
     org = await access_organization(conn, slug, for_update=True)
     await _require_admin(conn, org, actor)
-    invitee = await accounts.access_account_by_username(conn, username)
+    invitee = await accounts.access_member_by_username(conn, username)
     if await queries.get_membership(conn, org.id, invitee.id) is not None:
         raise AlreadyMember(field="username")
     request = await queries.take_request(conn, org.id, invitee.id, direction="request")

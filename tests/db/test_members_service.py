@@ -188,3 +188,29 @@ async def test_other_members_notices_about_a_deleted_member_no_longer_name_them(
     named = await db.fetchval("SELECT a.username FROM notification n JOIN account a ON a.id = n.actor_id "
                               "WHERE n.account_id = $1", juan.id)  # fmt: skip
     assert named == "cuenta-eliminada"
+
+
+async def test_a_deleted_member_cannot_be_invited_verified_or_appointed(db: asyncpg.Connection) -> None:
+    from deliberate.budgets import service as budgets
+    from deliberate.consultations import service as consultations
+    from deliberate.organizations import service as orgs
+
+    operator = await _member(db, "operadora", "operator", "official")
+    rosa = await _member(db, "rosa")
+    data = {"name": "Comedor Las Flores", "kind": "comedor_popular", "zone": "Sector 2", "registry_number": "RUOS-9"}
+    org = await orgs.create_organization(db, clock=CLOCK, actor=operator, data=data)
+    async with db.transaction():
+        await members.delete_account(db, clock=CLOCK, passwords=PASSWORDS, actor=rosa,
+                                     data={"password": PASSWORD, "posts": "anonymous"})  # fmt: skip
+    for attempt in (
+        orgs.invite_member(db, clock=CLOCK, actor=operator, slug=org.slug, username="rosa"),
+        budgets.verify_resident(db, clock=CLOCK, actor=operator, username="rosa"),
+        consultations.appoint_official(
+            db, clock=CLOCK, actor=operator, username="rosa", data={"name": "Rosa", "office": "Gerencia"}
+        ),
+    ):
+        with pytest.raises(errors.NotFound) as caught:
+            await attempt
+        assert caught.value.field == "username"
+    assert await db.fetchval("SELECT count(*) FROM membership_request") == 0
+    assert await db.fetchval("SELECT count(*) FROM resident_verification") == 0
