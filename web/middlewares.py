@@ -23,7 +23,7 @@ import re
 import time
 from collections.abc import Awaitable, Callable
 
-from aiohttp import web
+from aiohttp import hdrs, web
 from multidict import CIMultiDict, CIMultiDictProxy
 from redis.exceptions import RedisError
 
@@ -31,7 +31,7 @@ from deliberate.accounts import service as accounts
 from deliberate.errors import DomainError
 from deliberate.notifications import service as notifications
 from web import problems
-from web.cache import CachedPage, anonymous_pages, kept_page
+from web.cache import CachedPage, accepts_gzip, anonymous_pages, kept_page
 from web.csrf import check_csrf, is_inbox, set_csrf_cookie
 from web.logs import log_fields, request_id_var
 from web.sessions import KIOSK, KIOSK_COOKIE, SESSION_COOKIE, SessionStore, is_kiosk_cookie
@@ -148,18 +148,22 @@ _new_request_id = _RandomIds()
 
 
 def _kept_response(request: web.Request, page: CachedPage) -> web.Response:
-    """A kept page for a reader who cannot be signed in (web/cache.py): the headers `_secure` gives such a page (no
-    session, no kiosk, no new CSRF cookie, not a static file) are the same for every reader, so they are put together
-    with the page's own on its first answer and copied whole afterwards."""
-    headers = page.answered_with
+    """A kept page for a reader who cannot be signed in (web/cache.py), gzip-coded when the client takes it. The
+    headers `_secure` gives such a page (no session, no kiosk, no new CSRF cookie, not a static file) are the same
+    for every reader, so they are put together with the page's own on its first answer and copied whole afterwards."""
+    gzipped = page.gzipped
+    coded = gzipped is not None and accepts_gzip(request.headers.get(hdrs.ACCEPT_ENCODING))
+    headers = page.answered_with.get(coded)
     if headers is None:
         merged = CIMultiDict(page.headers)
+        if coded:
+            merged[hdrs.CONTENT_ENCODING] = "gzip"
         for name, value in _SECURE_HEADERS:
             merged.setdefault(name, value)
         if state(request).settings.secure_cookies:
             merged.setdefault("Strict-Transport-Security", HSTS)
-        headers = page.answered_with = CIMultiDictProxy(merged)
-    return web.Response(body=page.body, headers=headers)
+        headers = page.answered_with[coded] = CIMultiDictProxy(merged)
+    return web.Response(body=gzipped if coded else page.body, headers=headers)
 
 
 def _secure(request: web.Request, response: web.StreamResponse) -> None:

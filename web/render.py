@@ -59,5 +59,7 @@ def page(
     body = app_state.jinja.get_template(template).render(full)
     response = web.Response(text=body, status=status, content_type="text/html", charset="utf-8")
     response.headers["Content-Language"] = lang
-    response.headers["Vary"] = "Accept-Language, Cookie"
+    # Accept-Encoding: the same page kept for readers who are not signed in is answered gzip-coded to clients that
+    # take it (web/cache.py), so a shared cache must not hand it to one that does not.
+    response.headers["Vary"] = "Accept-Language, Cookie, Accept-Encoding"
     return response

@@ -30,6 +30,9 @@ REPORT_SCRIPT = HERE / "report.lua"
 READY_TIMEOUT = 60.0
 # A browser's headers for a returning visitor: Spanish first, and the CSRF cookie the first page set.
 BROWSER_HEADERS = {"Accept-Language": "es-PE,es;q=0.9", "Accept": "text/html"}
+# What browsers send as Accept-Encoding (Firefox; Chrome adds zstd): measured separately, as a page kept for readers
+# who are not signed in is then answered gzip-coded (web/cache.py).
+BROWSER_ENCODINGS = "gzip, deflate, br"
 
 
 @dataclass

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import gzip
 from typing import Any
+
+import aiohttp
 
 from tests.conftest import Node
 from tests.web.test_organizations_and_forums_web import signed_in
@@ -85,3 +88,27 @@ def test_the_remembered_languages_are_bounded_and_each_answer_is_the_negotiated_
         assert negotiate(None, header, "es") == ("en" if n % 9 + 1 >= 5 else "qu")  # equal: the first listed
     info = negotiate.cache_info()
     assert info.maxsize == 512 and info.currsize <= 512
+
+
+async def test_a_kept_page_is_answered_gzip_coded_to_clients_that_take_gzip_and_as_made_to_others(
+    node_factory: Any,
+) -> None:
+    node: Node = await node_factory("ves", anonymous_cache_seconds=60)
+    reader = await node.visitor()
+    url = reader.url("/forums")
+
+    async def fetch(accept_encoding: str) -> tuple[aiohttp.ClientResponse, bytes]:
+        async with reader.session.get(url, headers={"Accept-Encoding": accept_encoding}, auto_decompress=False) as r:
+            return r, await r.read()
+
+    fresh, made = await fetch("gzip, deflate, br")  # made now, and kept
+    assert "Content-Encoding" not in fresh.headers and made.startswith(b"<!doctype html>")
+    for accept_encoding in ("gzip, deflate, br, zstd", "gzip", "x-gzip", "br;q=1.0, gzip;q=0.5", "*"):
+        kept, body = await fetch(accept_encoding)
+        assert kept.headers["Content-Encoding"] == "gzip", accept_encoding
+        assert gzip.decompress(body) == made and int(kept.headers["Content-Length"]) == len(body) < len(made)
+        assert kept.headers["Vary"] == fresh.headers["Vary"] == "Accept-Language, Cookie, Accept-Encoding"
+        assert kept.headers["Content-Security-Policy"] == fresh.headers["Content-Security-Policy"]
+    for accept_encoding in ("", "identity", "gzip;q=0", "br, deflate", "*;q=0", "gzip;q=0, *"):
+        kept, body = await fetch(accept_encoding)
+        assert "Content-Encoding" not in kept.headers and body == made, accept_encoding
