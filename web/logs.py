@@ -17,6 +17,7 @@ import contextvars
 import json
 import logging
 import sys
+import threading
 import traceback
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -107,6 +108,7 @@ class LoopBatchedStreamHandler(logging.StreamHandler[TextIO]):
         super().__init__(stream)
         self._waiting: list[str] = []
         self._flush_on: asyncio.AbstractEventLoop | None = None  # the loop a flush is scheduled on, if any
+        self._flush_thread = 0  # the thread running that loop
 
     def emit(self, record: logging.LogRecord) -> None:
         # Called with the handler's lock held (`Handler.handle`).
@@ -118,15 +120,21 @@ class LoopBatchedStreamHandler(logging.StreamHandler[TextIO]):
             self.handleError(record)
             return
         self._waiting.append(line + self.terminator)
+        scheduled = self._flush_on
+        thread = threading.get_ident()
+        # Logged during a turn of the loop whose flush will write it: the usual case, so the cheapest check first
+        # (`asyncio.get_running_loop` makes a getpid() system call on every call on Python 3.11).
+        if scheduled is not None and self._flush_thread == thread and scheduled.is_running():
+            return
         try:
             loop: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
         except RuntimeError:
             loop = None
         if loop is None:
             self.flush()
-        elif loop is not self._flush_on:
+        elif loop is not scheduled:
             # A flush scheduled on a loop that has since stopped never runs: a new loop schedules its own.
-            self._flush_on = loop
+            self._flush_on, self._flush_thread = loop, thread
             loop.call_soon(self.flush)
 
     def flush(self) -> None:
