@@ -289,6 +289,16 @@ class CalendarOutOfOrder(InvalidInput):
     message = N_("The phases must follow each other: proposals, review, voting, results, implementation.")
 
 
+class DatePassed(InvalidInput):
+    code = "date_passed"
+    message = N_("This date has passed, so it can no longer change.")
+
+
+class DateInThePast(InvalidInput):
+    code = "date_in_the_past"
+    message = N_("Please choose a date that has not passed yet.")
+
+
 class BadZoneLines(InvalidInput):
     code = "bad_zone_lines"
     message = N_('Please write one zone per line, like "Zona A; 150000".')

@@ -308,6 +308,24 @@ class ZoneLineError(ValueError):
         self.params = params
 
 
+class ProcessChangeForm(BaseModel):
+    """What an official may change once a process is open: its words and the dates still to come. The money, the
+    ballot, the count and the seed for drawing lots stay as published."""
+
+    model_config = ConfigDict(str_strip_whitespace=True, frozen=True)
+
+    title: str = Field(min_length=3, max_length=200)
+    description: str = Field("", max_length=20000)
+    proposals_open_at: LimaDateTime
+    review_starts_at: LimaDateTime
+    voting_opens_at: LimaDateTime
+    voting_closes_at: LimaDateTime
+    implementation_starts_at: OptionalLimaDateTime = None
+
+
+CALENDAR = ("proposals_open_at", "review_starts_at", "voting_opens_at", "voting_closes_at", "implementation_starts_at")
+
+
 class ProcessForm(BaseModel):
     """What an official fills in to open a process. Cross-field rules (zones, calendar order, fields each rule
     needs or forbids) are checked by the service, which reports each on its own field."""

@@ -124,6 +124,23 @@ async def insert_zone(conn: asyncpg.Connection, *, process_id: int, name: str, a
     return zone_id
 
 
+async def update_process_text_and_calendar(
+    conn: asyncpg.Connection, process_id: int, *, title: str, description: str, proposals_open_at: datetime,
+    review_starts_at: datetime, voting_opens_at: datetime, voting_closes_at: datetime,
+    implementation_starts_at: datetime | None,
+) -> None:  # fmt: skip
+    await conn.execute(
+        """
+        UPDATE budget_process
+        SET title = $2, description = $3, proposals_open_at = $4, review_starts_at = $5, voting_opens_at = $6,
+            voting_closes_at = $7, implementation_starts_at = $8
+        WHERE id = $1
+        """,
+        process_id, title, description, proposals_open_at, review_starts_at, voting_opens_at, voting_closes_at,
+        implementation_starts_at,
+    )  # fmt: skip
+
+
 async def set_process_forum(conn: asyncpg.Connection, process_id: int, *, forum_id: int) -> None:
     await conn.execute("UPDATE budget_process SET forum_id = $2 WHERE id = $1", process_id, forum_id)
 

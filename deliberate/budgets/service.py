@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable, Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -28,11 +28,13 @@ from deliberate.accounts import service as accounts
 from deliberate.accounts.model import Account
 from deliberate.budgets import queries
 from deliberate.budgets.model import (
+    CALENDAR,
     WHOLE_DISTRICT,
     BudgetProcess,
     BudgetProject,
     FollowUpForm,
     Phase,
+    ProcessChangeForm,
     ProcessForm,
     ProjectForm,
     ResidentVerification,
@@ -49,6 +51,8 @@ from deliberate.errors import (
     BadZoneLines,
     CalendarOutOfOrder,
     CostAboveZoneAmount,
+    DateInThePast,
+    DatePassed,
     DomainError,
     FinalCostRequired,
     FollowUpNotOpen,
@@ -59,6 +63,7 @@ from deliberate.errors import (
     NotVerifiedResident,
     OwnVerification,
     ProposalsClosed,
+    ResultsAlreadyPublished,
     ReviewClosed,
     ReviewReasonRequired,
     RuleSettingMissing,
@@ -261,7 +266,7 @@ _OPTIONAL: dict[str, frozenset[str]] = {
 }
 
 
-def _check_calendar(form: ProcessForm, errors: list[DomainError]) -> None:
+def _check_calendar(form: ProcessForm | ProcessChangeForm, errors: list[DomainError]) -> None:
     """proposals ≤ review ≤ voting opens < voting closes ≤ implementation; the later date is the one marked."""
     if form.review_starts_at < form.proposals_open_at:
         errors.append(CalendarOutOfOrder(field="review_starts_at"))
@@ -271,6 +276,52 @@ def _check_calendar(form: ProcessForm, errors: list[DomainError]) -> None:
         errors.append(CalendarOutOfOrder(field="voting_closes_at"))
     if form.implementation_starts_at is not None and form.implementation_starts_at < form.voting_closes_at:
         errors.append(CalendarOutOfOrder(field="implementation_starts_at"))
+
+
+# Changing an open process
+
+
+async def change_process(
+    conn: asyncpg.Connection, *, clock: Clock, actor: Account, slug: str, data: Mapping[str, Any]
+) -> BudgetProcess:
+    """An official corrects the title or the description, or moves a date still to come (a longer proposal phase,
+    a later vote), until the results are published. A date that has passed stays as it was: people acted on it. A
+    date still to come may not move into the past, and the calendar must still run forward. The money, the ballot,
+    the count and the seed stay as published: changing them after people proposed or voted would change the
+    process they took part in."""
+    check_official(actor, clock)
+    process = await get_process(conn, slug)
+    process = await lock_process(conn, process.id)
+    if process.results_published_at is not None:
+        raise ResultsAlreadyPublished()
+    form = parse(ProcessChangeForm, data)
+    now = clock.now()
+    errors: list[DomainError] = []
+    kept: dict[str, datetime | None] = {}
+    for name in CALENDAR:
+        before, after = getattr(process, name), getattr(form, name)
+        if before is not None and before <= now:
+            # Passed: the form sends it back as shown, to the minute; anything else is an attempt to move it.
+            if after is None or abs(after - before) >= timedelta(minutes=1):
+                errors.append(DatePassed(field=name))
+            kept[name] = before
+        elif after is not None and after != before and after < now:
+            errors.append(DateInThePast(field=name))
+    form = form.model_copy(update=kept)
+    if not errors:  # the order of dates that cannot stand as typed would say nothing more
+        _check_calendar(form, errors)
+    if errors:
+        raise InvalidFields(errors)
+    changed = [name for name in ("title", "description", *CALENDAR) if getattr(process, name) != getattr(form, name)]
+    if not changed:
+        return process
+    await queries.update_process_text_and_calendar(
+        conn, process.id, title=form.title, description=form.description, proposals_open_at=form.proposals_open_at,
+        review_starts_at=form.review_starts_at, voting_opens_at=form.voting_opens_at,
+        voting_closes_at=form.voting_closes_at, implementation_starts_at=form.implementation_starts_at,
+    )  # fmt: skip
+    await record_event(conn, "budget_process_changed", {"process_id": process.id, "by": actor.id, "fields": changed})
+    return await get_process_by_id(conn, process.id)
 
 
 # Resident verification

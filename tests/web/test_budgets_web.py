@@ -214,6 +214,44 @@ async def test_a_json_client_gets_a_problem_listing_the_fields(world: World) -> 
     assert [e["field"] for e in body["errors"]] == ["max_choices"]
 
 
+# Changing an open process
+
+
+async def test_an_official_moves_a_date_still_to_come_and_the_passed_ones_are_shown_not_offered(world: World) -> None:
+    in_proposals(world)
+    official = world.people["official"]
+    assert (await official.get(f"/b/{world.process.slug}")).status == 200
+    assert f'href="/b/{world.process.slug}/edit"' in official.last_html
+    assert (await official.get(f"/b/{world.process.slug}/edit")).status == 200
+    page = official.last_html
+    assert 'type="hidden" name="proposals_open_at" value="2026-03-02T09:00"' in page  # passed: shown, not offered
+    assert 'id="review_starts_at"' in page and 'value="2026-03-11T09:00"' in page
+    form = _change_form(review_starts_at="2026-03-14T09:00", title="Presupuesto Participativo 2027 (ampliado)")
+    response = await official.submit(f"/b/{world.process.slug}/edit", form, form_page=f"/b/{world.process.slug}/edit")
+    assert response.status == 200 and response.url.path == f"/b/{world.process.slug}"
+    assert "Presupuesto Participativo 2027 (ampliado)" in official.last_html
+    changed = await world.run(lambda conn: budgets.get_process(conn, world.process.slug))
+    assert changed.review_starts_at == datetime(2026, 3, 14, 14, 0, tzinfo=UTC)  # 09:00 in Lima
+    assert changed.proposals_open_at == world.process.proposals_open_at
+    member = world.people["member"]
+    assert (await member.get(f"/b/{world.process.slug}")).status == 200 and "/edit" not in member.last_html
+
+
+async def test_moving_a_passed_date_or_into_the_past_is_shown_next_to_the_date_and_changes_nothing(
+    world: World,
+) -> None:
+    in_proposals(world)
+    official = world.people["official"]
+    form = _change_form(proposals_open_at="2026-03-03T09:00", voting_opens_at="2026-03-01T09:00", title="Otro")
+    response = await official.submit(f"/b/{world.process.slug}/edit", form, form_page=f"/b/{world.process.slug}/edit")
+    assert response.status == 400
+    page = official.last_html
+    assert shown("This date has passed, so it can no longer change.") in error_of(page, "proposals_open_at")
+    assert shown("Please choose a date that has not passed yet.") in error_of(page, "voting_opens_at")
+    assert 'value="Otro"' in page  # what was typed stays
+    assert await world.run(lambda conn: budgets.get_process(conn, world.process.slug)) == world.process
+
+
 # Proposing
 
 
@@ -359,6 +397,12 @@ async def test_verifying_an_unknown_member_is_shown_next_to_the_username(world: 
 # Who may do what
 
 
+def _change_form(**extra: str) -> dict[str, str]:
+    fields = ("title", "description", "proposals_open_at", "review_starts_at", "voting_opens_at", "voting_closes_at",
+              "implementation_starts_at")  # fmt: skip
+    return {name: process_form()[name] for name in fields} | extra
+
+
 def _post(path: Callable[[World], str], data: Callable[[World], dict[str, str]]) -> Any:
     async def attempt(world: World, visitor: Visitor) -> Any:
         return await visitor.submit(path(world), data(world), form_page="/login")  # a page with a token
@@ -422,6 +466,13 @@ ACTIONS: dict[str, tuple[Any, Any, set[str], str]] = {
     "post the follow-up": (
         _with_results, _post(lambda w: f"{_project(w)}/follow-up", lambda w: {"status": "done", "note": ""}), STAFF,
         "budget_project WHERE implementation_status IS NOT NULL",
+    ),
+    "see the form to change a process": (
+        _nothing, _get(lambda w: f"/b/{w.process.slug}/edit"), STAFF, "budget_process",
+    ),
+    "change a process": (
+        _nothing, _post(lambda w: f"/b/{w.process.slug}/edit", lambda w: _change_form(title=f"Cambiado {id(w)}")),
+        STAFF, "budget_process WHERE title LIKE 'Cambiado%'",
     ),
     "see the residents page": (_nothing, _get(lambda w: "/admin/residents"), STAFF, "resident_verification"),
     "verify a resident": (

@@ -19,6 +19,7 @@ from aiohttp import web
 from deliberate.budgets import service as budgets
 from deliberate.budgets.model import (
     BALLOT_RULES,
+    CALENDAR,
     COMPLETIONS,
     COUNTING_RULES,
     IMPLEMENTATION_STATUSES,
@@ -31,7 +32,7 @@ from deliberate.coalitions import service as coalitions
 from deliberate.errors import N_, DomainError, NotOfficial, ProposalsClosed
 from deliberate.forums import service as forums
 from deliberate.organizations import service as orgs
-from deliberate.validation import InvalidFields
+from deliberate.validation import LIMA, InvalidFields
 from web.forms import form_page
 from web.handlers.common import form_data, redirect, require_user
 from web.i18n import format_money
@@ -114,6 +115,8 @@ def add_routes(router: web.UrlDispatcher) -> None:
     router.add_get("/budgets/new", new_form)
     router.add_post("/budgets", create)
     router.add_get("/b/{slug}", show, name="budget")
+    router.add_get("/b/{slug}/edit", change_form)
+    router.add_post("/b/{slug}/edit", change)
     router.add_get("/b/{slug}/projects/new", propose_form)
     router.add_post("/b/{slug}/projects", propose)
     router.add_get("/b/{slug}/p/{project_id}", show_project, name="budget_project")
@@ -226,6 +229,51 @@ async def create(request: web.Request) -> web.Response:
     return redirect(f"/b/{process.slug}")
 
 
+# Changing an open process
+
+CHANGE_FIELDS = ("title", "description", *CALENDAR)
+
+
+def _as_form(process: BudgetProcess) -> dict[str, str]:
+    """The stored values as the form shows them: dates in Lima wall-clock time, as typed."""
+    values = {"title": process.title, "description": process.description}
+    for name in CALENDAR:
+        moment = getattr(process, name)
+        values[name] = moment.astimezone(LIMA).strftime("%Y-%m-%dT%H:%M") if moment is not None else ""
+    return values
+
+
+def _change_context(process: BudgetProcess, now: datetime) -> dict[str, Any]:
+    passed = {name for name in CALENDAR if (moment := getattr(process, name)) is not None and moment <= now}
+    return {"process": process, "passed": passed}
+
+
+async def change_form(request: web.Request) -> web.Response:
+    _require_official(request)
+    app = state(request)
+    async with app.db.acquire() as conn:
+        process = await budgets.get_process(conn, _slug(request))
+    context = _change_context(process, app.clock.now())
+    return form_page(request, "budgets/edit.html", data=_as_form(process), keep=CHANGE_FIELDS, context=context)
+
+
+async def change(request: web.Request) -> web.Response:
+    user = require_user(request)
+    data = await form_data(request)
+    app = state(request)
+    try:
+        async with app.db.acquire() as conn, conn.transaction():
+            process = await budgets.change_process(conn, clock=app.clock, actor=user, slug=_slug(request), data=data)
+    except DomainError as error:
+        if error.field is None and not isinstance(error, InvalidFields):
+            raise
+        async with app.db.acquire() as conn:
+            process = await budgets.get_process(conn, _slug(request))
+        context = _change_context(process, app.clock.now())
+        return form_page(request, "budgets/edit.html", data=data, keep=CHANGE_FIELDS, error=error, context=context)
+    return redirect(f"/b/{process.slug}")
+
+
 # A process
 
 
@@ -250,6 +298,7 @@ async def show(request: web.Request) -> web.Response:
             "min_share_percent": _percent(process.min_share),
             "labels": LABELS,
             "is_official": budgets.is_official(request.get(USER)),
+            "can_change": budgets.is_official(request.get(USER)) and process.results_published_at is None,
         },
     )
 
