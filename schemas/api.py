@@ -261,6 +261,70 @@ class ModerationQueue(Wire):
     appeals: list[ModerationAction]
 
 
+# Budgets: processes and projects (amounts are exact decimal strings, in soles)
+class BudgetZone(Wire):
+    id: int
+    name: str
+    amount: str
+
+
+class BudgetProcessSummary(Wire):
+    slug: str
+    title: str
+    url: str
+    phase: Literal["upcoming", "proposals", "review", "voting", "counting", "results", "implementation"]
+    total_amount: str
+    voting_opens_at: datetime
+    voting_closes_at: datetime
+
+
+class BudgetProcess(Wire):
+    """A process with its zones, rules and calendar. The rules and the seed for drawing lots are published before
+    anyone votes, so anyone can recount the published ballots (`/b/{slug}/chain.json`) under them."""
+
+    slug: str
+    title: str
+    description: str = Field(description="Markdown-free plain text, as the official wrote it.")
+    url: str
+    phase: Literal["upcoming", "proposals", "review", "voting", "counting", "results", "implementation"]
+    origin: Literal["local", "imported"]
+    total_amount: str
+    zones: list[BudgetZone]
+    ballot_rule: str = Field(description="approval, knapsack (within the budget), cumulative or ordinal.")
+    max_choices: int | None
+    min_share: str | None = Field(description="Knapsack ballots: the least share of the budget a ballot must use.")
+    points: int | None
+    counting_rule: str = Field(description="greedy, greedy-threshold or mes (Method of Equal Shares).")
+    min_votes: int | None
+    completion: str
+    satisfaction: str
+    tie_break: str
+    tie_seed: str
+    proposals_open_at: datetime
+    review_starts_at: datetime
+    voting_opens_at: datetime
+    voting_closes_at: datetime
+    implementation_starts_at: datetime | None
+    results_published_at: datetime | None
+
+
+class BudgetProject(Wire):
+    id: int
+    zone: int
+    title: str
+    description: str
+    location: str
+    url: str
+    estimated_cost: str
+    final_cost: str | None = Field(description="Set by the feasibility review of a feasible project.")
+    feasible: bool | None = Field(description="null until reviewed.")
+    review_reason: str | None
+    proposed_by: str = Field(description="The proposer's username.")
+    as_organization: str | None = Field(description="The organization's slug when proposed in its name.")
+    implementation_status: str | None
+    implementation_note: str
+
+
 # Budgets: voting
 class BallotIn(Wire):
     """A ballot: project ids (approval and knapsack; ordinal best first) or points per project id (cumulative)."""

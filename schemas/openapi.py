@@ -50,6 +50,7 @@ CURSOR = Param("cursor", "query", "The `next` value of the previous page.")
 USERNAME = Param("username", "path", "A member's username.")
 ACTION = Param("action_id", "path", "The moderation decision's number.", "integer")
 APPEAL = Param("appeal_id", "path", "The appeal's number.", "integer")
+BUDGET = Param("slug", "path", "The budget process's URL name.")
 
 ENDPOINTS: tuple[Endpoint, ...] = (
     Endpoint("GET", "/api/v1/me", "getMe", "The account making the request.", "accounts", api.Me, auth=True),
@@ -119,10 +120,18 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     Endpoint("POST", "/api/v1/moderation/appeals/{appeal_id}/answer", "answerAppeal",
              "Uphold or reverse a decision (node moderators).", "moderation", api.ModerationAction, api.AnswerIn,
              auth=True, params=(APPEAL,)),
+    Endpoint("GET", "/api/v1/budgets", "listBudgetProcesses", "Budget processes, newest first.", "budgets",
+             api.Page[api.BudgetProcessSummary], params=(CURSOR,)),
+    Endpoint("GET", "/api/v1/budgets/{slug}", "getBudgetProcess",
+             "A budget process: its zones, ballot and counting rules, seed and calendar.", "budgets",
+             api.BudgetProcess, params=(BUDGET,)),
+    Endpoint("GET", "/api/v1/budgets/{slug}/projects", "listBudgetProjects",
+             "A process's proposed projects with their public review and implementation follow-up, by zone.",
+             "budgets", api.Page[api.BudgetProject], params=(BUDGET,)),
     Endpoint("POST", "/api/v1/budgets/{slug}/ballot", "castBudgetBallot",
              "Cast your ballot in a budget process (verified residents, while voting is open), or change it with "
              "your receipt code (200).", "budgets", api.BallotReceipt, api.BallotIn, status=201, auth=True,
-             params=(Param("slug", "path", "The budget process's URL name."),)),
+             params=(BUDGET,)),
 )  # fmt: skip
 
 

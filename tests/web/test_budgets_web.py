@@ -252,6 +252,37 @@ async def test_moving_a_passed_date_or_into_the_past_is_shown_next_to_the_date_a
     assert await world.run(lambda conn: budgets.get_process(conn, world.process.slug)) == world.process
 
 
+# The JSON API
+
+
+async def test_the_api_lists_processes_and_gives_each_with_its_rules_zones_and_projects(world: World) -> None:
+    project_id = await propose(world)
+    anonymous = world.people["anonymous"]
+    listed = await anonymous.session.get(anonymous.url("/api/v1/budgets"))
+    assert listed.status == 200
+    page = await listed.json()
+    assert [p["slug"] for p in page["items"]] == [world.process.slug] and page["next"] is None
+    assert page["items"][0]["phase"] == "proposals" and page["items"][0]["total_amount"] == "500000.00"
+    got = await anonymous.session.get(anonymous.url(f"/api/v1/budgets/{world.process.slug}"))
+    process = await got.json()
+    assert (process["ballot_rule"], process["max_choices"], process["counting_rule"], process["completion"]) == (
+        "approval", 3, "mes", "add1")  # fmt: skip
+    assert process["tie_seed"] == "semilla-publica-2027"
+    assert [(z["name"], z["amount"]) for z in process["zones"]] == [
+        ("Zona Norte", "300000.00"),
+        ("Zona Sur", "200000.00"),
+    ]
+    projects = await (
+        await anonymous.session.get(anonymous.url(f"/api/v1/budgets/{world.process.slug}/projects"))
+    ).json()
+    [project] = projects["items"]
+    assert (project["id"], project["title"], project["estimated_cost"], project["feasible"]) == (
+        project_id, "Losa deportiva", "85000.00", None)  # fmt: skip
+    assert project["proposed_by"] == "vecina" and project["url"].endswith(f"/b/{world.process.slug}/p/{project_id}")
+    missing = await anonymous.session.get(anonymous.url("/api/v1/budgets/no-existe"))
+    assert missing.status == 404 and missing.content_type == "application/problem+json"
+
+
 # Proposing
 
 

@@ -27,6 +27,7 @@ from deliberate.organizations import service as orgs
 from deliberate.validation import InvalidFields, field_error
 from schemas import api
 from schemas.openapi import ENDPOINTS, render_document
+from web.handlers import budgets_api
 from web.handlers import members as members_pages
 from web.handlers import voting as budget_voting
 from web.state import USER, state
@@ -443,6 +444,9 @@ HANDLERS: dict[str, Handler] = {
     "moderationLog": moderation_log,
     "appeal": appeal,
     "answerAppeal": answer_appeal,
+    "listBudgetProcesses": budgets_api.list_processes,
+    "getBudgetProcess": budgets_api.get_process,
+    "listBudgetProjects": budgets_api.list_projects,
     "castBudgetBallot": budget_voting.api_ballot,
 }
 

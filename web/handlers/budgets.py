@@ -169,15 +169,16 @@ def _percent(share: Decimal | None) -> str:
 # The list and opening a process
 
 
-PROCESSES_PER_PAGE = 30
+def parse_before(raw: str) -> tuple[datetime, int] | None:
+    """The keyset cursor of an "older processes" link: the last shown process's creation time and id (ValueError
+    when it is not one)."""
+    created, _, process_id = raw.rpartition("_")
+    return (datetime.fromisoformat(created), int(process_id)) if raw else None
 
 
 def _before(request: web.Request) -> tuple[datetime, int] | None:
-    """The keyset cursor of an "older processes" link: the last shown process's creation time and id."""
-    raw = request.query.get("before", "")
-    created, _, process_id = raw.rpartition("_")
     try:
-        return (datetime.fromisoformat(created), int(process_id)) if raw else None
+        return parse_before(request.query.get("before", ""))
     except ValueError:
         raise web.HTTPNotFound() from None
 
@@ -185,9 +186,9 @@ def _before(request: web.Request) -> tuple[datetime, int] | None:
 async def index(request: web.Request) -> web.Response:
     app = state(request)
     async with app.db.acquire() as conn:
-        processes = await budgets.list_processes(conn, before=_before(request), limit=PROCESSES_PER_PAGE + 1)
-    more = len(processes) > PROCESSES_PER_PAGE
-    processes = processes[:PROCESSES_PER_PAGE]
+        processes = await budgets.list_processes(conn, before=_before(request), limit=budgets.PROCESSES_PER_PAGE + 1)
+    more = len(processes) > budgets.PROCESSES_PER_PAGE
+    processes = processes[: budgets.PROCESSES_PER_PAGE]
     now = app.clock.now()
     last = processes[-1] if more else None
     return form_page(
