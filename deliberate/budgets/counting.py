@@ -23,15 +23,13 @@ projects, so the range is skipped. The explanation of each project (`ProjectResu
 
 from __future__ import annotations
 
-import gc
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from fractions import Fraction
 from math import lcm
 from typing import cast
 
 from deliberate.budgets.counting_classes import BallotIndex, Histograms, Profile
-from deliberate.budgets.counting_explain import explain
+from deliberate.budgets.counting_explain import collector_paused, explain
 from deliberate.budgets.counting_mes import Run, run_mes
 from deliberate.budgets.counting_model import (
     Completion,
@@ -203,22 +201,8 @@ def _check(election: Election) -> None:
 def count(election: Election | Prepared, rule: Rule) -> Outcome:
     """Count `election` under `rule`: the funded projects in the order picked and why each project was or was not
     funded. Raises ValueError on an inconsistent election (the pabulib parser refuses those files earlier)."""
-    with _collector_paused():
+    with collector_paused():
         return _count(election if isinstance(election, Prepared) else Prepared(election), rule)
-
-
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Python's cycle collector paused during a count: counting allocates millions of short-lived tuples and makes no
-    reference cycles, so the collector would only walk them again and again (13% of Add1 on Warszawa 2026). Counting
-    holds no lock and frees everything by reference counting; the collector resumes afterwards if it was on."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def _count(prepared: Prepared, rule: Rule) -> Outcome:
