@@ -68,6 +68,11 @@ async def get_account_and_hash_by_username(
     return (_account(row), row["password_hash"]) if row else None
 
 
+async def get_active_account_by_id(conn: asyncpg.Connection, account_id: int) -> Account | None:
+    row = await conn.fetchrow(f"SELECT {_COLUMNS} FROM account WHERE id = $1 AND deleted_at IS NULL", account_id)
+    return _account(row) if row else None
+
+
 async def get_active_account_by_username(conn: asyncpg.Connection, username: str) -> Account | None:
     row = await conn.fetchrow(
         f"SELECT {_COLUMNS} FROM account WHERE lower(username) = lower($1) AND deleted_at IS NULL", username

@@ -134,7 +134,10 @@ async def access_member_by_username(conn: asyncpg.Connection, username: str) -> 
 
 
 async def find_account(conn: asyncpg.Connection, account_id: int) -> Account | None:
-    return await queries.get_account_by_id(conn, account_id)
+    """The account a session names, if it still exists and is not deleted. Deleting an account ends its sessions
+    after the transaction commits; a session that outlived that (the session store unreachable at that moment) must
+    still sign nobody in."""
+    return await queries.get_active_account_by_id(conn, account_id)
 
 
 async def grant_role(conn: asyncpg.Connection, *, account_id: int, role: str) -> Account:

@@ -127,6 +127,17 @@ async def test_posts_kept_anonymously_stay_readable_under_cuenta_eliminada(node:
     assert event == {"account_id": rosa_id, "username": "rosa", "posts": "anonymous"}
 
 
+async def test_a_session_that_outlived_the_deletion_signs_nobody_in(node: Node) -> None:
+    rosa, _ = await _member_with_content(node)
+    assert (await rosa.get("/account/data", allow_redirects=False)).status == 200
+    # As if the session store had been unreachable when the deletion ended rosa's sessions: the account is deleted,
+    # the session is still there.
+    await sql(node, "UPDATE account SET deleted_at = now(), password_hash = '!' WHERE username = 'rosa'")
+    assert (await rosa.get("/account/data", allow_redirects=False)).status == 303
+    await rosa.get("/")
+    assert 'href="/account/delete"' not in rosa.last_html
+
+
 async def test_deleting_the_posts_leaves_tombstones_and_tells_the_outbox_who_wrote_them(node: Node) -> None:
     rosa, thread_path = await _member_with_content(node)
     rosa_id = await value(node, "SELECT id FROM account WHERE username = 'rosa'")
