@@ -14,6 +14,7 @@ gzip-coded (web/cache.py). Browsers all send `Accept-Encoding: gzip, …`; that 
 
 from __future__ import annotations
 
+import statistics
 from collections.abc import Awaitable, Callable
 
 import aiohttp
@@ -67,12 +68,18 @@ async def test_a_thread_page_of_50_posts_serves_at_least_030_of_a_bare_handler_w
     bare_runs: list[Run] = []
     node_runs: list[Run] = []
     gzip_runs: list[Run] = []
+    cpu: dict[str, list[float]] = {"bare": [], "page": [], "gzip": []}  # µs of the server's CPU per request
+
+    async def measured(server: Server, name: str, url: str, sent: dict[str, str] | None = None) -> Run:
+        used = server.cpu_seconds()
+        run = await wrk(url, connections=CONNECTIONS, threads=THREADS, seconds=duration, headers=sent)
+        cpu[name].append((server.cpu_seconds() - used) / run.requests * 1e6)
+        return run
+
     for _ in range(ROUNDS):
-        bare_runs.append(await wrk(bare_server.url(), connections=CONNECTIONS, threads=THREADS, seconds=duration))
-        node_runs.append(await wrk(page, connections=CONNECTIONS, threads=THREADS, seconds=duration, headers=headers))
-        gzip_runs.append(
-            await wrk(page, connections=CONNECTIONS, threads=THREADS, seconds=duration, headers=gzip_headers)
-        )
+        bare_runs.append(await measured(bare_server, "bare", bare_server.url()))
+        node_runs.append(await measured(node, "page", page, headers))
+        gzip_runs.append(await measured(node, "gzip", page, gzip_headers))
     bare, thread, coded = combined(bare_runs), combined(node_runs), combined(gzip_runs)
     ratio = thread.rps / bare.rps
 
@@ -88,6 +95,8 @@ async def test_a_thread_page_of_50_posts_serves_at_least_030_of_a_bare_handler_w
             f"thread page p99 = {thread.p99_ms:.1f} ms (target < {TARGET_P99_MS:.0f} ms)")  # fmt: skip
     figures(f"  gzip-coded, as browsers ask (Accept-Encoding: {BROWSER_ENCODINGS}): ratio {coded.rps / bare.rps:.3f}, "
             f"p99 {coded.p99_ms:.1f} ms (reported, not asserted)")  # fmt: skip
+    figures("  server CPU per request (median of rounds): " + ", ".join(
+        f"{name} {statistics.median(values):.1f} µs" for name, values in cpu.items()))  # fmt: skip
 
     assert bare.errors == 0 and thread.errors == 0 and coded.errors == 0, "every request must succeed"
     assert ratio >= TARGET_RATIO, f"thread page at {ratio:.3f} of the bare handler"
