@@ -32,6 +32,8 @@ class BallotIndex:
     project_bits: list[int]  # per project: all its (project, points) bits
     ballot_bits: list[int]  # per ballot: the bits of its (project, points) pairs
     point_lcm: int
+    point_weights: list[dict[int, int]]  # per project: points given -> how many voters gave them
+    rows: list[list[tuple[int, int, int]]]  # per project: (ballot bits, points, weight) of each supporting ballot
 
     @classmethod
     def of(cls, projects: int, weights: Sequence[int], ballots: Sequence[Sequence[tuple[int, int]]]) -> BallotIndex:
@@ -40,12 +42,15 @@ class BallotIndex:
         total_points = [0] * projects
         bits: dict[tuple[int, int], int] = {}
         ballot_bits = []
+        point_weights: list[dict[int, int]] = [{} for _ in range(projects)]
         for ballot, items in enumerate(ballots):
             mask = 0
             weight = weights[ballot]
             for pair in items:  # (project, points): a bit per distinct pair, in order of first appearance
                 project, points = pair
                 supporters[project].append((ballot, points))
+                given = point_weights[project]
+                given[points] = given.get(points, 0) + weight
                 bit = bits.get(pair)
                 if bit is None:
                     bit = bits[pair] = 1 << len(bits)
@@ -55,7 +60,8 @@ class BallotIndex:
         for (project, _), bit in bits.items():
             project_bits[project] |= bit
         point_lcm = lcm(1, *{points for _, points in bits})
-        return cls(supporters, total_points, bits, project_bits, ballot_bits, point_lcm)
+        rows = [[(ballot_bits[b], points, weights[b]) for b, points in mine] for mine in supporters]
+        return cls(supporters, total_points, bits, project_bits, ballot_bits, point_lcm, point_weights, rows)
 
 
 @dataclass
@@ -77,12 +83,15 @@ class Profile:
     bits: dict[tuple[int, int], int] = field(default_factory=dict)  # (project, points) -> its bit
     project_bits: list[int] = field(default_factory=list)  # per project: all its (project, points) bits
     ballot_bits: list[int] = field(default_factory=list)  # per ballot: the bits of its (project, points) pairs
+    point_weights: list[dict[int, int]] = field(default_factory=list)  # per project: points -> voters giving them
+    rows: list[list[tuple[int, int, int]]] = field(default_factory=list)  # per project: (bits, points, weight)
 
     def __post_init__(self) -> None:
         self.voters = sum(self.weights)
         index = self.index or BallotIndex.of(len(self.costs), self.weights, self.ballots)
         self.supporters, self.total_points, self.bits = index.supporters, index.total_points, index.bits
         self.project_bits, self.ballot_bits, self.point_lcm = index.project_bits, index.ballot_bits, index.point_lcm
+        self.point_weights, self.rows = index.point_weights, index.rows
 
     def voter_budget(self, extra_units: int) -> Fraction:
         return Fraction(self.budget, self.voters) + extra_units * self.unit
@@ -113,11 +122,16 @@ class Histograms:
                     self._add(histogram, masks[k], project, funded[k])
                 self._cache[(masks[t], project)] = histogram
                 return histogram
+        mask = masks[t]
+        if mask == 0:  # nothing funded yet: every supporter is in the one class, by the points they gave
+            histogram = {(0, points): weight for points, weight in self.profile.point_weights[project].items()}
+            self._cache[(0, project)] = histogram
+            return histogram
         histogram = {}
-        ballot_bits, weights, mask = self.profile.ballot_bits, self.profile.weights, masks[t]
-        for ballot, points in self.profile.supporters[project]:
-            key = (ballot_bits[ballot] & mask, points)
-            histogram[key] = histogram.get(key, 0) + weights[ballot]
+        get = histogram.get
+        for bits, points, weight in self.profile.rows[project]:
+            key = (bits & mask, points)
+            histogram[key] = get(key, 0) + weight
         self._cache[(mask, project)] = histogram
         return histogram
 
