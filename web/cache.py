@@ -37,6 +37,7 @@ from functools import lru_cache
 from aiohttp import hdrs, web
 from multidict import CIMultiDict, CIMultiDictProxy
 
+from web.i18n import q_value
 from web.render import choose_language, language
 from web.sessions import KIOSK, KIOSK_COOKIE, SESSION_COOKIE
 from web.state import TOKEN_AUTH, USER, state
@@ -120,18 +121,10 @@ def accepts_gzip(accept_encoding: str | None) -> bool:
     for part in (accept_encoding or "").split(",")[:20]:
         coding, *params = part.split(";")
         coding = coding.strip().lower()
-        quality = 1.0
-        for param in params:
-            name, _, value = param.strip().partition("=")
-            if name.strip().lower() == "q":
-                try:
-                    quality = float(value)
-                except ValueError:
-                    quality = 0.0
         if coding in ("gzip", "x-gzip"):
-            return quality > 0
+            return q_value(params) > 0
         if coding == "*":
-            anything = quality > 0
+            anything = q_value(params) > 0
     return bool(anything)
 
 

@@ -74,6 +74,19 @@ def _language_code(tag: str) -> str | None:
     return code if code in SUPPORTED else None
 
 
+def q_value(params: list[str]) -> float:
+    """The weight (`q`) among the parameters of one element of an Accept-* header (RFC 9110 §12.4.2): 1 when absent,
+    0 when unreadable."""
+    for param in params:
+        name, _, value = param.strip().partition("=")
+        if name.strip().lower() == "q":
+            try:
+                return float(value)
+            except ValueError:
+                return 0.0
+    return 1.0
+
+
 @lru_cache(maxsize=_NEGOTIATED)
 def negotiate(cookie_value: str | None, accept_language: str | None, default: str) -> str:
     """The person's own choice (the cookie) first, then the browser's best supported language, then the node's
@@ -88,14 +101,7 @@ def negotiate(cookie_value: str | None, accept_language: str | None, default: st
         code = _language_code(tag)
         if code is None:
             continue
-        quality = 1.0
-        for param in params:
-            name, _, value = param.strip().partition("=")
-            if name.strip().lower() == "q":
-                try:
-                    quality = float(value)
-                except ValueError:
-                    quality = 0.0
+        quality = q_value(params)
         if quality <= 0:
             continue
         candidate = (quality, -position, code)
