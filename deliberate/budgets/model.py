@@ -43,6 +43,9 @@ ImplementationStatus = Literal["planned", "in_progress", "done", "cancelled"]
 IMPLEMENTATION_STATUSES: tuple[ImplementationStatus, ...] = ("planned", "in_progress", "done", "cancelled")
 
 
+CALENDAR = ("proposals_open_at", "review_starts_at", "voting_opens_at", "voting_closes_at", "implementation_starts_at")
+
+
 class Phase(StrEnum):
     UPCOMING = "upcoming"
     PROPOSALS = "proposals"
@@ -96,6 +99,10 @@ class BudgetProcess:
     # The public node-wide forum where each project gets its discussion thread.
     forum_id: int | None = None
     zones: tuple[Zone, ...] = ()
+
+    def passed_dates(self, now: datetime) -> frozenset[str]:
+        """The calendar's dates (names in CALENDAR) that have passed at `now`: people acted on them, so they stay."""
+        return frozenset(name for name in CALENDAR if (moment := getattr(self, name)) is not None and moment <= now)
 
     def phase(self, now: datetime) -> Phase:
         """Where the calendar stands at `now`. Voting closed but nothing published yet is COUNTING, whatever the
@@ -321,9 +328,6 @@ class ProcessChangeForm(BaseModel):
     voting_opens_at: LimaDateTime
     voting_closes_at: LimaDateTime
     implementation_starts_at: OptionalLimaDateTime = None
-
-
-CALENDAR = ("proposals_open_at", "review_starts_at", "voting_opens_at", "voting_closes_at", "implementation_starts_at")
 
 
 class ProcessForm(BaseModel):

@@ -298,9 +298,10 @@ async def change_process(
     now = clock.now()
     errors: list[DomainError] = []
     kept: dict[str, datetime | None] = {}
+    passed = process.passed_dates(now)
     for name in CALENDAR:
         before, after = getattr(process, name), getattr(form, name)
-        if before is not None and before <= now:
+        if name in passed:
             # Passed: the form sends it back as shown, to the minute; anything else is an attempt to move it.
             if after is None or abs(after - before) >= timedelta(minutes=1):
                 errors.append(DatePassed(field=name))

@@ -245,8 +245,7 @@ def _as_form(process: BudgetProcess) -> dict[str, str]:
 
 
 def _change_context(process: BudgetProcess, now: datetime) -> dict[str, Any]:
-    passed = {name for name in CALENDAR if (moment := getattr(process, name)) is not None and moment <= now}
-    return {"process": process, "passed": passed}
+    return {"process": process, "passed": process.passed_dates(now)}
 
 
 async def change_form(request: web.Request) -> web.Response:
