@@ -503,7 +503,8 @@ async def comment_on_section(
     conn: asyncpg.Connection, *, clock: Clock, actor: Account | None, slug: str, number: int,
     data: Mapping[str, Any], reply_to_id: int | None = None, as_organization: str | None = None,
 ) -> Post:  # fmt: skip
-    """A comment is a reply in the section's thread; only while open and from the audience."""
+    """A comment is a reply in the section's thread; only while open and from the audience, which the section
+    threads' reply rule (`_section_reply_rule`) checks for every reply, this one included."""
     author = accounts.check_can_act(actor, clock)
     consultation = await queries.get_current(conn, slug)
     if consultation is None:
@@ -512,9 +513,8 @@ async def comment_on_section(
     section = next((s for s in document.sections if s.number == number), None)
     if section is None:
         raise NoSuchSection(field="section")
-    _check_open(consultation, clock)
-    await _check_audience(conn, consultation, author)
     if section.thread_id is None:
+        _check_open(consultation, clock)  # a closed copy says so, rather than "not found"
         raise NotFound()  # a copy whose section thread has not arrived from its home node yet
     return await forums.reply(conn, clock=clock, actor=author, thread_id=section.thread_id, data=data,
                               reply_to_id=reply_to_id, as_organization=as_organization)  # fmt: skip
