@@ -8,6 +8,9 @@
 -- "cycle" a thread starts its requests again instead (for a baseline server that stores nothing).
 -- Prints one JSON line (times in microseconds) with how many requests each thread sent, in order.
 
+-- report_fields: the JSON fields every benchmark line has (report.lua, next to this file).
+dofile(debug.getinfo(1, "S").source:match("^@(.*/)") .. "report.lua")
+
 local threads = {}
 
 function setup(thread)
@@ -68,11 +71,6 @@ function done(summary, latency, _)
     counts[#counts + 1] = tostring(thread:get("sent"))
     out = out or thread:get("exhausted")
   end
-  local e = summary.errors
-  io.write(string.format(
-    '{"requests": %d, "duration_us": %d, "bytes": %d, "p50_us": %d, "p90_us": %d, "p99_us": %d, ' ..
-    '"mean_us": %.1f, "max_us": %d, "status_errors": %d, "socket_errors": %d, "sent": [%s], "exhausted": %s}\n',
-    summary.requests, summary.duration, summary.bytes,
-    latency:percentile(50), latency:percentile(90), latency:percentile(99), latency.mean, latency.max,
-    e.status, e.connect + e.read + e.write + e.timeout, table.concat(counts, ", "), tostring(out)))
+  io.write(string.format('{%s, "sent": [%s], "exhausted": %s}\n',
+    report_fields(summary, latency), table.concat(counts, ", "), tostring(out)))
 end
