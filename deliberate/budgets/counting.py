@@ -29,12 +29,11 @@ from math import lcm
 from typing import cast
 
 from deliberate.budgets.counting_classes import BallotIndex, Histograms, Profile
-from deliberate.budgets.counting_explain import collector_paused, explain
+from deliberate.budgets.counting_explain import WalkStep, collector_paused, explain
 from deliberate.budgets.counting_mes import Run, run_mes
 from deliberate.budgets.counting_model import (
     Completion,
     Election,
-    GreedyStep,
     Method,
     Number,
     Outcome,
@@ -100,18 +99,9 @@ class Tally:
         )
         self.ballots, self.points, self.point_scale = prepared.ballots, prepared.points, prepared.point_scale
         self.weights, self.voters, self.index = prepared.weights, prepared.voters, prepared.index
-        votes = self.votes = [0] * len(self.ids)
-        if prepared.approval:  # every point is 1: the score is the votes
-            for weight, items in zip(self.weights, self.points, strict=True):
-                for project, _ in items:
-                    votes[project] += weight
-            scaled_score = votes
-        else:
-            scaled_score = [0] * len(self.ids)
-            for weight, items in zip(self.weights, self.points, strict=True):
-                for project, points in items:
-                    votes[project] += weight
-                    scaled_score[project] += weight * points
+        # Votes and points per project were counted once, when the election was indexed.
+        self.votes = prepared.index.votes
+        scaled_score = prepared.index.total_points
         point_scale = self.point_scale
         self.scaled_score = scaled_score  # points times `point_scale`
         self.score: list[Number] = (
@@ -150,8 +140,9 @@ class Tally:
 
         return sorted(dense, key=key)
 
-    def greedy(self, selected: list[int], eligible: Sequence[int]) -> dict[int, GreedyStep]:
-        """Walk the greedy order from `selected`, funding what fits; returns each walked project's step."""
+    def greedy(self, selected: list[int], eligible: Sequence[int]) -> dict[int, WalkStep]:
+        """Walk the greedy order from `selected`, funding what fits; returns each walked project's step as (place,
+        density, money left, funded), made into a `GreedyStep` only when the project's result is read."""
         costs, scale = self.int_costs, self.money_scale
         money = self.int_budget - sum(costs[q] for q in selected)
         steps = {}
@@ -159,7 +150,7 @@ class Tally:
         order = [(q, d) for q, d in self.greedy_order(eligible) if q not in taken]
         for position, (q, dense) in enumerate(order, start=1):
             fits = costs[q] <= money
-            steps[q] = GreedyStep(position, dense, (money, scale), fits)
+            steps[q] = (position, dense, (money, scale), fits)
             if fits:
                 selected.append(q)
                 money -= costs[q]
@@ -209,7 +200,7 @@ def _count(prepared: Prepared, rule: Rule) -> Outcome:
     tally = Tally(prepared, rule)
     everyone = range(len(tally.ids))
     selected: list[int] = []
-    greedy_steps: dict[int, GreedyStep] = {}
+    greedy_steps: dict[int, WalkStep] = {}
     mes: tuple[Profile, Histograms, Run] | None = None
     if rule.method is not Method.MES:
         eligible = [q for q in everyone if rule.method is Method.GREEDY or _meets_threshold(tally, q)]

@@ -34,6 +34,7 @@ class BallotIndex:
     point_lcm: int
     point_weights: list[dict[int, int]]  # per project: points given -> how many voters gave them
     rows: list[list[tuple[int, int, int]]]  # per project: (ballot bits, points, weight) of each supporting ballot
+    votes: list[int]  # per project: how many voters gave it any points
 
     @classmethod
     def of(cls, projects: int, weights: Sequence[int], ballots: Sequence[Sequence[tuple[int, int]]]) -> BallotIndex:
@@ -61,7 +62,8 @@ class BallotIndex:
             project_bits[project] |= bit
         point_lcm = lcm(1, *{points for _, points in bits})
         rows = [[(ballot_bits[b], points, weights[b]) for b, points in mine] for mine in supporters]
-        return cls(supporters, total_points, bits, project_bits, ballot_bits, point_lcm, point_weights, rows)
+        votes = [sum(given.values()) for given in point_weights]
+        return cls(supporters, total_points, bits, project_bits, ballot_bits, point_lcm, point_weights, rows, votes)
 
 
 @dataclass
@@ -85,13 +87,14 @@ class Profile:
     ballot_bits: list[int] = field(default_factory=list)  # per ballot: the bits of its (project, points) pairs
     point_weights: list[dict[int, int]] = field(default_factory=list)  # per project: points -> voters giving them
     rows: list[list[tuple[int, int, int]]] = field(default_factory=list)  # per project: (bits, points, weight)
+    votes: list[int] = field(default_factory=list)  # per project: how many voters gave it any points
 
     def __post_init__(self) -> None:
         self.voters = sum(self.weights)
         index = self.index or BallotIndex.of(len(self.costs), self.weights, self.ballots)
         self.supporters, self.total_points, self.bits = index.supporters, index.total_points, index.bits
         self.project_bits, self.ballot_bits, self.point_lcm = index.project_bits, index.ballot_bits, index.point_lcm
-        self.point_weights, self.rows = index.point_weights, index.rows
+        self.point_weights, self.rows, self.votes = index.point_weights, index.rows, index.votes
 
     def voter_budget(self, extra_units: int) -> Fraction:
         return Fraction(self.budget, self.voters) + extra_units * self.unit

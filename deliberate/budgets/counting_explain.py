@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import gc
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from fractions import Fraction
 from functools import partial
@@ -37,23 +37,64 @@ if TYPE_CHECKING:
     from deliberate.budgets.counting import Tally
 
 
+WalkStep = tuple[int, tuple[int, int] | None, tuple[int, int], bool]  # a greedy walk's step, as `GreedyStep` takes it
+
+
 def explain(
     tally: Tally,
     rule: Rule,
     selected: list[int],
-    greedy_steps: dict[int, GreedyStep],
+    greedy_steps: dict[int, WalkStep],
     mes: tuple[Profile, Histograms, Run] | None = None,
 ) -> Outcome:
     """The outcome of a count: `selected` in pick order, the greedy walk's steps and, for Equal Shares, the run
-    that decided (with the profile and histograms it used)."""
-    pick = {q: place for place, q in enumerate(selected, start=1)}
+    that decided (with the profile and histograms it used). The winners and their cost are set at once; each
+    project's result is made when `Outcome.projects` is first read (a recount or `--json` winners never read it)."""
     run = mes[2] if mes is not None else None
-    by_equal_shares = set(run.funded) if run is not None else set()
+    voter_budget = None
+    if run is not None:
+        voter_budget = Fraction(tally.election.budget) / tally.voters + run.extra_units
+    return Outcome(
+        rule=rule,
+        budget=tally.election.budget,
+        voters=tally.voters,
+        selected=tuple(tally.ids[q] for q in selected),
+        total_cost=Fraction(sum(tally.int_costs[q] for q in selected), tally.money_scale),
+        results=_Once(partial(_results, tally, rule, selected, greedy_steps, mes)),
+        voter_budget=voter_budget,
+        increments=run.extra_units if run is not None else 0,
+    )
+
+
+class _Once:
+    """`make()` called at the first call only, and forgotten then: it holds the count's working state (histograms can
+    be large), which the results no longer need."""
+
+    def __init__(self, make: Callable[[], tuple[ProjectResult, ...]]) -> None:
+        self._make: Callable[[], tuple[ProjectResult, ...]] | None = make
+        self._made: tuple[ProjectResult, ...] = ()
+
+    def __call__(self) -> tuple[ProjectResult, ...]:
+        if self._make is not None:
+            self._made, self._make = self._make(), None
+        return self._made
+
+
+def _results(
+    tally: Tally,
+    rule: Rule,
+    selected: list[int],
+    walk: dict[int, WalkStep],
+    mes: tuple[Profile, Histograms, Run] | None,
+) -> tuple[ProjectResult, ...]:
+    pick = {q: place for place, q in enumerate(selected, start=1)}
+    by_equal_shares = set(mes[2].funded) if mes is not None else set()
     steps = _Steps(tally, *mes) if mes is not None else None
     results = []
     for q, project in enumerate(tally.projects):
         funded = q in pick
-        greedy = greedy_steps.get(q)
+        walked = walk.get(q)
+        greedy = GreedyStep(*walked) if walked is not None else None
         if funded:
             if q in by_equal_shares:
                 reason = Reason.EQUAL_SHARES
@@ -82,19 +123,7 @@ def explain(
                 greedy=greedy,
             )
         )
-    voter_budget = None
-    if run is not None:
-        voter_budget = Fraction(tally.election.budget) / tally.voters + run.extra_units
-    return Outcome(
-        rule=rule,
-        budget=tally.election.budget,
-        voters=tally.voters,
-        selected=tuple(tally.ids[q] for q in selected),
-        total_cost=Fraction(sum(tally.int_costs[q] for q in selected), tally.money_scale),
-        projects=tuple(results),
-        voter_budget=voter_budget,
-        increments=run.extra_units if run is not None else 0,
-    )
+    return tuple(results)
 
 
 @contextmanager

@@ -109,18 +109,24 @@ class _MesRun:
         self.short: list[dict[int, Fraction]] = [{}]
         self.dens = [profile.voters]
         self.mults = [1]  # mults[k] = dens[-1] // dens[k]
-        self.budget = {0: (profile.budget + extra_units * profile.unit * profile.voters, 0)}
+        start = profile.budget + extra_units * profile.unit * profile.voters  # every voter's money, over `voters`
+        self.budget = {0: (start, 0)}
         self.rounds: list[Round] = []
         self.funded: list[int] = []
         self.masks = [0]
-        costs, factor = profile.costs, profile.factor
-        self.candidates = [q for q in range(len(costs)) if costs[q] > 0 and profile.supporters[q]]
+        costs, factor, votes, voters = profile.costs, profile.factor, profile.votes, profile.voters
+        # A project whose supporters cannot pay for it with all they hold at the start never can: left out at once,
+        # without a histogram (most of Wrocław's 197 projects, each backed by a few choose-1 ballots). A run at a
+        # higher budget makes the same test itself, so nothing is carried over in `short`.
+        self.candidates = [
+            q for q in range(len(costs)) if costs[q] > 0 and votes[q] and votes[q] * start >= costs[q] * voters
+        ]
         self.bound: dict[int, tuple[int, Fraction, tuple[object, ...]]] = {}
         for q in self.candidates:  # the price if every supporter could pay in full; prices only rise in a run
             self._set_bound(q, Fraction(costs[q], profile.total_points[q] * factor[q]))
         self.exact: dict[int, _Price] = {}
         self.dropped: list[int] = []
-        self.money_left = profile.budget + extra_units * profile.unit * profile.voters  # all voters' money, together
+        self.money_left = start  # all voters' money, together
 
     def _set_bound(self, q: int, price: Fraction) -> None:
         self.bound[q] = (rank(price), price, self.profile.tie_key[q])

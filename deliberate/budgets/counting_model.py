@@ -18,6 +18,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from fractions import Fraction
+from functools import cached_property
 
 Number = int | Fraction
 
@@ -222,16 +223,31 @@ class ProjectResult:
         return hash(self._key())
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Outcome:
     rule: Rule
     budget: Fraction
     voters: int
     selected: tuple[str, ...]  # in the order the rule picked them
     total_cost: Fraction
-    projects: tuple[ProjectResult, ...]  # every project, in the input order
+    results: Callable[[], tuple[ProjectResult, ...]] = field(repr=False)  # makes `projects`, once, when first read
     voter_budget: Fraction | None = None  # Equal Shares: each voter's money in the run that decided (after Add1)
     increments: int = 0  # Add1: how many units were added to each voter's money
+
+    @cached_property
+    def projects(self) -> tuple[ProjectResult, ...]:
+        """Every project's result, in the input order."""
+        return self.results()
+
+    def _key(self) -> tuple[object, ...]:
+        return (self.rule, self.budget, self.voters, self.selected, self.total_cost, self.projects,
+                self.voter_budget, self.increments)  # fmt: skip
+
+    def __eq__(self, other: object) -> bool:
+        return self._key() == other._key() if isinstance(other, Outcome) else NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(self._key())
 
     def result(self, project_id: str) -> ProjectResult:
         return next(p for p in self.projects if p.project_id == project_id)
