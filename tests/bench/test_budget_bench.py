@@ -173,7 +173,7 @@ def test_the_variant_counts_the_reference_winners_at_least_20_times_faster_than_
     table.append((instance, variant, ours, ratio, kind))
     note = f"  [{kind}: {source}]" if kind == "recorded" else ""
     figures(
-        f"  {instance:<55} {variant:<31} ours {ours * 1000:9.1f} ms (n={len(times)})  "
+        f"  {instance:<55} {variant:<31} ours {ours * 1000:10.3f} ms (n={len(times)})  "
         f"pabutools {theirs:9.3f} s  ratio {ratio:8.1f}{note}"
     )
     if instance == "Poland_Warszawa_2026" and variant == "mes_cost_add1":
