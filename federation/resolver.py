@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -53,6 +54,12 @@ def host_of(uri: str) -> str:
     if match is not None and uri.isascii():
         return match[1].lower()
     return urlsplit(uri).netloc.lower()
+
+
+@functools.lru_cache(maxsize=1024)
+def _without_fragment(uri: str) -> str:
+    """`urldefrag(uri).url`, kept for the few key ids that sign most requests (`Resolver.known`, every request)."""
+    return urldefrag(uri).url
 
 
 RFC9421 = "https://datatracker.ietf.org/doc/html/rfc9421"
@@ -181,7 +188,7 @@ class Resolver:
 
     def known(self, uri: str) -> KnownActor | None:
         """The actor this process verified recently, without asking PostgreSQL; None when not (or no longer) kept."""
-        entry = self._known.get(urldefrag(uri).url)
+        entry = self._known.get(_without_fragment(uri))
         if entry is None or self.clock.now() >= entry.until:
             return None
         return entry

@@ -17,6 +17,7 @@ chooses the algorithm from its key record; an ``alg`` parameter that disagrees i
 ``Content-Digest`` (RFC 9530 §2) helpers bind the body. Pure: the caller passes keys and the current time.
 """
 
+import functools
 import hashlib
 import hmac
 from collections.abc import Sequence
@@ -94,17 +95,40 @@ def parse_signature_fields(message: HttpMessage, label: str) -> tuple[SignatureI
 
 def signature_base(message: HttpMessage, signature_input: SignatureInput, *, request: HttpMessage | None = None) -> str:
     """RFC 9421 §2.5 signature base; raise ``MissingComponent`` when a covered component is absent."""
-    lines, identifiers = [], []
-    for component in signature_input.components:
-        identifier = serialize_item(component)
-        if identifier in identifiers:
-            raise MalformedSignature(f"{identifier} is covered twice (§2.5 step 2.1)")
-        identifiers.append(identifier)
-        lines.append(f"{identifier}: {component_value(message, component, request=request)}")
+    components = signature_input.components
+    try:
+        identifiers = _identifiers(components)
+    except MalformedSignature:
+        identifiers = None  # the loop below raises what it raised before, for the first component that fails
+    if identifiers is not None:
+        lines = [f"{identifier}: {component_value(message, component, request=request)}"
+                 for identifier, component in zip(identifiers, components, strict=True)]  # fmt: skip
+    else:
+        lines, seen = [], []
+        for component in components:
+            identifier = serialize_item(component)
+            if identifier in seen:
+                raise MalformedSignature(f"{identifier} is covered twice (§2.5 step 2.1)")
+            seen.append(identifier)
+            lines.append(f"{identifier}: {component_value(message, component, request=request)}")
+        identifiers = tuple(seen)
     # `signature_input.serialize()`, reusing the identifiers serialized above.
     params = serialize_parameters(signature_input.params)
     lines.append(f'"@signature-params": ({" ".join(identifiers)}){params}')
     return "\n".join(lines)
+
+
+@functools.lru_cache(maxsize=64)
+def _identifiers(components: tuple[Item, ...]) -> tuple[str, ...]:
+    """The covered components serialized (§2.5 step 2.1), or `MalformedSignature` when one is covered twice: the
+    same few lists cover every request a peer sends, so each list is serialized once."""
+    identifiers: list[str] = []
+    for component in components:
+        identifier = serialize_item(component)
+        if identifier in identifiers:
+            raise MalformedSignature(f"{identifier} is covered twice (§2.5 step 2.1)")
+        identifiers.append(identifier)
+    return tuple(identifiers)
 
 
 def component_value(message: HttpMessage, component: Item, *, request: HttpMessage | None = None) -> str:

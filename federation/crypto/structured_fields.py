@@ -9,6 +9,7 @@ uses one. Parameters keep their order, because the ``@signature-params`` line re
 
 import base64
 import binascii
+import functools
 import re
 from dataclasses import dataclass
 
@@ -43,10 +44,52 @@ _BYTES = re.compile(r":([A-Za-z0-9+/=]*):")
 # A string without escapes, all printable ASCII but '"' and '\\' (RFC 8941 §4.2.5): what signature fields carry, read
 # in one match instead of a character at a time.
 _PLAIN_STRING = re.compile(r'"([\x20\x21\x23-\x5b\x5d-\x7e]*)"')
+# The one-member dictionaries signature fields almost always are (RFC 9421 §4.1, §4.2; RFC 9530 §2), read with one
+# match: `label=("a" "b");created=1;keyid="k"` or `label=:base64:;p="x"`, plain strings separated by single spaces,
+# parameters that are plain strings or integers, no whitespace around. Anything else goes to `_Parser`, as does
+# a member whose parameters repeat a key or whose base64 is invalid, so the result (or the error) is the same.
+_S = r'"[\x20\x21\x23-\x5b\x5d-\x7e]*"'
+_K = r"[a-z*][a-z0-9_\-.*]*"
+_SIMPLE_MEMBER = re.compile(
+    rf"({_K})=(?:\(((?:{_S}(?: {_S})*)?)\)|:([A-Za-z0-9+/=]*):)((?:;{_K}=(?:{_S}|-?[0-9]{{1,15}}))*)"
+)
+_SIMPLE_PARAMETER = re.compile(rf'(?:;({_K})=(?:"([^"]*)"|(-?[0-9]+)))')
+_SIMPLE_STRING = re.compile(r'"([^"]*)"')
+
+
+def _simple_dictionary(text: str) -> dict[str, Item | InnerList] | None:
+    """`parse_dictionary(text)` for a text `_SIMPLE_MEMBER` matches whole; None for any other text."""
+    found = _SIMPLE_MEMBER.fullmatch(text)
+    if found is None:
+        return None
+    key, strings, encoded, parameters = found.groups()
+    params: Parameters = ()
+    if parameters:
+        params = tuple([(name, int(number) if number else string)
+                        for name, string, number in _SIMPLE_PARAMETER.findall(parameters)])  # fmt: skip
+        if len(params) > 1 and len(dict(params)) != len(params):
+            return None  # `_Parser.parameters` keeps the first position and the last value: leave that to it
+    if encoded is None:
+        return {key: InnerList(_simple_items(strings) if strings else (), params)}
+    try:
+        return {key: Item(base64.b64decode(encoded, validate=True), params)}
+    except binascii.Error:
+        return None
+
+
+@functools.lru_cache(maxsize=64)
+def _simple_items(strings: str) -> tuple[Item, ...]:
+    """The covered components of an inner list, which a peer's requests repeat: items are immutable, so shared."""
+    return tuple([Item(value) for value in _SIMPLE_STRING.findall(strings)])
 
 
 def parse_dictionary(text: str) -> dict[str, Item | InnerList]:
     """RFC 8941 §4.2.2; a later duplicate key overrides an earlier one."""
+    simple = _simple_dictionary(text)
+    return simple if simple is not None else _parse_dictionary(text)
+
+
+def _parse_dictionary(text: str) -> dict[str, Item | InnerList]:
     parser = _Parser(text)
     members: dict[str, Item | InnerList] = {}
     parser.skip(" ")
