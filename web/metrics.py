@@ -181,6 +181,7 @@ class Metrics:
         self._database = _DatabaseCollector()
         self.registry.register(self._database)
         self._request_series: dict[tuple[str, str, int], Histogram] = {}
+        self._inbox_series: dict[tuple[str, str], Counter] = {}
 
     def observe_request(self, method: str, route: str, status: int, seconds: float) -> None:
         """One request's latency. Each series is looked up by its labels once, not on every request."""
@@ -189,6 +190,14 @@ class Metrics:
         if series is None:
             series = self._request_series[key] = self.request_seconds.labels(method, route, str(status))
         series.observe(seconds)
+
+    def count_inbox(self, outcome: str, reason: str) -> None:
+        """One inbox request's outcome, as `inbox.labels(outcome, reason).inc()`; each series looked up once."""
+        key = (outcome, reason)
+        series = self._inbox_series.get(key)
+        if series is None:
+            series = self._inbox_series[key] = self.inbox.labels(outcome, reason)
+        series.inc()
 
     def watch_pool(
         self, pool_stats: Callable[[], tuple[int, int, int] | None], streams: Callable[[], int] = lambda: 0
@@ -231,20 +240,20 @@ async def inbox_outcomes(
     turns it into a problem document."""
     if not _is_inbox(request):
         return await handler(request)
-    counter = state(request).metrics.inbox
+    count = state(request).metrics.count_inbox
     try:
         response = await handler(request)
     except DomainError as exc:
-        counter.labels("refused", exc.code).inc()
+        count("refused", exc.code)
         raise
     except web.HTTPRequestEntityTooLarge:
-        counter.labels("refused", "too_large").inc()
+        count("refused", "too_large")
         raise
     except web.HTTPException as exc:
-        counter.labels("refused", f"http_{exc.status}").inc()
+        count("refused", f"http_{exc.status}")
         raise
     if response.status < 400:
-        counter.labels("accepted", "stored").inc()
+        count("accepted", "stored")
     else:
-        counter.labels("refused", f"http_{response.status}").inc()
+        count("refused", f"http_{response.status}")
     return response
