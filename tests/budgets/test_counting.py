@@ -72,6 +72,29 @@ def test_equal_shares_lets_a_minority_fund_its_project() -> None:
     assert b.equal_shares.supporters_money == Fraction(10)  # 60 voters with 1 - 50/60 each
 
 
+def test_a_project_its_supporters_cannot_pay_for_at_the_start_is_unaffordable_from_the_start() -> None:
+    # 11 voters share 100: b's one supporter holds 100/11, less than its 30, before anything is funded.
+    outcome = count(election(100, {"a": 50, "b": 30}, Ballot.approval("a", 10), Ballot.approval("b", 1)), MES)
+    assert outcome.selected == ("a",)
+    b = outcome.result("b")
+    assert b.reason is Reason.UNAFFORDABLE
+    assert b.equal_shares is not None
+    assert (b.equal_shares.unaffordable_after, b.equal_shares.supporters_money) == (0, Fraction(100, 11))
+
+
+def test_project_results_are_made_at_the_first_read_kept_and_compared_like_fields() -> None:
+    votes = (Ballot.approval("ab", 60), Ballot.approval("c", 40))
+    costs = {"a": 50, "b": 50, "c": 40}
+    outcome = count(election(100, costs, *votes), MES)
+    first = outcome.projects
+    assert outcome.projects is first
+    assert [(p.project_id, p.funded) for p in first] == [("a", True), ("b", False), ("c", True)]
+    again = count(election(100, costs, *votes), MES)
+    assert again == outcome and hash(again) == hash(outcome)
+    assert again != count(election(100, costs, *votes), GREEDY)
+    assert "results" not in repr(outcome)
+
+
 def test_equal_shares_poor_supporters_pay_all_they_have_and_the_rest_share_equally() -> None:
     # Each of 4 voters holds 25. x (costs 20) is funded first by voters 1 and 2; then y (costs 60) by all four:
     # voters 1 and 2 have 15 left each and pay it all, voters 3 and 4 pay 15 each.
