@@ -186,6 +186,20 @@ def test_a_covered_field_absent_from_the_message_is_reported_as_missing() -> Non
         rfc9421.verify(without, public_key("test-key-ed25519"), label="sig-b26", alg="ed25519", now=NOW)
 
 
+def test_the_first_component_that_fails_decides_the_error_whether_or_not_its_list_was_seen_before() -> None:
+    message = HttpMessage(method="POST", url="https://b.example/inbox", headers=(("Host", "b.example"),))
+    twice = rfc9421.SignatureInput.create(["host", "@method", "host"], created=1)
+    absent_first = rfc9421.SignatureInput.create(["digest", "host", "host"], created=1)
+    for _ in range(2):  # the second time, each list of components has been serialized before
+        with pytest.raises(MalformedSignature, match="covered twice"):
+            rfc9421.signature_base(message, twice)
+        with pytest.raises(MissingComponent, match="digest"):
+            rfc9421.signature_base(message, absent_first)
+    fine = rfc9421.SignatureInput.create(["@method", "host"], created=1)
+    expected = '"@method": POST\n"host": b.example\n"@signature-params": ("@method" "host");created=1'
+    assert rfc9421.signature_base(message, fine) == rfc9421.signature_base(message, fine) == expected
+
+
 @pytest.mark.parametrize(
     "signature_input",
     [
