@@ -67,18 +67,25 @@ class Prepared:
         self.ballots = merge_ballots(election.ballots)
         self.weights = [b.weight for b in self.ballots]
         self.voters = sum(self.weights)
+        try:
+            given = [[(index[pid], v) for pid, v in b.points] for b in self.ballots]
+        except KeyError as unknown:
+            raise ValueError(f"a ballot names project {unknown.args[0]!r}, which the election does not list") from None
+        values = {v for items in given for _, v in items}  # the distinct point values: a handful
+        if any(v <= 0 for v in values):
+            raise ValueError("a ballot gives a project no points or negative points")
         # Points become whole numbers (scaling every ballot alike changes no decision of any rule).
-        denominators = {v.denominator for b in self.ballots for _, v in b.points if type(v) is not int}
+        denominators = {v.denominator for v in values if type(v) is not int}
         self.point_scale = lcm(1, *denominators)
         self.points: WholePoints
         if not denominators:  # whole points already (approval, choose-1, rankings, most cumulative ballots)
-            self.points = cast(WholePoints, [[(index[pid], v) for pid, v in b.points] for b in self.ballots])
-            self.approval = all(v == 1 for items in self.points for _, v in items)
+            self.points = cast(WholePoints, given)
+            self.approval = values <= {1}
         else:
             scale = self.point_scale
-            self.points = [[(index[pid], int(v * scale)) for pid, v in b.points] for b in self.ballots]
+            self.points = [[(q, int(v * scale)) for q, v in items] for items in given]
             self.approval = False
-        self.index = BallotIndex.of(len(self.ids), self.weights, self.points)
+        self.index = BallotIndex.of(len(self.ids), self.weights, self.points, approval=self.approval)
 
 
 def prepare(election: Election) -> Prepared:
@@ -174,19 +181,12 @@ def _check(election: Election) -> None:
     ids = [p.project_id for p in election.projects]
     if len(set(ids)) != len(ids):
         raise ValueError("two projects share an id")
-    known = set(ids)
     for project in election.projects:
         if project.cost < 0:
             raise ValueError(f"project {project.project_id!r} has a negative cost")
     if any(ballot.weight < 1 for ballot in election.ballots):
         raise ValueError("a ballot weighs less than one voter")
-    # Identical ballots are often one object (the pabulib reader shares them): each distinct one is checked once.
-    for points_given in {id(ballot.points): ballot.points for ballot in election.ballots}.values():
-        for project_id, points in points_given:
-            if project_id not in known:
-                raise ValueError(f"a ballot names project {project_id!r}, which the election does not list")
-            if points <= 0:
-                raise ValueError("a ballot gives a project no points or negative points")
+    # What each ballot names and gives is checked where the ballots are turned into positions (`Prepared`).
 
 
 def count(election: Election | Prepared, rule: Rule) -> Outcome:

@@ -37,32 +37,59 @@ class BallotIndex:
     votes: list[int]  # per project: how many voters gave it any points
 
     @classmethod
-    def of(cls, projects: int, weights: Sequence[int], ballots: Sequence[Sequence[tuple[int, int]]]) -> BallotIndex:
+    def of(
+        cls,
+        projects: int,
+        weights: Sequence[int],
+        ballots: Sequence[Sequence[tuple[int, int]]],
+        *,
+        approval: bool | None = None,
+    ) -> BallotIndex:
+        """The index of `ballots` (per distinct ballot: (project, whole points > 0)); `approval` says whether every
+        point is 1, if the caller knows (the loop is then about twice as fast)."""
+        if approval is None:
+            approval = all(points == 1 for items in ballots for _, points in items)
         supporters: list[list[tuple[int, int]]] = [[] for _ in range(projects)]
-        project_bits = [0] * projects
-        total_points = [0] * projects
         bits: dict[tuple[int, int], int] = {}
         ballot_bits = []
-        point_weights: list[dict[int, int]] = [{} for _ in range(projects)]
-        for ballot, items in enumerate(ballots):
-            mask = 0
-            weight = weights[ballot]
-            for pair in items:  # (project, points): a bit per distinct pair, in order of first appearance
-                project, points = pair
-                supporters[project].append((ballot, points))
-                given = point_weights[project]
-                given[points] = given.get(points, 0) + weight
-                bit = bits.get(pair)
-                if bit is None:
-                    bit = bits[pair] = 1 << len(bits)
-                mask |= bit
-                total_points[project] += weight * points
-            ballot_bits.append(mask)
-        for (project, _), bit in bits.items():
-            project_bits[project] |= bit
+        if approval:  # a bit per project, given in order of first appearance
+            bit_of = [0] * projects
+            for ballot, items in enumerate(ballots):
+                mask = 0
+                for project, _ in items:
+                    supporters[project].append((ballot, 1))
+                    bit = bit_of[project]
+                    if not bit:
+                        bit = bit_of[project] = bits[(project, 1)] = 1 << len(bits)
+                    mask |= bit
+                ballot_bits.append(mask)
+            project_bits = bit_of
+            votes = [sum(weights[b] for b, _ in mine) for mine in supporters]
+            total_points = list(votes)
+            point_weights = [{1: v} if v else {} for v in votes]
+        else:
+            project_bits = [0] * projects
+            total_points = [0] * projects
+            point_weights = [{} for _ in range(projects)]
+            for ballot, items in enumerate(ballots):
+                mask = 0
+                weight = weights[ballot]
+                for pair in items:  # (project, points): a bit per distinct pair, in order of first appearance
+                    project, points = pair
+                    supporters[project].append((ballot, points))
+                    given = point_weights[project]
+                    given[points] = given.get(points, 0) + weight
+                    found = bits.get(pair)
+                    if found is None:
+                        found = bits[pair] = 1 << len(bits)
+                    mask |= found
+                    total_points[project] += weight * points
+                ballot_bits.append(mask)
+            for (project, _), bit in bits.items():
+                project_bits[project] |= bit
+            votes = [sum(given.values()) for given in point_weights]
         point_lcm = lcm(1, *{points for _, points in bits})
         rows = [[(ballot_bits[b], points, weights[b]) for b, points in mine] for mine in supporters]
-        votes = [sum(given.values()) for given in point_weights]
         return cls(supporters, total_points, bits, project_bits, ballot_bits, point_lcm, point_weights, rows, votes)
 
 

@@ -60,10 +60,14 @@ def _exact(value: Number) -> Number:
 
 
 def merge_ballots(ballots: Iterable[Ballot]) -> tuple[Ballot, ...]:
-    """Identical ballots as one with the summed weight, in order of first appearance."""
+    """Identical ballots as one with the summed weight, in order of first appearance (the same ballots when no two
+    are identical, as when they were merged before)."""
+    given = tuple(ballots)
     weights: Counter[tuple[tuple[str, Number], ...]] = Counter()
-    for ballot in ballots:
+    for ballot in given:
         weights[ballot.points] += ballot.weight
+    if len(weights) == len(given):
+        return given
     return tuple(Ballot(points, weight) for points, weight in weights.items())
 
 

@@ -7,7 +7,8 @@ from fractions import Fraction
 
 import pytest
 
-from deliberate.budgets.counting import count
+from deliberate.budgets.counting import count, prepare
+from deliberate.budgets.counting_classes import BallotIndex
 from deliberate.budgets.counting_model import (
     Ballot,
     Completion,
@@ -243,3 +244,13 @@ def test_the_explanation_agrees_with_a_voter_by_voter_replay(instance: str, sati
     for p, (t, held) in unaffordable.items():
         step = results[p].equal_shares
         assert step is not None and (step.unaffordable_after, step.supporters_money) == (t, held)
+
+
+@pytest.mark.parametrize("instance", ["Netherlands_Assen_2024", "Poland_Swiecie_2023"])
+def test_the_approval_index_is_the_general_index_built_faster(instance: str) -> None:
+    prepared = prepare(load(instance)[1])
+    assert prepared.approval
+    faster = BallotIndex.of(len(prepared.ids), prepared.weights, prepared.points, approval=True)
+    general = BallotIndex.of(len(prepared.ids), prepared.weights, prepared.points, approval=False)
+    assert faster == general
+    assert sum(faster.votes) == sum(len(items) * w for items, w in zip(prepared.points, prepared.weights, strict=True))
