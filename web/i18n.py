@@ -19,7 +19,6 @@ from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache
 from io import BytesIO
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import jinja2
 from babel.dates import format_date as babel_format_date
@@ -28,10 +27,11 @@ from babel.messages.pofile import read_po
 from babel.support import NullTranslations, Translations
 from jinja2.runtime import Context
 
+from deliberate.validation import LIMA  # dates are shown in the district's time
+
 SUPPORTED: tuple[str, ...] = ("es", "qu", "en")
 NATIVE_NAMES: dict[str, str] = {"es": "Español", "qu": "Runasimi", "en": "English"}
 LOCALE_DIR = Path(__file__).parent / "locale"
-LIMA = ZoneInfo("America/Lima")
 
 # Browsers and phones send several tags for Quechua: the macrolanguage (qu), Cusco (quz), Ayacucho (quy) and
 # the ISO 639-3 codes of other Southern varieties. All of them read the Southern Quechua catalog best.
