@@ -96,22 +96,13 @@ def parse_signature_fields(message: HttpMessage, label: str) -> tuple[SignatureI
 def signature_base(message: HttpMessage, signature_input: SignatureInput, *, request: HttpMessage | None = None) -> str:
     """RFC 9421 §2.5 signature base; raise ``MissingComponent`` when a covered component is absent."""
     components = signature_input.components
-    try:
-        identifiers = _identifiers(components)
-    except MalformedSignature:
-        identifiers = None  # the loop below raises what it raised before, for the first component that fails
-    if identifiers is not None:
-        lines = [f"{identifier}: {component_value(message, component, request=request)}"
-                 for identifier, component in zip(identifiers, components, strict=True)]  # fmt: skip
-    else:
-        lines, seen = [], []
-        for component in components:
-            identifier = serialize_item(component)
-            if identifier in seen:
-                raise MalformedSignature(f"{identifier} is covered twice (§2.5 step 2.1)")
-            seen.append(identifier)
-            lines.append(f"{identifier}: {component_value(message, component, request=request)}")
-        identifiers = tuple(seen)
+    identifiers, duplicate = _identifiers(components)
+    # As §2.5 reads, component by component: a value missing before the first component covered twice is what fails.
+    covered = len(components) if duplicate is None else duplicate
+    lines = [f"{identifier}: {component_value(message, component, request=request)}"
+             for identifier, component in zip(identifiers[:covered], components[:covered], strict=True)]  # fmt: skip
+    if duplicate is not None:
+        raise MalformedSignature(f"{identifiers[duplicate]} is covered twice (§2.5 step 2.1)")
     # `signature_input.serialize()`, reusing the identifiers serialized above.
     params = serialize_parameters(signature_input.params)
     lines.append(f'"@signature-params": ({" ".join(identifiers)}){params}')
@@ -119,16 +110,16 @@ def signature_base(message: HttpMessage, signature_input: SignatureInput, *, req
 
 
 @functools.lru_cache(maxsize=64)
-def _identifiers(components: tuple[Item, ...]) -> tuple[str, ...]:
-    """The covered components serialized (§2.5 step 2.1), or `MalformedSignature` when one is covered twice: the
-    same few lists cover every request a peer sends, so each list is serialized once."""
-    identifiers: list[str] = []
-    for component in components:
-        identifier = serialize_item(component)
-        if identifier in identifiers:
-            raise MalformedSignature(f"{identifier} is covered twice (§2.5 step 2.1)")
-        identifiers.append(identifier)
-    return tuple(identifiers)
+def _identifiers(components: tuple[Item, ...]) -> tuple[tuple[str, ...], int | None]:
+    """The covered components serialized (§2.5 step 2.1) and the position of the first one covered twice (None if
+    none is): the same few lists cover every request a peer sends, so each list is serialized once."""
+    identifiers = tuple(serialize_item(component) for component in components)
+    seen: set[str] = set()
+    for position, identifier in enumerate(identifiers):
+        if identifier in seen:
+            return identifiers, position
+        seen.add(identifier)
+    return identifiers, None
 
 
 def component_value(message: HttpMessage, component: Item, *, request: HttpMessage | None = None) -> str:
