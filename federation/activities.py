@@ -69,6 +69,11 @@ def undo(activity_id: str, actor: str, inner: dict[str, Any]) -> dict[str, Any]:
     return _activity("Undo", activity_id, actor, body, to=inner.get("to", []), cc=inner.get("cc", []))
 
 
+def lock(activity_id: str, actor: str, object_id: str, *, audience: str) -> dict[str, Any]:
+    """A thread closed to new replies (Lemmy's Lock; Undo{Lock} reopens it), relayed by the forum's Group."""
+    return _activity("Lock", activity_id, actor, object_id, to=[PUBLIC], cc=[audience], audience=audience)
+
+
 def follow(activity_id: str, actor: str, target: str) -> dict[str, Any]:
     return _activity("Follow", activity_id, actor, target, to=[target])
 

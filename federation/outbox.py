@@ -7,7 +7,8 @@ ids are derived from the event id, so nothing is queued twice).
 Who sends what, following FEP-1b12 (as Lemmy does):
 - In a forum of this node, the forum's Group announces every post, edit, deletion and support to its followers,
   whoever wrote it (a remote reply is relayed as received, its author's proof included); lock changes go out as an
-  Update of the thread's Page by the Group.
+  Update of the thread's Page by the Group, or, for a thread started on another server (whose Page only that server
+  may update), as the Group's Announce of a Lock or Undo{Lock} (as Lemmy sends them).
 - In a forum of another node that we mirror, what our members do goes to that forum's Group inbox (it will
   announce it to everyone else); what its own members do is not sent anywhere.
 - Members-only forums never federate.
@@ -215,14 +216,30 @@ async def _lock_event(conn: asyncpg.Connection, outbox: Outbox, event_id: int, p
     if opening is None or opening.forum.visibility != "public":
         return
     group = await group_uri(conn, outbox.base_url, opening)
-    document = await local_object(conn, outbox, opening)
-    if opening.post.author_origin is not None:
-        document = (await forums.remote_object(conn, opening.post.id)) or document
-    document = {**document, "commentsEnabled": not thread.locked}
-    update = activities.update(_activity_id(outbox, event_id), group, document)
     signer = Signer("group", forum.id)
     recipients = await peers.followers_of(conn, signer)
-    await _enqueue(conn, outbox, update, signer, recipients)
+    if not recipients:
+        return
+    if opening.post.author_origin is None:
+        document = await local_object(conn, outbox, opening)
+        change = activities.update(_activity_id(outbox, event_id), group, {**document,
+                                   "commentsEnabled": not thread.locked})  # fmt: skip
+    else:
+        # The Page lives on its author's server: an Update of it by the Group is refused there (objects must come
+        # from their own server), so the Group announces a Lock (or Undo{Lock}) of it, as Lemmy does. Lemmy takes a
+        # Lock from a person of the community's server; the Group stands in when no member of ours did it.
+        page = await object_uri(conn, outbox.base_url, opening)
+        moderator = await _local_person(conn, outbox.base_url, payload.get("by")) or group
+        lock = activities.lock(_activity_id(outbox, event_id, "k"), moderator, page, audience=group)
+        inner = lock if thread.locked else activities.undo(_activity_id(outbox, event_id, "u"), moderator, lock)
+        change = activities.announce(_activity_id(outbox, event_id, "a"), group, inner)
+    await _enqueue(conn, outbox, change, signer, recipients)
+
+
+async def _local_person(conn: asyncpg.Connection, base_url: str, account_id: Any) -> str | None:
+    if not isinstance(account_id, int) or await peers.actor_of_account(conn, account_id) is not None:
+        return None
+    return identity.actor_uri(base_url, "person", (await accounts.access_account(conn, account_id)).username)
 
 
 async def _report_event(conn: asyncpg.Connection, outbox: Outbox, event_id: int, payload: dict[str, Any]) -> None:

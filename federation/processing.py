@@ -509,7 +509,8 @@ async def _relayed_lock(conn: asyncpg.Connection, processor: Processor, group: R
     lock = inner if inner.get("type") == "Lock" else inner["object"]
     page = lock.get("object")
     page_id = page.get("id") if isinstance(page, dict) else page
-    _, thread_id = await forums.find_remote(conn, str(page_id or ""))
+    # The thread may be one a member of ours started in that forum: its Page is ours, and so is its id.
+    _, thread_id = await _locate(conn, processor.outbox.base_url, str(page_id or ""))
     if thread_id is None:
         return
     forum, _ = await forums.access_thread(conn, thread_id, viewer=None)

@@ -148,6 +148,36 @@ async def test_a_locked_thread_refuses_remote_replies_on_both_sides(node_factory
     assert response.status == 409
 
 
+async def test_a_lock_of_a_thread_started_on_another_node_reaches_its_followers(node_factory: Any) -> None:
+    ves, vmt, operator, rosa, mirror = await _forum_followed_across(node_factory)
+    response = await rosa.submit(f"/f/{mirror}/threads", {"title": "Hilo desde VMT", "body": "Lo abrimos aquí"},
+                                 form_page=f"/f/{mirror}")  # fmt: skip
+    vmt_thread = int(response.url.path.rsplit("/", 1)[1])
+    await settle(ves, vmt)
+    ves_thread = await value(ves, "SELECT id FROM thread WHERE ap_id = $1", f"{vmt.base_url}/t/{vmt_thread}")
+    assert ves_thread is not None
+
+    # The thread's Page lives on VMT, where rosa wrote it: VES's Group cannot send an Update of it (VMT's inbox
+    # takes objects only from their own server), so it announces a Lock of it, as Lemmy does.
+    response = await operator.submit(f"/t/{ves_thread}/close", {"reason": "Tema resuelto"})
+    assert response.status == 200, operator.last_html
+    await settle(ves, vmt)
+    assert await value(vmt, "SELECT locked_at IS NOT NULL FROM thread WHERE id = $1", vmt_thread)
+    response = await rosa.submit(f"/t/{vmt_thread}/replies", {"body": "Una más"})
+    assert response.status == 409
+
+    response = await operator.submit(f"/t/{ves_thread}/close", {"reason": "Seguimos", "locked": "0"})
+    assert response.status == 200, operator.last_html
+    await settle(ves, vmt)
+    assert await value(vmt, "SELECT locked_at IS NULL FROM thread WHERE id = $1", vmt_thread)
+    response = await rosa.submit(f"/t/{vmt_thread}/replies", {"body": "Ahora sí"})
+    assert response.status == 200, rosa.last_html
+    await settle(ves, vmt)
+    assert await value(ves, "SELECT count(*) FROM post WHERE thread_id = $1", ves_thread) == 2
+    assert await sql(ves, "SELECT activity_id, state, last_error FROM delivery") == []
+    assert await sql(vmt, "SELECT type, error FROM inbox_activity WHERE error IS NOT NULL") == []
+
+
 async def test_a_blocked_node_is_refused_and_its_posts_never_appear(node_factory: Any) -> None:
     ves, vmt, operator, rosa, _mirror = await _forum_followed_across(node_factory)
     response = await operator.submit("/f/obras-y-servicios/threads", {"title": "Un hilo abierto",
