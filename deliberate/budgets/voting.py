@@ -38,6 +38,10 @@ Without the code nobody can go from one to the other (that would mean guessing 8
 An official at a polling table enters a paper ballot for a verified resident named by username (`enter_paper_ballot`).
 The roll row has channel 'paper', the table and the official; the receipt is printed or written down for the voter.
 The roll's primary key makes online-after-paper and paper-after-online impossible; the message says which happened.
+The official who types a paper ballot in sees whose it is, as anyone who fills in a form for a voter does; the roll
+and the box keep no link between them all the same, so nobody learns it later from the data. Marking the voter on the
+roll at the table and entering the ballots afterwards from the urn without names (as CONSUL's booths do) would take
+that away too; it needs a per-table reconciliation of the roll and the box, and is left for when districts ask for it.
 
 ## Ballot rules (`check_choices`)
 
@@ -48,11 +52,14 @@ max_choices distinct projects, best first.
 
 ## What remains exposed, and why we accept it
 
-The design protects the stored data: backups, exports, a leaked dump, the published chain and any later reader of the
-database see no link between a voter and a ballot. While voting is open, someone with access to the database server
-itself can still correlate:
+The design protects the stored data: backups, exports, the published chain and any later reader of the database see
+no link between a voter and a ballot. `deliberate backup` writes the roll sorted by account and the box by receipt
+hash (`deliberate/runtime/backup.py`): a plain pg_dump would write both in their physical order, which is the order of
+casting, so row N of one would be row N of the other. While voting is open, someone with access to the database
+server itself can still correlate:
 
-* the transaction id (xmin) and the physical order (ctid) of the two rows a cast wrote together;
+* the transaction id (xmin) and the physical order (ctid) of the two rows a cast wrote together, which a plain
+  `pg_dump` or a copy of the data directory taken then carries along (use `deliberate backup`);
 * the write-ahead log, which records both inserts in commit order, and any statement logging an operator turns on.
 
 At publication (`publishing.py`), both tables are rewritten in one statement each, the roll ordered by account and

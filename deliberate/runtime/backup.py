@@ -7,18 +7,27 @@ generated its own into the data directory (`DATA_DIR/secret_key`; a secret set i
 operator's to keep, with the environment file). Redis is not included: it holds only sessions, rate limits and
 caches, so after a restore members sign in again.
 
-The file format (version 1), all integers big-endian:
+The file format (version 2; version 1, without sorted tables, is still read), all integers big-endian:
 
     header   b"DLBK" | version (1 byte) | scrypt log2(N), r, p (1 byte each) | salt (16) | nonce prefix (7)
              | key check (16)
     records  final flag (1 byte: 0 or 1) | ciphertext length (4) | AES-256-GCM ciphertext of up to 1 MiB
+
+Two tables are not left to pg_dump's order: the voter roll and the ballot box of participatory budgets
+(`deliberate/budgets/voting.py`). pg_dump copies a table's rows in their physical order, which is the order they were
+inserted; a cast writes one row in each, so while voting is open row N of the roll and row N of the box would be the
+same voter's. Their data is left out of the dump (`--exclude-table-data`) and copied in the same snapshot (pg_dump
+runs on the snapshot this command's transaction exports), the roll sorted by process and account, the box by
+process and receipt hash, neither of which says anything about when anyone voted. The manifest lists them with their
+columns and sizes; their rows follow the manifest in the file, before the dump, and `restore` loads them, in that
+order, after `pg_restore`.
 
 The passphrase goes through scrypt (N=2^15, r=8, p=1: 32 MiB and about a tenth of a second) into 64 bytes: the first
 32 are the AES key, a hash of the last 32 is the key check, so a wrong passphrase is told apart from a damaged file.
 Each record's nonce is the prefix, the record's number (4 bytes) and its final flag (1 byte), and the whole header
 is its associated data: records cannot be reordered, dropped, truncated or taken from another file without the
 authentication failing (the "STREAM" construction of Hoang, Reyhanitabar, Rogaway and Vizár). The plaintext is the
-manifest's length (4 bytes), the manifest (JSON), then the dump.
+manifest's length (4 bytes), the manifest (JSON), the sorted tables' rows (format 2), then the dump.
 
 `restore` refuses a data directory that is not empty (or an external database that already has tables), starts an
 embedded PostgreSQL there when no database URL is given, and runs `pg_restore`. The PostgreSQL programs are the
@@ -43,6 +52,7 @@ from pathlib import Path
 from typing import IO, Any
 from urllib.parse import unquote, urlsplit, urlunsplit
 
+import asyncpg
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
@@ -55,7 +65,13 @@ from deliberate.runtime.node import node_services
 from deliberate.settings import Settings
 
 MAGIC = b"DLBK"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+READABLE_VERSIONS = (1, 2)
+# Tables whose rows are copied sorted instead of in pg_dump's (insertion) order, with the sort: see the docstring.
+SORTED_TABLES = (
+    ("budget_voter", "process_id, account_id"),
+    ("budget_ballot", "process_id, receipt_hash"),
+)
 SCRYPT_LOG2_N, SCRYPT_R, SCRYPT_P = 15, 8, 1
 CHUNK = 1024 * 1024
 MIN_PASSPHRASE = 12
@@ -130,8 +146,11 @@ def _open_records(source: IO[bytes], passphrase: str) -> Iterator[bytes]:
     if len(header) < _HEADER.size or not header.startswith(MAGIC):
         raise BackupError("this is not a deliberate backup file")
     _, version, log2_n, r, p, salt, prefix, check = _HEADER.unpack(header)
-    if version != FORMAT_VERSION:
-        raise BackupError(f"this backup has format version {version}; this deliberate reads version {FORMAT_VERSION}")
+    if version not in READABLE_VERSIONS:
+        raise BackupError(
+            f"this backup has format version {version}; this deliberate reads versions "
+            + ", ".join(map(str, READABLE_VERSIONS))
+        )
     key, expected = _derive(passphrase, salt, log2_n, r, p)
     if not secrets.compare_digest(check, expected):
         raise WrongPassphrase("wrong passphrase: this backup was encrypted with another one")
@@ -248,56 +267,54 @@ def _writable_target(target: Path) -> Path:
     return target
 
 
+async def _sorted_rows(conn: asyncpg.Connection, table: str, order: str) -> tuple[list[str], bytes]:
+    """`table`'s columns and its rows in COPY text format, sorted by `order` (from SORTED_TABLES, never user input)."""
+    columns = [
+        row["attname"]
+        for row in await conn.fetch(
+            "SELECT attname FROM pg_attribute WHERE attrelid = $1::regclass AND attnum > 0 AND NOT attisdropped"
+            " ORDER BY attnum",
+            table,
+        )
+    ]
+    chunks: list[bytes] = []
+
+    async def keep(chunk: bytes) -> None:
+        chunks.append(chunk)
+
+    listed = ", ".join(f'"{name}"' for name in columns)  # names from the catalogue
+    await conn.copy_from_query(f"SELECT {listed} FROM {table} ORDER BY {order}", output=keep, format="text")  # noqa: S608
+    return columns, b"".join(chunks)
+
+
 async def backup(settings: Settings, target: Path, passphrase: str, *, clock: Clock) -> BackupDone:
     """Dump the node's database (while it runs) into `target`, encrypted; record it in `node_backup`."""
     check_passphrase(passphrase)
     target = await asyncio.to_thread(_writable_target, target)
-    partial = target.with_name(target.name + ".partial")
     async with _database_of(settings) as database_url:
         conn = await connect(database_url)
         try:
             versions = sorted(await applied_versions(conn))
             started_at = clock.now()
-            manifest = {
-                "format": FORMAT_VERSION,
-                "created_at": started_at.isoformat(),
-                # Only when configured: a default http://HOST:PORT of this command says nothing about the node.
-                "public_url": str(settings.public_url).rstrip("/") if settings.public_url else None,
-                "node_name": settings.node_name,
-                "schema_version": versions[-1] if versions else 0,
-                "secret_key": _data_dir_secret(settings),
-            }
-            url, env = _libpq_target(database_url)
-            # --no-sync: the file is fsynced below, once, after encryption.
-            process = await asyncio.create_subprocess_exec(
-                str(pg_bin("pg_dump")), "--format=custom", "--no-sync", f"--dbname={url}", env=env,
-                stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-            )  # fmt: skip
-            assert process.stdout is not None and process.stderr is not None
-            errors = asyncio.create_task(process.stderr.read())
-            try:
-                fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-                with os.fdopen(fd, "wb") as out:
-                    sealer = _Sealer(out, passphrase)
-                    encoded = json.dumps(manifest).encode()
-                    sealer.write(struct.pack(">I", len(encoded)) + encoded)
-                    while chunk := await process.stdout.read(CHUNK):
-                        sealer.write(chunk)
-                    await process.wait()
-                    if process.returncode != 0:
-                        raise BackupError(f"pg_dump failed:\n{(await errors).decode(errors='replace').strip()}")
-                    sealer.close()
-                    out.flush()
-                    os.fsync(out.fileno())
-                os.replace(partial, target)
-            except BaseException:
-                if process.returncode is None:
-                    process.kill()
-                    await process.wait()
-                partial.unlink(missing_ok=True)
-                raise
-            finally:
-                errors.cancel()
+            # One snapshot for the sorted tables and for pg_dump: the transaction that exports it stays open
+            # until pg_dump has finished.
+            async with conn.transaction(isolation="repeatable_read", readonly=True):
+                snapshot = await conn.fetchval("SELECT pg_export_snapshot()")
+                sorted_tables = [(table, *await _sorted_rows(conn, table, order)) for table, order in SORTED_TABLES]
+                manifest = {
+                    "format": FORMAT_VERSION,
+                    "created_at": started_at.isoformat(),
+                    # Only when configured: a default http://HOST:PORT of this command says nothing about the node.
+                    "public_url": str(settings.public_url).rstrip("/") if settings.public_url else None,
+                    "node_name": settings.node_name,
+                    "schema_version": versions[-1] if versions else 0,
+                    "secret_key": _data_dir_secret(settings),
+                    "sorted_tables": [
+                        {"table": table, "columns": columns, "bytes": len(rows)}
+                        for table, columns, rows in sorted_tables
+                    ],
+                }
+                await _dump(database_url, target, passphrase, manifest, sorted_tables, snapshot)
             finished_at = clock.now()
             size = target.stat().st_size
             await conn.execute(
@@ -307,6 +324,47 @@ async def backup(settings: Settings, target: Path, passphrase: str, *, clock: Cl
         finally:
             await conn.close()
     return BackupDone(target, size, started_at, finished_at)
+
+
+async def _dump(database_url: str, target: Path, passphrase: str, manifest: dict[str, Any],
+                sorted_tables: list[tuple[str, list[str], bytes]], snapshot: str) -> None:  # fmt: skip
+    """Write the encrypted file: the manifest, the sorted tables' rows, then pg_dump's output on `snapshot`."""
+    partial = target.with_name(target.name + ".partial")
+    url, env = _libpq_target(database_url)
+    left_out = [f"--exclude-table-data={table}" for table, _ in SORTED_TABLES]
+    # --no-sync: the file is fsynced below, once, after encryption.
+    process = await asyncio.create_subprocess_exec(
+        str(pg_bin("pg_dump")), "--format=custom", "--no-sync", f"--snapshot={snapshot}", *left_out,
+        f"--dbname={url}", env=env,
+        stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    assert process.stdout is not None and process.stderr is not None
+    errors = asyncio.create_task(process.stderr.read())
+    try:
+        fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "wb") as out:
+            sealer = _Sealer(out, passphrase)
+            encoded = json.dumps(manifest).encode()
+            sealer.write(struct.pack(">I", len(encoded)) + encoded)
+            for _, _, rows in sorted_tables:
+                sealer.write(rows)
+            while chunk := await process.stdout.read(CHUNK):
+                sealer.write(chunk)
+            await process.wait()
+            if process.returncode != 0:
+                raise BackupError(f"pg_dump failed:\n{(await errors).decode(errors='replace').strip()}")
+            sealer.close()
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(partial, target)
+    except BaseException:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+        partial.unlink(missing_ok=True)
+        raise
+    finally:
+        errors.cancel()
 
 
 # --- Restore ----------------------------------------------------------------------------------------------------
@@ -327,17 +385,44 @@ def read_manifest(source: Path, passphrase: str) -> dict[str, Any]:
     return manifest
 
 
-def _decrypt_dump(source: Path, passphrase: str, dump: Path) -> dict[str, Any]:
-    """Write the backup's dump to `dump` (mode 0600) and return its manifest; every record is authenticated."""
+SortedRows = list[tuple[str, list[str], bytes]]  # (table, columns, rows in COPY text format)
+
+
+def _decrypt_dump(source: Path, passphrase: str, dump: Path) -> tuple[dict[str, Any], SortedRows]:
+    """Write the backup's dump to `dump` (mode 0600) and return its manifest and the sorted tables' rows; every
+    record is authenticated."""
     with source.open("rb") as handle:
         reader = _PlainReader(_open_records(handle, passphrase))
         (length,) = struct.unpack(">I", reader.read_exactly(4))
         manifest: dict[str, Any] = json.loads(reader.read_exactly(length))
+        sorted_rows: SortedRows = []
+        for entry in manifest.get("sorted_tables", []):  # none in a format 1 backup
+            table, columns, size = entry["table"], entry["columns"], entry["bytes"]
+            if table not in dict(SORTED_TABLES) or not isinstance(size, int) or size < 0:
+                raise BackupError("the backup file is damaged (its list of sorted tables is not ours)")
+            sorted_rows.append((table, [str(column) for column in columns], reader.read_exactly(size)))
         fd = os.open(dump, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "wb") as out:
             for chunk in reader.rest():
                 out.write(chunk)
-    return manifest
+    return manifest, sorted_rows
+
+
+async def _load_sorted(database_url: str, sorted_rows: SortedRows) -> None:
+    """The roll and the box, in the order the backup wrote them (see the docstring), in one transaction."""
+    if not sorted_rows:
+        return
+    conn = await connect(database_url)
+    try:
+        async with conn.transaction():
+            for table, columns, rows in sorted_rows:
+
+                async def source(rows: bytes = rows) -> AsyncIterator[bytes]:
+                    yield rows
+
+                await conn.copy_to_table(table, source=source(), columns=columns, format="text")
+    finally:
+        await conn.close()
 
 
 async def _refuse_non_empty_database(database_url: str) -> None:
@@ -372,15 +457,22 @@ async def restore(settings: Settings, source: Path, passphrase: str) -> Restored
     dump = data_dir / "restore.dump.partial"
     postgres = EmbeddedPostgres(data_dir / "postgres")
     try:
-        manifest = await asyncio.to_thread(_decrypt_dump, source, passphrase, dump)
+        manifest, sorted_rows = await asyncio.to_thread(_decrypt_dump, source, passphrase, dump)
         if not settings.database_url:
             await postgres.start()
-        url, env = _libpq_target(settings.database_url or postgres.dsn())
+        database_url = settings.database_url or postgres.dsn()
+        url, env = _libpq_target(database_url)
         # --no-owner / --no-privileges: the restored objects belong to whoever restores them, as on a new server.
         await _run_checked(
             str(pg_bin("pg_restore")), "--no-owner", "--no-privileges", "--exit-on-error", "--single-transaction",
             f"--dbname={url}", str(dump), env=env, what="pg_restore",
         )  # fmt: skip
+        try:
+            await _load_sorted(database_url, sorted_rows)
+        except (OSError, asyncpg.PostgresError) as exc:
+            # pg_restore's transaction has committed: an external database now holds everything else.
+            hint = "; empty the database before restoring again" if settings.database_url else ""
+            raise BackupError(f"the voter roll and ballot box could not be loaded ({exc}){hint}") from exc
         secret = manifest.get("secret_key")
         if secret and not settings.secret_key:
             path = data_dir / "secret_key"
