@@ -161,7 +161,7 @@ async def test_results_are_published_once_only_after_voting_closes_by_an_officia
 
 async def test_publishing_rewrites_roll_and_box_so_no_row_keeps_its_cast_transaction(db: asyncpg.Connection) -> None:
     setup = await voting_process(db, FrozenClock(), residents=3)
-    for voter in setup.residents:  # one transaction per cast, as over the web
+    for voter in reversed(setup.residents):  # one transaction per cast, as over the web; not in account order
         async with db.transaction():
             await voting.cast_ballot(db, clock=setup.clock, actor=voter, slug=setup.process.slug, zone_id=None,
                                      choices=[setup.projects[0].id])  # fmt: skip
@@ -172,7 +172,12 @@ async def test_publishing_rewrites_roll_and_box_so_no_row_keeps_its_cast_transac
         await publishing.publish_results(db, clock=setup.clock, actor=setup.official, slug=setup.process.slug)
     roll_xmins = await db.fetchval(query.format("budget_voter"))
     assert len(roll_xmins) == 1 and roll_xmins == await db.fetchval(query.format("budget_chain_entry"))
+    assert await db.fetchval(query.format("budget_ballot")) == roll_xmins, "the box is rewritten too"
     assert await db.fetchval("SELECT count(*) FROM budget_ballot") == 3
+    # And the physical order, which pg_dump follows, is no longer the order of casting.
+    roll = [r[0] for r in await db.fetch("SELECT account_id FROM budget_voter ORDER BY ctid")]
+    box = [bytes(r[0]) for r in await db.fetch("SELECT receipt_hash FROM budget_ballot ORDER BY ctid")]
+    assert roll == sorted(roll) and box == sorted(box)
 
 
 async def test_equal_shares_explanations_are_stored_per_project(db: asyncpg.Connection) -> None:
