@@ -4,6 +4,12 @@
 - delivery: due delivery rows → signed POSTs (any number of processes, by SKIP LOCKED leases);
 - inbox: received activities → domain services (any number of processes, by SKIP LOCKED).
 
+A received activity whose processing failed for a reason that may pass (a fetch from a server that is down for a
+while, say the author's node of a post relayed by a forum) is not retried at once: before each inbox round the
+worker gives such rows their next attempt time on the delivery backoff schedule (`delivery_policy.next_attempt`,
+about three days) and makes the rows whose time has come due again. The sender got its 202 long ago and will not
+send again, so giving up after a few seconds would lose the post for good.
+
 Each loop works while there is work and then sleeps `poll_seconds`, or less when `wake()` is called: by a loop
 that did some work (its output is the next one's input) and by the inbox handler after storing an activity, so a
 reply from another node shows up at once. All state is in
@@ -17,8 +23,11 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 
+from deliberate.peers import service as peers
 from federation import delivery, outbox, processing
+from federation import delivery_policy as policy
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +48,7 @@ class FederationWorker:
         loops: list[tuple[str, Callable[[], Awaitable[int]]]] = [
             ("outbox", lambda: outbox.run_once(self.processor.pool, self.processor.outbox)),
             ("delivery", lambda: delivery.run_once(self.deliverer)),
-            ("inbox", lambda: processing.run_once(self.processor)),
+            ("inbox", self._inbox_round),
         ]
         self._events = {name: asyncio.Event() for name, _ in loops}
         self._tasks = [asyncio.create_task(self._loop(name, step), name=f"federation-{name}") for name, step in loops]
@@ -57,10 +66,21 @@ class FederationWorker:
         """Work until every queue is empty (tests and the demo use it to wait for federation to settle)."""
         for _ in range(rounds):
             done = await outbox.run_once(self.processor.pool, self.processor.outbox)
-            done += await processing.run_once(self.processor)
+            done += await self._inbox_round()
             done += await delivery.run_once(self.deliverer)
             if not done:
                 return
+
+    async def _inbox_round(self) -> int:
+        """Schedule the inbox rows that failed last round and release those now due, then process a batch."""
+        clock, rng = self.processor.resolver.clock, self.deliverer.rng
+
+        def next_attempt(attempts: int, now: datetime) -> datetime | None:
+            return policy.next_attempt(attempts, now=now, rng=rng, not_before=None)
+
+        async with self.processor.pool.acquire() as conn, conn.transaction():
+            await peers.schedule_inbox_retries(conn, clock=clock, next_attempt=next_attempt)
+        return await processing.run_once(self.processor)
 
     async def _loop(self, name: str, step: Callable[[], Awaitable[int]]) -> None:
         while True:

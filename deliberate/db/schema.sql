@@ -747,7 +747,8 @@ CREATE TABLE public.inbox_activity (
     received_at timestamp with time zone NOT NULL,
     processed_at timestamp with time zone,
     attempts integer DEFAULT 0 NOT NULL,
-    error text
+    error text,
+    next_attempt_at timestamp with time zone
 );
 
 ALTER TABLE public.inbox_activity ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
@@ -1371,6 +1372,8 @@ CREATE INDEX delivery_host_idx ON public.delivery USING btree (host, state);
 CREATE INDEX forum_organization_idx ON public.forum USING btree (organization_id);
 
 CREATE INDEX inbox_activity_pending_idx ON public.inbox_activity USING btree (id) WHERE (processed_at IS NULL);
+
+CREATE INDEX inbox_activity_waiting_idx ON public.inbox_activity USING btree (next_attempt_at) WHERE ((processed_at IS NULL) AND (next_attempt_at IS NOT NULL));
 
 CREATE INDEX membership_request_account_idx ON public.membership_request USING btree (account_id);
 

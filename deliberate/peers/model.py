@@ -102,6 +102,16 @@ class InboxItem:
 
 
 @dataclass(frozen=True)
+class InboxBacklog:
+    """Received activities whose processing failed for a reason that may pass (a fetch from a server that was
+    down), waiting for their next attempt on the delivery backoff schedule."""
+
+    waiting: int
+    next_at: datetime | None  # None while the only waiting rows have just failed and have no time yet
+    last_error: str | None
+
+
+@dataclass(frozen=True)
 class Recipient:
     inbox: str
     host: str

@@ -12,7 +12,16 @@ from typing import Any
 
 import asyncpg
 
-from deliberate.peers.model import ActorFields, Delivery, InboxItem, Instance, PeerStatus, Recipient, RemoteActor
+from deliberate.peers.model import (
+    ActorFields,
+    Delivery,
+    InboxBacklog,
+    InboxItem,
+    Instance,
+    PeerStatus,
+    Recipient,
+    RemoteActor,
+)
 
 _INSTANCE = """host, blocked_at, block_reason, allowed_at, consecutive_failures, failing_since, paused_until,
                unavailable, last_error"""
@@ -237,10 +246,11 @@ async def insert_inbox_activity(
 
 
 async def claim_inbox(conn: asyncpg.Connection, *, limit: int) -> list[InboxItem]:
+    """Due rows only: new ones, and failed ones whose retry time has come (`release_due_inbox`)."""
     rows = await conn.fetch(
         """
         SELECT id, activity_id, actor_uri, type, body, attempts FROM inbox_activity
-        WHERE processed_at IS NULL AND attempts < 5
+        WHERE processed_at IS NULL AND next_attempt_at IS NULL
         ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED
         """,
         limit,
@@ -250,13 +260,77 @@ async def claim_inbox(conn: asyncpg.Connection, *, limit: int) -> list[InboxItem
 
 async def finish_inbox(conn: asyncpg.Connection, item_id: int, *, now: datetime, error: str | None) -> None:
     await conn.execute(
-        "UPDATE inbox_activity SET processed_at = $2, error = $3, attempts = attempts + 1 WHERE id = $1",
+        """
+        UPDATE inbox_activity SET processed_at = $2, error = $3, attempts = attempts + 1, next_attempt_at = NULL
+        WHERE id = $1
+        """,
         item_id, now, error,
     )  # fmt: skip
 
 
 async def retry_inbox(conn: asyncpg.Connection, item_id: int, *, error: str) -> None:
-    await conn.execute("UPDATE inbox_activity SET attempts = attempts + 1, error = $2 WHERE id = $1", item_id, error)
+    """An attempt failed for a reason that may pass: the row waits ('infinity') until `schedule_inbox_retry` gives
+    it a time, so it is not claimed again in the meantime."""
+    await conn.execute(
+        """
+        UPDATE inbox_activity SET attempts = attempts + 1, error = $2, next_attempt_at = 'infinity'
+        WHERE id = $1
+        """,
+        item_id, error[:500],
+    )  # fmt: skip
+
+
+async def claim_unscheduled_inbox(conn: asyncpg.Connection, *, limit: int) -> list[tuple[int, int, str | None]]:
+    """(id, attempts, error) of failed rows that have no retry time yet, locked for this transaction."""
+    rows = await conn.fetch(
+        """
+        SELECT id, attempts, error FROM inbox_activity
+        WHERE processed_at IS NULL AND next_attempt_at = 'infinity'
+        ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED
+        """,
+        limit,
+    )
+    return [(row["id"], row["attempts"], row["error"]) for row in rows]
+
+
+async def schedule_inbox_retry(conn: asyncpg.Connection, item_id: int, *, at: datetime) -> None:
+    await conn.execute("UPDATE inbox_activity SET next_attempt_at = $2 WHERE id = $1", item_id, at)
+
+
+async def give_up_inbox(conn: asyncpg.Connection, item_id: int, *, now: datetime, error: str) -> None:
+    await conn.execute(
+        "UPDATE inbox_activity SET processed_at = $2, error = $3, next_attempt_at = NULL WHERE id = $1",
+        item_id, now, error[:500],
+    )  # fmt: skip
+
+
+async def release_due_inbox(conn: asyncpg.Connection, *, now: datetime) -> int:
+    """Failed rows whose retry time has come are due again; how many."""
+    status: str = await conn.execute(
+        """
+        UPDATE inbox_activity SET next_attempt_at = NULL
+        WHERE id IN (
+            SELECT id FROM inbox_activity
+            WHERE processed_at IS NULL AND next_attempt_at <= $1
+            FOR UPDATE SKIP LOCKED
+        )
+        """,
+        now,
+    )
+    return int(status.split()[-1])
+
+
+async def inbox_waiting(conn: asyncpg.Connection) -> InboxBacklog:
+    """Received activities waiting to be retried: how many, the earliest next attempt, the latest failure's error."""
+    row = await conn.fetchrow(
+        """
+        SELECT count(*) AS waiting, min(next_attempt_at) FILTER (WHERE next_attempt_at <> 'infinity') AS next_at,
+               (SELECT error FROM inbox_activity WHERE processed_at IS NULL AND next_attempt_at IS NOT NULL
+                ORDER BY id DESC LIMIT 1) AS last_error
+        FROM inbox_activity WHERE processed_at IS NULL AND next_attempt_at IS NOT NULL
+        """
+    )
+    return InboxBacklog(**dict(row))
 
 
 async def lock_outbox_cursor(conn: asyncpg.Connection) -> int | None:

@@ -8,6 +8,7 @@ as local ones. Remote forums are mirrored as forums whose slug is NAME@HOST.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -24,6 +25,7 @@ from deliberate.peers.model import (
     ActorFields,
     Delivery,
     FederationMode,
+    InboxBacklog,
     InboxItem,
     Instance,
     PeerStatus,
@@ -281,6 +283,7 @@ def recipient_of(actor: RemoteActor) -> Recipient:
 
 
 async def claim_inbox(conn: asyncpg.Connection, *, limit: int) -> list[InboxItem]:
+    """Received activities that are due: new ones, and failed ones whose retry time has come."""
     return await queries.claim_inbox(conn, limit=limit)
 
 
@@ -289,7 +292,34 @@ async def finish_inbox(conn: asyncpg.Connection, item_id: int, *, clock: Clock, 
 
 
 async def retry_inbox(conn: asyncpg.Connection, item_id: int, *, error: str) -> None:
+    """Processing failed for a reason that may pass: the row waits, unclaimed, until `schedule_inbox_retries`
+    gives it its next attempt time."""
     await queries.retry_inbox(conn, item_id, error=error)
+
+
+async def schedule_inbox_retries(
+    conn: asyncpg.Connection, *, clock: Clock, next_attempt: Callable[[int, datetime], datetime | None],
+    limit: int = 100,
+) -> int:  # fmt: skip
+    """Give failed inbox rows their next attempt time, `next_attempt(attempts, now)` (None: give up, the row is
+    finished with its last error), then make the rows whose time has come due; how many became due."""
+    now = clock.now()
+    for item_id, attempts, error in await queries.claim_unscheduled_inbox(conn, limit=limit):
+        at = next_attempt(attempts, now)
+        if at is None:
+            await queries.give_up_inbox(conn, item_id, now=now, error=f"gave up after {attempts} attempts: {error}")
+        else:
+            await queries.schedule_inbox_retry(conn, item_id, at=at)
+    return await queries.release_due_inbox(conn, now=now)
+
+
+async def inbox_waiting(
+    conn: asyncpg.Connection, *, actor: Account | None = None, as_admin: bool = False
+) -> InboxBacklog:
+    """For operators: the received activities waiting to be retried."""
+    if not as_admin and (actor is None or not actor.has_role("operator")):
+        raise NotOperator()
+    return await queries.inbox_waiting(conn)
 
 
 async def claim_deliveries(conn: asyncpg.Connection, *, clock: Clock, lease: timedelta, limit: int) -> list[Delivery]:

@@ -57,6 +57,7 @@ async def run_worker(settings: Settings, *, stop: asyncio.Event) -> None:
 async def status(settings: Settings) -> int:
     async with _database(settings) as (_, conn):
         rows = await peers.status(conn, as_admin=True)
+        backlog = await peers.inbox_waiting(conn, as_admin=True)
     if not rows:
         print("this node has not talked to any other server yet")
         return 0
@@ -66,6 +67,10 @@ async def status(settings: Settings) -> int:
                  else f"paused→{row.paused_until:%H:%M}" if row.paused_until else "ok")  # fmt: skip
         print(f"{row.host:<32} {row.pending:>7} {row.failed:>6} {row.consecutive_failures:>5}  {state:<16} "
               f"{(row.last_error or '')[:60]}")  # fmt: skip
+    if backlog.waiting:
+        when = f", next at {backlog.next_at:%Y-%m-%d %H:%M} UTC" if backlog.next_at else ""
+        print(f"received activities waiting to be retried: {backlog.waiting}{when}; last error: "
+              f"{(backlog.last_error or '')[:80]}")  # fmt: skip
     return 0
 
 

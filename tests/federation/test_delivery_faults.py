@@ -249,3 +249,49 @@ async def test_a_reply_delivered_before_its_thread_is_not_lost(node_factory: Any
     await _assert_delivered_once(ves, vmt, thread, 2)
     sources = await sql(vmt, "SELECT source FROM post ORDER BY id")
     assert sorted(row["source"] for row in sources) == sorted(BODIES[:2])
+
+
+async def _drive(*nodes: Node, rounds: int = 3) -> None:
+    """Run each node's worker in turn, a few times: what is due moves along a chain of nodes. Unlike `settle`, an
+    inbox row waiting for its retry time is not work that must be done now."""
+    for _ in range(rounds):
+        for node in nodes:
+            await _run_worker(node)
+
+
+async def test_a_relayed_reply_survives_its_authors_node_being_down(node_factory: Any) -> None:
+    # LURIN follows VES's forum too. A VMT member's reply reaches VES, which relays it to LURIN; LURIN takes a relayed
+    # post only once it has checked the author's proof, with the author's key fetched from VMT. VMT is down just
+    # then: LURIN must keep the reply and try again later, since nobody will send it again.
+    clock = FrozenClock()
+    ves, vmt, ana = await _forum_followed_across(node_factory, clock)
+    lurin = await start(node_factory, "lurin", clock=clock)
+    lucia = await member(lurin, "lucia")
+    assert (await lucia.submit("/forums/remote", {"address": f"obras-y-servicios@{host(ves)}"})).status == 200
+    await settle_at(clock, ves, vmt, lurin)
+    await _discuss(ana, BODIES[:1])
+    await settle_at(clock, ves, vmt, lurin)
+    beto = await member(vmt, "beto")
+    vmt_thread = await value(vmt, "SELECT id FROM thread WHERE title = 'Reservorio de la loma'")
+    reply = "VMT se suma al pedido"
+    assert (await beto.submit(f"/t/{vmt_thread}/replies", {"body": reply}, form_page=f"/t/{vmt_thread}")).status == 200
+    await _run_worker(vmt)  # the reply reaches VES…
+    await _go_offline(vmt)  # …and VMT goes down for a few minutes
+
+    waiting = "SELECT count(*) FROM inbox_activity WHERE processed_at IS NULL AND type = 'Announce'"
+    for _ in range(4):  # however often LURIN's worker runs in the meantime, the reply waits for VMT
+        await _drive(ves, lurin)
+        clock.advance(seconds=20)
+    assert await value(ves, "SELECT count(*) FROM post WHERE source = $1", reply) == 1
+    assert await value(lurin, "SELECT count(*) FROM post WHERE source = $1", reply) == 0
+    assert await value(lurin, waiting) >= 1
+    async with lurin.app[STATE].db.acquire() as conn:
+        backlog = await peers.inbox_waiting(conn, as_admin=True)
+    assert backlog.waiting >= 1 and backlog.next_at is not None and backlog.next_at > clock.now(), backlog
+    assert backlog.last_error, backlog
+
+    await _serve(vmt)
+    clock.advance(minutes=10)  # past the next attempt (the schedule's first steps: 30 s, 1 min, 2 min, 4 min)
+    await _drive(ves, vmt, lurin)
+    assert await value(lurin, "SELECT count(*) FROM post WHERE source = $1", reply) == 1
+    assert await value(lurin, waiting) == 0
