@@ -159,6 +159,12 @@ def build_parser() -> argparse.ArgumentParser:
     pb_import.add_argument("file", metavar="FILE.pb", type=Path, help="a pabulib file")
     pb_import.add_argument("--as", dest="official", required=True, metavar="USERNAME",
                            help="the official or operator account the process is created by")  # fmt: skip
+    # Each left out: as the file's META says (a rule this node cannot reproduce is refused unless --rule is given).
+    pb_import.add_argument("--rule", choices=["greedy", "greedy-threshold", "mes"], help="(as the file says)")
+    pb_import.add_argument("--completion", choices=["none", "greedy", "add1", "add1-greedy", "add1-until-infeasible"],
+                           help="Method of Equal Shares only (as the file says)")  # fmt: skip
+    pb_import.add_argument("--satisfaction", choices=["cost", "cardinality"], help="(as the file says, else cost)")
+    pb_import.add_argument("--tie-break", choices=["id", "equalshares"], help="(as the file says, else id)")
     _node_options(pb_import, web=False)
     # Coalitions: check a downloaded statement's proofs (no database; the network only with --fetch).
     verify = commands.add_parser("verify", help="check the signatures of a downloaded coalition statement")
@@ -213,8 +219,10 @@ def main(argv: list[str] | None = None) -> int:
         if args.command in ("backup", "restore"):
             return asyncio.run(_backup_command(args, settings))
         if args.command == "pb" and args.pb_command == "import":
+            if args.rule not in (None, "mes") and args.completion not in (None, "none"):
+                parser.error("--completion applies to --rule mes only")
             text = args.file.read_text(encoding="utf-8-sig")
-            return asyncio.run(_pb_import(settings, args.file, text, args.official))
+            return asyncio.run(_pb_import(settings, args.file, text, args.official, args))
         if args.command == "admin" and args.admin_command == "make-official":
             return asyncio.run(_make_official(settings, args.username, name=args.name, office=args.office))
         if args.command == "admin" and args.admin_command == "create-operator":
@@ -400,14 +408,16 @@ async def _make_official(settings: Settings, username: str, *, name: str, office
     return 0
 
 
-async def _pb_import(settings: Settings, file: Path, text: str, official: str) -> int:
-    """`deliberate pb import FILE.pb --as USERNAME`: the same import as the officials' form /budgets/import."""
+async def _pb_import(settings: Settings, file: Path, text: str, official: str, args: argparse.Namespace) -> int:
+    """`deliberate pb import FILE.pb --as USERNAME [--rule …]`: the same import as the officials' form
+    /budgets/import, with the same optional choice of rules instead of the file's."""
     from deliberate.accounts import service as accounts
     from deliberate.budgets import exchange
     from deliberate.clock import SystemClock
     from deliberate.db.pool import connect
     from deliberate.errors import InvalidPbFile
     from deliberate.runtime.node import migrate_database, node_services
+    from deliberate.validation import InvalidFields
 
     async with node_services(settings) as live:
         await migrate_database(live.database_url)
@@ -415,12 +425,15 @@ async def _pb_import(settings: Settings, file: Path, text: str, official: str) -
         try:
             async with conn.transaction():
                 actor = await accounts.access_account_by_username(conn, official)
+                rules = exchange.ImportRules(args.rule, args.completion, args.satisfaction, args.tie_break)
                 process = await exchange.import_pabulib(
-                    conn, clock=SystemClock(), actor=actor, text=text, name=file.stem
+                    conn, clock=SystemClock(), actor=actor, text=text, name=file.stem, rules=rules
                 )
         except InvalidPbFile as exc:
             print(f"deliberate: {file}: line {exc.params['line']}: {exc.params['reason']}", file=sys.stderr)
             return 2
+        except InvalidFields as exc:  # a chosen rule that does not go with the file's (or the chosen) others
+            return _fail("; ".join(f"{e.field}: {e.message % e.params if e.params else e.message}" for e in exc.errors))
         finally:
             await conn.close()
     print(f"{process.slug}: {process.title} (imported and published)")

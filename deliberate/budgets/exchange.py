@@ -6,12 +6,18 @@ positions, never accounts) and the stored results. An import creates a process w
 lies in the past, its projects (feasible as given, `external_id` = the file's project id) and its ballots (each with a
 receipt hash of a fresh code nobody is shown: no one can change them), then publishes the count at once, since the
 ballots came in whole. A file that cannot be read is refused with its line and the reason, changing nothing.
+
+The count follows the rule the file's META names (`META_RULES`), so an imported city's election publishes the city's
+result; the official may choose the counting rule, completion, satisfaction and tie-break instead (`ImportRules`).
+A named rule this node cannot reproduce is refused rather than replaced by a near one.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import math
+import re
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
@@ -75,6 +81,7 @@ async def export_pabulib(conn: asyncpg.Connection, *, slug: str, zone_id: int | 
         "language": "es",
         "date_begin": process.voting_opens_at.date().isoformat(),
         "date_end": process.voting_closes_at.date().isoformat(),
+        "satisfaction": process.satisfaction,
         "tie_break": process.tie_break,
         "tie_seed": process.tie_seed,
     }
@@ -165,6 +172,16 @@ async def ballots_csv(conn: asyncpg.Connection, *, slug: str) -> str:
 
 
 @dataclass(frozen=True)
+class ImportRules:
+    """What the official chose on the import form or with `pb import`: each None means "as the file's META says"."""
+
+    counting_rule: str | None = None
+    completion: str | None = None
+    satisfaction: str | None = None
+    tie_break: str | None = None
+
+
+@dataclass(frozen=True)
 class ImportSettings:
     ballot_rule: str
     max_choices: int | None
@@ -172,6 +189,31 @@ class ImportSettings:
     counting_rule: str
     min_votes: int | None
     completion: str
+    satisfaction: str = "cost"
+    tie_break: str = "id"
+    tie_seed: str = ""
+
+
+# The META `rule` values this node counts exactly as the city did (`../shared/pb/README.md`), as (counting rule,
+# completion). Wieliczka's `equalshares/add1-comparison` kept raising every voter's money past the first exhaustive
+# outcome, which is our `add1-until-infeasible`, not `add1`. The `equalshares/<completion>` names are the ones
+# `export_pabulib` writes, so a node's own file comes back under its own rule.
+META_RULES: dict[str, tuple[str, str]] = {
+    "greedy": ("greedy", "none"),
+    "greedy-threshold": ("greedy-threshold", "none"),
+    "equalshares": ("mes", "none"),
+    "equalshares/greedy": ("mes", "greedy"),
+    "equalshares/add1": ("mes", "add1"),
+    "equalshares/add1-greedy": ("mes", "add1-greedy"),
+    "equalshares/add1u": ("mes", "add1-greedy"),
+    "equalshares/add1-comparison": ("mes", "add1-until-infeasible"),
+    "equalshares/add1-until-infeasible": ("mes", "add1-until-infeasible"),
+    "mes": ("mes", "none"),
+}
+# A file that does not know its rule (Zürich, Cambridge) is counted by greedy with cost satisfaction, pabutools'
+# and pabulib's default reading; the official can choose another.
+UNKNOWN_RULES = ("", "unknown")
+SEED = re.compile(r"[A-Za-z0-9_-]{8,64}")  # as a process's tie_seed
 
 
 def _refuse(line: int, reason: str) -> InvalidPbFile:
@@ -187,8 +229,13 @@ def read_import(text: str) -> PbFile:
         raise _refuse(error.line, error.reason) from None
 
 
-def import_settings(pb: PbFile) -> ImportSettings:
-    """The process's ballot and counting rules as the file's META describes them (pabulib keys)."""
+def import_settings(pb: PbFile, chosen: ImportRules | None = None, *, text: str = "") -> ImportSettings:
+    """The process's ballot and counting rules as the file's META describes them (pabulib keys), with what the
+    official chose in place of the file's. A rule the file names that this node cannot count as the city did (such
+    as Wrocław's `greedy-no-skip`, which stops at the first project that does not fit) is refused unless the official
+    chooses a counting rule: counting it under another rule and publishing that as the city's result would mislead.
+    `text` is the file, to name the line of a refused META key."""
+    chosen = chosen or ImportRules()
     longest = max((len(v.projects) for v in pb.votes), default=1) or 1
     max_length = _positive_int(pb.meta.get("max_length")) or None
     vote_type = pb.vote_type
@@ -204,17 +251,50 @@ def import_settings(pb: PbFile) -> ImportSettings:
         ballot_rule, max_choices = "knapsack", None
     else:
         ballot_rule, max_choices = vote_type, max(max_length or 0, longest)
-    rule = pb.meta.get("rule", "").lower()
-    min_votes = None
-    completion = "none"
-    if "equalshares" in rule or rule.startswith("mes"):
-        counting_rule = "mes"
-        completion = "add1" if "add1" in rule else ("greedy" if "greedy" in rule else "none")
-    elif "threshold" in rule and pb.min_project_score is not None and pb.min_project_score >= 1:
-        counting_rule, min_votes = "greedy-threshold", int(pb.min_project_score)
+    named = pb.meta.get("rule", "").strip().lower()
+    if named in META_RULES:
+        file_rule: tuple[str, str] | None = META_RULES[named]
+    elif named in UNKNOWN_RULES:
+        file_rule = ("greedy", "none")
     else:
-        counting_rule = "greedy"
-    return ImportSettings(ballot_rule, max_choices, points, counting_rule, min_votes, completion)
+        file_rule = None
+    if chosen.counting_rule is not None:
+        counting_rule = chosen.counting_rule
+        # The file's completion goes with the file's rule only.
+        completion = file_rule[1] if file_rule is not None and file_rule[0] == counting_rule else "none"
+    elif file_rule is not None:
+        counting_rule, completion = file_rule
+    else:
+        raise _refuse(
+            _meta_line(text, "rule"),
+            f"the file's rule {named!r} is not one this node counts; choose a counting rule to count it under one",
+        )
+    if chosen.completion is not None:
+        completion = chosen.completion
+    min_votes = None
+    if counting_rule == "greedy-threshold":
+        threshold = pb.min_project_score
+        if threshold is None:
+            raise _refuse(_meta_line(text, "rule"), "greedy-threshold needs the META key min_project_score_threshold")
+        if threshold < 1:  # every project scores at least 0: no threshold at all
+            counting_rule = "greedy"
+        else:
+            # Stored ballots give whole points, so scores are whole: "at least 2.5" is "at least 3".
+            min_votes = math.ceil(threshold)
+    satisfaction = chosen.satisfaction or _meta_choice(pb, "satisfaction", ("cost", "cardinality"), "cost")
+    tie_break = chosen.tie_break or _meta_choice(pb, "tie_break", ("id", "equalshares"), "id")
+    seed = pb.meta.get("tie_seed", "").strip() if tie_break == "equalshares" else ""
+    if not SEED.fullmatch(seed):
+        seed = ""  # the node draws one, as for a process opened without a seed
+    return ImportSettings(
+        ballot_rule, max_choices, points, counting_rule, min_votes, completion, satisfaction, tie_break, seed
+    )
+
+
+def _meta_choice(pb: PbFile, key: str, allowed: tuple[str, ...], default: str) -> str:
+    """A key a node's own export writes (`satisfaction`, `tie_break`), read back when it holds a known value."""
+    value = pb.meta.get(key, "").strip().lower()
+    return value if value in allowed else default
 
 
 def _positive_int(value: str | None) -> int:
@@ -244,12 +324,19 @@ def _money(line: int, value: Fraction, what: str) -> Decimal:
 
 
 async def import_pabulib(
-    conn: asyncpg.Connection, *, clock: Clock, actor: Account | None, text: str, name: str = ""
+    conn: asyncpg.Connection,
+    *,
+    clock: Clock,
+    actor: Account | None,
+    text: str,
+    name: str = "",
+    rules: ImportRules | None = None,
 ) -> BudgetProcess:
-    """Create a closed, published process from a `.pb` file. Call inside a transaction: a refusal changes nothing."""
+    """Create a closed, published process from a `.pb` file, counted under the rule its META names unless the
+    official chose another (`rules`). Call inside a transaction: a refusal changes nothing."""
     official = budgets.check_official(actor, clock)
     pb = read_import(text)
-    settings = import_settings(pb)
+    settings = import_settings(pb, rules, text=text)
     lines = _project_lines(text)
     budget = _money(_meta_line(text, "budget"), pb.budget, "the budget")
     if budget <= 0:
@@ -268,8 +355,10 @@ async def import_pabulib(
         "counting_rule": settings.counting_rule,
         "min_votes": str(settings.min_votes or ""),
         "completion": settings.completion,
-        "satisfaction": "cost",
-        "tie_break": "id",  # pabutools' rule: a recount of another city's file matches theirs
+        "satisfaction": settings.satisfaction,
+        # By default pabutools' rule, so a recount of another city's file matches theirs.
+        "tie_break": settings.tie_break,
+        "tie_seed": settings.tie_seed,
         "proposals_open_at": (now - timedelta(days=3)).isoformat(),
         "review_starts_at": (now - timedelta(days=2)).isoformat(),
         "voting_opens_at": (now - timedelta(days=1)).isoformat(),

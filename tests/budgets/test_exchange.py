@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
+from pathlib import Path
 from typing import Any
 
 import asyncpg
@@ -13,11 +14,12 @@ import pytest
 from deliberate import errors
 from deliberate.budgets import exchange, publishing, voting
 from deliberate.budgets.counting import count
-from deliberate.budgets.counting_model import Method, Rule, TieBreak
+from deliberate.budgets.counting_model import TieBreak
 from deliberate.budgets.pabulib import parse_pabulib
 from deliberate.cli import main
 from deliberate.clock import FrozenClock
 from deliberate.db.pool import connect
+from deliberate.validation import InvalidFields
 from tests.budgets.conftest import PB, REFERENCE
 from tests.budgets.voting_support import VotingSetup, close_voting, make_account, voting_process
 from tests.conftest import Servers
@@ -82,20 +84,33 @@ async def test_nothing_is_exported_before_publication(db: asyncpg.Connection) ->
         await exchange.results_csv(db, slug=setup.process.slug)
 
 
-@pytest.mark.parametrize(
-    ("instance", "variant"),
-    [("Netherlands_Assen_2024", "mes_cost_add1"), ("Poland_Czestochowa_2020_Grabowka", "greedy_cost"),
-     ("Switzerland_Zurich_S5R", "greedy_cost")],
-)  # fmt: skip
+# (instance, the variant its META names or the official chose, what the official chose instead of the file)
+IMPORTS = [
+    ("Netherlands_Assen_2024", "mes_cost_add1", exchange.ImportRules()),
+    ("Poland_Czestochowa_2020_Grabowka", "greedy_cost", exchange.ImportRules()),
+    ("Switzerland_Zurich_S5R", "greedy_cost", exchange.ImportRules()),
+    # META `equalshares/add1-comparison`: Add1 raised past the first exhaustive outcome, as Wieliczka counted.
+    ("Poland_Wieliczka_2023_Green_Budget", "mes_cost_add1_until_infeasible", exchange.ImportRules()),
+    ("Netherlands_Assen_2024", "greedy_card", exchange.ImportRules(counting_rule="greedy", satisfaction="cardinality")),
+    (
+        "Netherlands_Assen_2024",
+        "mes_card_greedy",
+        exchange.ImportRules(completion="greedy", satisfaction="cardinality"),
+    ),
+]
+
+
+@pytest.mark.parametrize(("instance", "variant", "rules"), IMPORTS, ids=[f"{i}-{v}" for i, v, _ in IMPORTS])
 async def test_an_imported_election_is_published_with_the_reference_winners(
-    db: asyncpg.Connection, instance: str, variant: str
+    db: asyncpg.Connection, instance: str, variant: str, rules: exchange.ImportRules
 ) -> None:
     clock = FrozenClock()
     official = await make_account(db, clock, "importadora", "official")
     text = (PB / REFERENCE[instance]["file"]).read_text(encoding="utf-8")
     async with db.transaction():
-        process = await exchange.import_pabulib(db, clock=clock, actor=official, text=text, name=instance)
+        process = await exchange.import_pabulib(db, clock=clock, actor=official, text=text, name=instance, rules=rules)
     assert process.origin == "imported" and process.results_published_at is not None
+    assert publishing.rule_of(process).name == variant
     _, rows = await publishing.published_results(db, slug=process.slug)
     winners = [r.external_id for r in sorted((r for r in rows if r.selected), key=lambda r: r.pick_order or 0)]
     assert winners == REFERENCE[instance]["results"][variant]["selected"]
@@ -103,9 +118,53 @@ async def test_an_imported_election_is_published_with_the_reference_winners(
     assert await db.fetchval("SELECT count(*) FROM budget_voter") == 0  # nobody of this node voted
     # The export of an imported election round-trips its project ids and recounts the same.
     exported = parse_pabulib(await exchange.export_pabulib(db, slug=process.slug))
-    rule = Rule(Method.GREEDY) if variant == "greedy_cost" else publishing.rule_of(process)
+    rule = publishing.rule_of(process)
     assert list(count(exported.election(), rule).selected) == winners
     assert rule.tie_break is TieBreak.ID
+    # Imported again as it was exported, it is counted under the same rule.
+    assert exchange.import_settings(exported).satisfaction == process.satisfaction
+
+
+NO_SKIP = (
+    "META\nkey;value\nbudget;1000\nvote_type;approval\nrule;greedy-no-skip\n"
+    "PROJECTS\nproject_id;cost\n1;600\n2;700\n3;300\nVOTES\nvoter_id;vote\nv1;1,2\nv2;2\nv3;2,3\n"
+)
+
+
+async def test_a_rule_the_node_cannot_reproduce_is_refused_unless_the_official_chooses_one(
+    db: asyncpg.Connection,
+) -> None:
+    clock = FrozenClock()
+    official = await make_account(db, clock, "importadora", "official")
+    # Wrocław's greedy-no-skip stops at the first project that does not fit: 2 only. Greedy skips it and funds 3.
+    with pytest.raises(errors.InvalidPbFile) as refused:
+        async with db.transaction():
+            await exchange.import_pabulib(db, clock=clock, actor=official, text=NO_SKIP)
+    assert refused.value.params["line"] == 5 and "greedy-no-skip" in refused.value.params["reason"]
+    assert await db.fetchval("SELECT count(*) FROM budget_process") == 0
+    chosen = exchange.ImportRules(counting_rule="greedy")
+    async with db.transaction():
+        process = await exchange.import_pabulib(db, clock=clock, actor=official, text=NO_SKIP, rules=chosen)
+    assert (process.counting_rule, process.completion, process.satisfaction) == ("greedy", "none", "cost")
+    _, rows = await publishing.published_results(db, slug=process.slug)
+    assert sorted(r.external_id for r in rows if r.selected) == ["2", "3"]
+    # A completion the chosen rule does not use is refused next to its field, changing nothing.
+    unused = exchange.ImportRules(counting_rule="greedy", completion="add1")
+    with pytest.raises(InvalidFields) as wrong:
+        async with db.transaction():
+            await exchange.import_pabulib(db, clock=clock, actor=official, text=NO_SKIP, rules=unused)
+    assert [e.field for e in wrong.value.errors] == ["completion"]
+    assert await db.fetchval("SELECT count(*) FROM budget_process") == 1
+
+
+def test_a_greedy_threshold_file_without_its_threshold_is_refused() -> None:
+    text = NO_SKIP.replace("greedy-no-skip", "greedy-threshold")
+    with pytest.raises(errors.InvalidPbFile) as refused:
+        exchange.import_settings(exchange.read_import(text), text=text)
+    assert refused.value.params["line"] == 5
+    with_threshold = text.replace("rule;", "min_project_score_threshold;1.5\nrule;")
+    settings = exchange.import_settings(exchange.read_import(with_threshold), text=with_threshold)
+    assert (settings.counting_rule, settings.min_votes) == ("greedy-threshold", 2)
 
 
 async def test_a_bad_file_is_refused_with_its_line_and_changes_nothing(db: asyncpg.Connection) -> None:
@@ -130,7 +189,7 @@ async def test_a_bad_file_is_refused_with_its_line_and_changes_nothing(db: async
 
 
 async def test_the_import_command_creates_the_process(
-    database: str, servers: Servers, capsys: Any, monkeypatch: pytest.MonkeyPatch
+    database: str, servers: Servers, capsys: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     conn = await connect(database)
     try:
@@ -144,12 +203,19 @@ async def test_the_import_command_creates_the_process(
         good = PB / REFERENCE["Netherlands_Assen_2024"]["file"]
         assert await asyncio.to_thread(main, ["pb", "import", str(good), *node]) == 0, capsys.readouterr().err
         bad = await asyncio.to_thread(main, ["pb", "import", str(PB / "reference-results.json"), *node])
+        assert bad == 2 and "line 1" in capsys.readouterr().err
+        no_skip = tmp_path / "wroclaw.pb"
+        no_skip.write_text(NO_SKIP, encoding="utf-8")
+        refused = await asyncio.to_thread(main, ["pb", "import", str(no_skip), *node])
+        assert refused == 2 and "line 5" in capsys.readouterr().err
+        chosen = ["--rule", "greedy", "--satisfaction", "cardinality", "--tie-break", "equalshares"]
+        assert await asyncio.to_thread(main, ["pb", "import", str(no_skip), *chosen, *node]) == 0
     finally:
         servers.free_redis_dbs.append(redis_db)
-    assert bad == 2 and "line 1" in capsys.readouterr().err
     conn = await connect(database)
     try:
-        assert await conn.fetchval("SELECT count(*) FROM budget_ballot") == 84
-        assert await conn.fetchval("SELECT count(*) FROM budget_process") == 1
+        assert await conn.fetchval("SELECT count(*) FROM budget_ballot") == 84 + 3
+        chosen_rules = await conn.fetch("SELECT counting_rule, satisfaction, tie_break FROM budget_process ORDER BY id")
+        assert [tuple(r) for r in chosen_rules] == [("mes", "cost", "id"), ("greedy", "cardinality", "equalshares")]
     finally:
         await conn.close()

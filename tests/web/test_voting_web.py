@@ -173,6 +173,20 @@ async def test_an_official_imports_a_pb_file_and_a_bad_one_is_refused_with_its_l
     good.add_field("file", path.read_bytes(), filename=path.name, content_type="text/plain")
     response = await official.session.post(official.url("/budgets/import"), data=good)
     assert response.status == 200 and response.url.path.endswith("/results"), await response.text()
+    # A rule the node cannot reproduce (greedy-no-skip) is refused; the official may count it under a chosen rule.
+    no_skip = b"META\nkey;value\nbudget;1000\nvote_type;approval\nrule;greedy-no-skip\nPROJECTS\nproject_id;cost\n" \
+              b"1;600\n2;700\nVOTES\nvoter_id;vote\nv1;1,2\nv2;2\n"  # fmt: skip
+    for chosen, status in (("", 400), ("greedy", 200)):
+        form = aiohttp.FormData({"csrf_token": token[1], "counting_rule": chosen, "completion": "",
+                                 "satisfaction": "", "tie_break": ""})  # fmt: skip
+        form.add_field("file", no_skip, filename="wroclaw.pb", content_type="text/plain")
+        response = await official.session.post(official.url("/budgets/import"), data=form)
+        text = await response.text()
+        assert response.status == status, text
+        assert ("greedy-no-skip" in text) == (status == 400)
+    assert response.url.path.endswith("/results")
+    await official.get("/budgets/import")
+    assert shown("As the file says") in official.last_html and 'name="counting_rule"' in official.last_html
     member = await _visitor(node, setup.residents[0].username)
     assert (await member.get("/budgets/import")).status == 403
 

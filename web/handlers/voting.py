@@ -27,7 +27,7 @@ from deliberate.errors import N_, DomainError, InvalidInput, Unauthenticated
 from deliberate.validation import InvalidFields, field_error
 from schemas import api as wire
 from web.forms import form_page
-from web.handlers.budgets import LABELS
+from web.handlers.budgets import CHOICES, LABELS
 from web.handlers.common import form_data, redirect, require_user
 from web.i18n import format_money
 from web.render import language, page, translate
@@ -375,9 +375,22 @@ async def ballots_csv(request: web.Request) -> web.Response:
 # ---- import --------------------------------------------------------------------------------------------------------
 
 
+IMPORT_RULE_FIELDS = ("counting_rule", "completion", "satisfaction", "tie_break")
+
+
+def _import_context() -> dict[str, Any]:
+    return {"choices": CHOICES, "labels": LABELS}
+
+
+def _import_rules(form: Any) -> exchange.ImportRules:
+    """The rules the official chose instead of the file's; an empty choice keeps what the file's META says."""
+    chosen = {name: str(form.get(name, "")).strip() or None for name in IMPORT_RULE_FIELDS}
+    return exchange.ImportRules(**chosen)
+
+
 async def import_form(request: web.Request) -> web.Response:
     budgets.check_official(require_user(request), state(request).clock)
-    return form_page(request, "budgets/import.html")
+    return form_page(request, "budgets/import.html", context=_import_context())
 
 
 async def import_file(request: web.Request) -> web.Response:
@@ -399,12 +412,14 @@ async def import_file(request: web.Request) -> web.Response:
             try:
                 async with app.db.acquire() as conn, conn.transaction():
                     process = await exchange.import_pabulib(
-                        conn, clock=app.clock, actor=user, text=text, name=upload.filename.rsplit(".", 1)[0]
-                    )
+                        conn, clock=app.clock, actor=user, text=text, name=upload.filename.rsplit(".", 1)[0],
+                        rules=_import_rules(form),
+                    )  # fmt: skip
             except InvalidInput as refused:
                 error = refused
     if error is not None:
-        return form_page(request, "budgets/import.html", error=error)
+        return form_page(request, "budgets/import.html", data=form, keep=IMPORT_RULE_FIELDS, error=error,
+                         context=_import_context())  # fmt: skip
     return redirect(f"/b/{process.slug}/results")
 
 
