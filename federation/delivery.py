@@ -19,7 +19,7 @@ import asyncpg
 
 from deliberate.clock import Clock
 from deliberate.peers import service as peers
-from deliberate.peers.model import Delivery
+from deliberate.peers.model import Delivery, FederationMode
 from deliberate.peers.service import Signer
 from federation import delivery_policy as policy
 from federation import identity
@@ -39,12 +39,15 @@ class Deliverer:
     clock: Clock
     base_url: str
     rng: random.Random = field(default_factory=random.Random)
+    # In allow-list mode nothing is sent to a host that is not allowed (its rows wait, like a blocked host's).
+    mode: FederationMode = "open"
 
 
 async def run_once(deliverer: Deliverer) -> int:
     """Send one batch of due deliveries; how many were attempted."""
     async with deliverer.pool.acquire() as conn, conn.transaction():
-        batch = await peers.claim_deliveries(conn, clock=deliverer.clock, lease=LEASE, limit=BATCH)
+        batch = await peers.claim_deliveries(conn, clock=deliverer.clock, lease=LEASE, limit=BATCH,
+                                             mode=deliverer.mode)  # fmt: skip
         signers = {Signer(d.signer_kind, d.signer_id) for d in batch}
         keys = {
             signer: await identity.load(conn, deliverer.base_url, signer, clock=deliverer.clock) for signer in signers

@@ -40,6 +40,11 @@ class FederationWorker:
     _events: dict[str, asyncio.Event] = field(default_factory=dict)
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
+    def __post_init__(self) -> None:
+        # One federation mode for the node: the resolver decides who is heard, the deliverer whom we send to. The
+        # composition root gives it to the resolver; copying it here keeps the two from disagreeing.
+        self.deliverer.mode = self.processor.resolver.mode
+
     def wake(self) -> None:
         for event in self._events.values():
             event.set()

@@ -367,14 +367,19 @@ async def insert_delivery(
     )  # fmt: skip
 
 
-async def claim_deliveries(conn: asyncpg.Connection, *, now: datetime, lease: timedelta, limit: int) -> list[Delivery]:
+async def claim_deliveries(
+    conn: asyncpg.Connection, *, now: datetime, lease: timedelta, limit: int, allowlist: bool = False
+) -> list[Delivery]:
+    """Due deliveries to hosts we send to: not blocked and, in allow-list mode, allowed (a block notice,
+    `despite_block`, goes all the same), nor paused or unavailable. The others stay pending, unattempted."""
     rows = await conn.fetch(
         """
         UPDATE delivery d SET next_attempt_at = $1 + $2::interval, attempts = d.attempts + 1
         WHERE d.id IN (
             SELECT d2.id FROM delivery d2 JOIN instance i ON i.host = d2.host
             WHERE d2.state = 'pending' AND d2.next_attempt_at <= $1
-              AND (i.blocked_at IS NULL OR d2.despite_block) AND NOT i.unavailable
+              AND (d2.despite_block OR (i.blocked_at IS NULL AND (NOT $4 OR i.allowed_at IS NOT NULL)))
+              AND NOT i.unavailable
               AND (i.paused_until IS NULL OR i.paused_until <= $1)
             ORDER BY d2.next_attempt_at, d2.id LIMIT $3
             FOR UPDATE OF d2 SKIP LOCKED
@@ -382,7 +387,7 @@ async def claim_deliveries(conn: asyncpg.Connection, *, now: datetime, lease: ti
         RETURNING d.id, d.activity_id, d.inbox, d.host, d.body, d.signer_kind, d.signer_id, d.attempts,
                   (SELECT rfc9421 FROM instance WHERE host = d.host) AS rfc9421
         """,
-        now, lease, limit,
+        now, lease, limit, allowlist,
     )  # fmt: skip
     return [Delivery(**dict(row)) for row in rows]
 

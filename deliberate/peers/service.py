@@ -2,6 +2,8 @@
 
 The rules that decide whether another server is heard live here once: a blocked host is refused everything (its
 requests get 403 and nothing it sent is stored), and in allow-list mode only hosts an operator let in are heard.
+The same rules decide what we send: nothing leaves for a blocked host nor, in allow-list mode, for a host that is
+not allowed (`claim_deliveries`); such rows wait, and go out once the host is unblocked or allowed.
 Remote authors become shadow accounts on first contact, so the forum services treat their posts with the same rules
 as local ones. Remote forums are mirrored as forums whose slug is NAME@HOST.
 """
@@ -322,8 +324,14 @@ async def inbox_waiting(
     return await queries.inbox_waiting(conn)
 
 
-async def claim_deliveries(conn: asyncpg.Connection, *, clock: Clock, lease: timedelta, limit: int) -> list[Delivery]:
-    return await queries.claim_deliveries(conn, now=clock.now(), lease=lease, limit=limit)
+async def claim_deliveries(
+    conn: asyncpg.Connection, *, clock: Clock, lease: timedelta, limit: int, mode: FederationMode = "open"
+) -> list[Delivery]:
+    """Due deliveries, leased for `lease`. Nothing goes to a blocked host nor, in allow-list mode, to a host not
+    allowed: their rows stay pending and unattempted, so a host unblocked or allowed again receives what waited."""
+    return await queries.claim_deliveries(
+        conn, now=clock.now(), lease=lease, limit=limit, allowlist=mode == "allowlist"
+    )
 
 
 async def delivered(conn: asyncpg.Connection, delivery: Delivery, *, clock: Clock) -> None:
