@@ -2,6 +2,14 @@
 
 Pages are keyset-paginated: the forum index on (last_post_at, id) descending, a thread on post id ascending, so
 page 400 costs what page 1 costs.
+
+A blocked server's content is hidden here, never deleted (issue 4: "block an instance (its content hidden, its
+deliveries refused)"). What came from another server names its host: `account.origin` for a remote author's shadow
+account, `forum.origin` for a mirrored forum. While that host's `instance.blocked_at` is set, every read below
+leaves out the forum, the threads and posts its people wrote, the threads of its forums and the reactions its people
+gave; unblocking shows them again as they were. The check is on reads, not on a copy of the block, so it takes effect
+in the transaction that blocks. Because the services and the federation layer read through the same functions, a
+hidden thread also takes no reply (it is not found) and is not relayed. Local rows (origin NULL) match no instance.
 """
 
 from __future__ import annotations
@@ -31,6 +39,22 @@ _POST = """p.id, p.thread_id, p.author_id, a.username AS author_username, a.disp
            p.source, p.html, p.created_at, p.edited_at, p.deleted_at, p.hidden_at, p.hidden_reason, p.ap_id,
            a.origin AS author_origin"""
 _POST_FROM = "post p JOIN account a ON a.id = p.author_id LEFT JOIN organization o ON o.id = p.as_organization_id"
+
+
+def _heard(origin: str) -> str:
+    """SQL true when `origin` (a host column, NULL for local rows) is not a blocked server."""
+    return f"NOT EXISTS (SELECT 1 FROM instance i WHERE i.host = {origin} AND i.blocked_at IS NOT NULL)"
+
+
+# A thread `t` (its author joined as `a`) is shown when neither its author's server nor its forum's is blocked.
+_THREAD_SHOWN = f"""{_heard("a.origin")}
+    AND NOT EXISTS (SELECT 1 FROM forum sf JOIN instance i ON i.host = sf.origin
+                    WHERE sf.id = t.forum_id AND i.blocked_at IS NOT NULL)"""
+# A post `p` (its author joined as `a`) is shown when its author's server is not blocked and its thread is shown:
+# a post is never found while its thread is not (the outbox reads the thread of every post it finds).
+_POST_SHOWN = f"""{_heard("a.origin")}
+    AND EXISTS (SELECT 1 FROM thread t JOIN account a ON a.id = t.author_id WHERE t.id = p.thread_id
+                AND {_THREAD_SHOWN})"""
 
 
 async def insert_forum(
@@ -77,12 +101,12 @@ async def forum_slug_exists(conn: asyncpg.Connection, slug: str) -> bool:
 
 
 async def get_forum_by_slug(conn: asyncpg.Connection, slug: str) -> Forum | None:
-    row = await conn.fetchrow(f"SELECT {_FORUM} FROM {_FORUM_FROM} WHERE f.slug = $1", slug)
+    row = await conn.fetchrow(f"SELECT {_FORUM} FROM {_FORUM_FROM} WHERE f.slug = $1 AND {_heard('f.origin')}", slug)
     return Forum(**dict(row)) if row else None
 
 
 async def get_forum_by_id(conn: asyncpg.Connection, forum_id: int) -> Forum | None:
-    row = await conn.fetchrow(f"SELECT {_FORUM} FROM {_FORUM_FROM} WHERE f.id = $1", forum_id)
+    row = await conn.fetchrow(f"SELECT {_FORUM} FROM {_FORUM_FROM} WHERE f.id = $1 AND {_heard('f.origin')}", forum_id)
     return Forum(**dict(row)) if row else None
 
 
@@ -90,7 +114,7 @@ async def list_forums_visible_to(conn: asyncpg.Connection, account_id: int | Non
     rows = await conn.fetch(
         f"""
         SELECT {_FORUM} FROM {_FORUM_FROM}
-        WHERE f.listed
+        WHERE f.listed AND {_heard("f.origin")}
           AND (f.visibility = 'public'
                OR EXISTS (SELECT 1 FROM organization_member m
                           WHERE m.organization_id = f.organization_id AND m.account_id = $1))
@@ -137,7 +161,7 @@ async def insert_thread(
 async def get_thread(conn: asyncpg.Connection, thread_id: int, *, for_update: bool = False) -> Thread | None:
     if for_update:
         await conn.execute("SELECT 1 FROM thread WHERE id = $1 FOR UPDATE", thread_id)
-    row = await conn.fetchrow(f"SELECT {_THREAD} FROM {_THREAD_FROM} WHERE t.id = $1", thread_id)
+    row = await conn.fetchrow(f"SELECT {_THREAD} FROM {_THREAD_FROM} WHERE t.id = $1 AND {_THREAD_SHOWN}", thread_id)
     return Thread(**dict(row)) if row else None
 
 
@@ -148,6 +172,7 @@ async def list_threads(
         f"""
         SELECT {_THREAD} FROM {_THREAD_FROM}
         WHERE t.forum_id = $1 AND ($2::timestamptz IS NULL OR (t.last_post_at, t.id) < ($2, $3))
+          AND {_heard("a.origin")}
         ORDER BY t.last_post_at DESC, t.id DESC
         LIMIT $4
         """,
@@ -204,7 +229,7 @@ async def insert_post(
 async def get_post(conn: asyncpg.Connection, post_id: int, *, for_update: bool = False) -> Post | None:
     if for_update:
         await conn.execute("SELECT 1 FROM post WHERE id = $1 FOR UPDATE", post_id)
-    row = await conn.fetchrow(f"SELECT {_POST} FROM {_POST_FROM} WHERE p.id = $1", post_id)
+    row = await conn.fetchrow(f"SELECT {_POST} FROM {_POST_FROM} WHERE p.id = $1 AND {_POST_SHOWN}", post_id)
     return Post(**dict(row)) if row else None
 
 
@@ -213,10 +238,11 @@ async def list_posts(conn: asyncpg.Connection, thread_id: int, *, after_id: int 
         f"""
         SELECT {_POST},
                (SELECT coalesce(jsonb_object_agg(kind, n), '{{}}'::jsonb)
-                FROM (SELECT kind, count(*) AS n FROM reaction r WHERE r.post_id = p.id GROUP BY kind) k
+                FROM (SELECT kind, count(*) AS n FROM reaction r JOIN account ra ON ra.id = r.account_id
+                      WHERE r.post_id = p.id AND {_heard("ra.origin")} GROUP BY kind) k
                ) AS reactions
         FROM {_POST_FROM}
-        WHERE p.thread_id = $1 AND p.id > coalesce($2, 0)
+        WHERE p.thread_id = $1 AND p.id > coalesce($2, 0) AND {_heard("a.origin")}
         ORDER BY p.id
         LIMIT $3
         """,
@@ -303,15 +329,18 @@ async def search_posts(
     async with conn.transaction():
         await conn.execute("SET LOCAL plan_cache_mode = force_custom_plan")
         rows = await conn.fetch(
-            """
+            f"""
             WITH q AS (SELECT websearch_to_tsquery('es_unaccent', $1) AS query)
             SELECT p.id AS post_id, t.id AS thread_id, t.title AS thread_title, f.slug AS forum_slug,
                    ts_headline('es_unaccent', p.source, q.query, $4) AS snippet,
                    p.created_at
             FROM q, post p
+            JOIN account pa ON pa.id = p.author_id
             JOIN thread t ON t.id = p.thread_id
+            JOIN account a ON a.id = t.author_id
             JOIN forum f ON f.id = t.forum_id
             WHERE p.search @@ q.query AND p.deleted_at IS NULL AND p.hidden_at IS NULL
+              AND {_heard("pa.origin")} AND {_heard("a.origin")} AND {_heard("f.origin")}
               AND ($5::bigint IS NULL OR p.id < $5)
               AND (f.visibility = 'public' OR EXISTS (
                     SELECT 1 FROM organization_member m
@@ -344,6 +373,7 @@ async def list_threads_started(
         JOIN forum f ON f.id = t.forum_id
         WHERE ($1::bigint IS NULL OR t.as_organization_id = $1)
           AND ($2::bigint IS NULL OR (t.author_id = $2 AND t.as_organization_id IS NULL))
+          AND {_heard("a.origin")} AND {_heard("f.origin")}
           AND (f.visibility = 'public' OR EXISTS (
                 SELECT 1 FROM organization_member m WHERE m.organization_id = f.organization_id AND m.account_id = $3))
         ORDER BY t.created_at DESC, t.id DESC
