@@ -1,11 +1,12 @@
 """Why each project was or was not funded: the data behind the results page, read off a finished count.
 
-For a project funded by Equal Shares: the round, the price per unit of satisfaction, and the shares its supporters
-paid (how many voters paid each amount: those who could paid the price times their satisfaction, the others all
-they had left, possibly nothing). For a supported project it did not fund: after how many funded projects its
-supporters held less money between them than its cost, and how much they held then. For a greedy walk: the
-project's place in the order, its satisfaction per unit of cost and the money left when its turn came. Amounts are
-exact, in the election's currency. Standard library only; it reads the counting engine's integers and never decides
+For a project funded by Equal Shares: the round, the price per unit of satisfaction, and the shares its supporters paid
+(how many voters paid each amount: those who could paid the price times their satisfaction, the others all they had
+left, possibly nothing). A free project Equal Shares left out under cost satisfaction is not unaffordable: it satisfies
+no one under that rule, and says so (`FREE_NO_SATISFACTION`). For a supported project it did not fund: after how many
+funded projects its supporters held less money between them than its cost, and how much they held then. For a greedy
+walk: the project's place in the order, its satisfaction per unit of cost and the money left when its turn came. Amounts
+are exact, in the election's currency. Standard library only; it reads the counting engine's integers and never decides
 anything itself.
 """
 
@@ -106,6 +107,8 @@ def _results(
             reason = Reason.BELOW_THRESHOLD
         elif not tally.votes[q]:
             reason = Reason.NO_SUPPORT
+        elif not tally.int_costs[q] and rule.method is Method.MES and rule.satisfaction is Satisfaction.COST:
+            reason = Reason.FREE_NO_SATISFACTION  # not "unaffordable": its supporters never had to pay anything
         elif greedy is not None:
             reason = Reason.DID_NOT_FIT
         else:

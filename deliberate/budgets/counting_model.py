@@ -140,6 +140,9 @@ class Reason(enum.StrEnum):
     UNAFFORDABLE = "unaffordable"  # Equal Shares: its supporters' money fell below its cost
     DID_NOT_FIT = "did_not_fit"  # greedy: more than the money left when its turn came
     NO_SUPPORT = "no_support"  # nobody voted for it (and no greedy step could fund it)
+    # Equal Shares with cost satisfaction: a free project satisfies no one (its cost times the points is 0), so MES
+    # never funds it, however many support it; only a greedy completion does (pabutools' reading).
+    FREE_NO_SATISFACTION = "free_no_satisfaction"
 
 
 @dataclass(frozen=True)

@@ -38,6 +38,7 @@ REASONS = {
     Reason.UNAFFORDABLE: "its supporters could not afford it",
     Reason.DID_NOT_FIT: "did not fit in the money left",
     Reason.NO_SUPPORT: "no votes",
+    Reason.FREE_NO_SATISFACTION: "free, so it adds no satisfaction by cost; only a completion funds it",
 }
 TIES = {TieBreak.ID: "smallest id first (pabutools)", TieBreak.EQUALSHARES: "lowest cost, most votes, then a lot"}
 

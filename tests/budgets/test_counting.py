@@ -152,6 +152,19 @@ def test_free_projects_that_satisfy_someone_come_first_under_cardinality_only() 
     assert count(free, Rule(Method.MES, completion=Completion.GREEDY)).selected == ("a", "f")
 
 
+def test_a_free_project_equal_shares_leaves_out_under_cost_satisfaction_is_not_called_unaffordable() -> None:
+    free = election(50, {"a": 40, "f": 0}, Ballot.approval("af", 3), Ballot.approval("f", 2))
+    for completion in (Completion.NONE, Completion.ADD1):
+        outcome = count(free, Rule(Method.MES, completion=completion))
+        f = outcome.result("f")
+        assert not f.funded and f.votes == 5
+        assert f.reason is Reason.FREE_NO_SATISFACTION  # it costs nothing: nobody was short of money for it
+        assert f.equal_shares is None
+    completed = count(free, Rule(Method.MES, completion=Completion.GREEDY)).result("f")
+    assert completed.funded and completed.reason is Reason.GREEDY  # the completion funds it, as pabutools does
+    assert count(free, Rule(Method.MES, Satisfaction.CARDINALITY)).result("f").reason is Reason.FREE
+
+
 def test_an_ordinal_ballot_gives_k_points_to_the_first_of_k_and_one_to_the_last() -> None:
     assert Ballot.ranking(["x", "y", "z"]).points == (("x", 3), ("y", 2), ("z", 1))
     outcome = count(

@@ -310,3 +310,38 @@ async def test_greedy_results_say_why_each_project_was_or_was_not_funded(node_fa
         < listed.index(shown("Projects not funded"))
         < listed.index(b.title)
     )
+
+
+async def test_a_free_project_equal_shares_leaves_out_is_explained_as_free_not_unaffordable(node_factory: Any) -> None:
+    clock = FrozenClock()
+    node = await node_factory("ves", clock=clock)
+    conn = await node.connect()
+    try:
+        setup = await voting_process(conn, clock, costs=[60000, 0], residents=3, counting_rule="mes")
+        a, free = setup.projects
+        assert free.cost == 0
+        async with conn.transaction():
+            for resident in setup.residents:
+                await voting.cast_ballot(conn, clock=clock, actor=resident, slug=setup.process.slug, zone_id=None,
+                                         choices=[a.id, free.id])  # fmt: skip
+        close_voting(setup)
+        async with conn.transaction():
+            await publishing.publish_results(conn, clock=clock, actor=setup.official, slug=setup.process.slug)
+        _, rows = await publishing.published_results(conn, slug=setup.process.slug)
+    finally:
+        await conn.close()
+    stored = {r.project_id: r for r in rows}[free.id]
+    assert not stored.selected and stored.explanation["reason"] == "free_no_satisfaction"
+    visitor = await node.visitor()
+    await visitor.get(f"/b/{setup.process.slug}/results")
+    page = visitor.last_html
+    assert (
+        shown(
+            "Not funded: it costs nothing, and in this count a vote is worth what the project costs, so its votes add "
+            "nothing and Equal Shares does not pick it. Only a completion by number of votes with the money left funds "
+            "such a project."
+        )
+        in page
+    )
+    unaffordable = "Not funded: from the start its supporters had only %(money)s together, less than its cost."
+    assert shown(unaffordable, money="S/ 0,00") not in page

@@ -283,6 +283,10 @@ def explain(request: web.Request, row: publishing.ResultRow) -> list[str]:
             )]  # fmt: skip
         return [t(N_("Not funded: from the start its supporters had only %(money)s together, less than its cost."),
                   money=money)]  # fmt: skip
+    if reason == "free_no_satisfaction":
+        return [t(N_("Not funded: it costs nothing, and in this count a vote is worth what the project costs, so its "
+                     "votes add nothing and Equal Shares does not pick it. Only a completion by number of votes with "
+                     "the money left funds such a project."))]  # fmt: skip
     if reason == "did_not_fit":
         step = e.get("greedy") or {}
         return [t(N_("Not funded: when its turn came (place %(position)s), only %(money)s were left."),
