@@ -88,6 +88,10 @@ def organization(base_url: str, org: Organization, *, rsa_private_pem: str, ed25
         "Organization", actor_id, base_url, preferred_username=org.slug, name=org.name, summary=org.description,
         keys=_keys(actor_id, rsa_private_pem, ed25519_private_pem),
     )  # fmt: skip
+    # Its own inbox is the node's shared one: POST /o/SLUG/ACTION is the organization page's actions (join,
+    # leave…), which the router matches before /o/SLUG/inbox. Followers (Mastodon sends a Follow to `inbox`) and
+    # peers reach the same pipeline either way.
+    document["inbox"] = f"{base_url}/inbox"
     document["published"] = org.created_at.isoformat()
     return document
 

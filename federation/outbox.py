@@ -11,6 +11,9 @@ Who sends what, following FEP-1b12 (as Lemmy does):
   may update), as the Group's Announce of a Lock or Undo{Lock} (as Lemmy sends them).
 - In a forum of another node that we mirror, what our members do goes to that forum's Group inbox (it will
   announce it to everyone else); what its own members do is not sent anywhere.
+- A post by a member of ours (or written for one of our organizations) also goes, as its author's Create, Update or
+  Delete, to the author's own followers (Mastodon users who follow a member or an organization), except to inboxes
+  the Group's delivery already reaches: one delivery per inbox.
 - Members-only forums never federate.
 """
 
@@ -173,14 +176,17 @@ async def _post_event(
         document = received or await local_object(conn, outbox, view)
         build = activities.update if kind == "post_edited" else activities.create
         inner = build(_activity_id(outbox, event_id), actor, document)
+    reached: set[str] = set()
     if view.forum.remote:
-        await _to_remote_group(conn, outbox, view, inner, signer)
+        reached = await _to_remote_group(conn, outbox, view, inner, signer)
     else:
-        await _announce(conn, outbox, event_id, view, inner)
+        reached = await _announce(conn, outbox, event_id, view, inner)
         if kind in ("thread_started", "post_created"):
             # As Lemmy does: a new post is also announced as the post itself. Mastodon and Pleroma look an
             # Announce's object up as a status and cannot use an embedded Create; Lemmy (and we) skip the copy.
             await _announce(conn, outbox, event_id, view, inner["object"], suffix="p")
+    if local_author:
+        await _to_author_followers(conn, outbox, inner, signer, reached=reached)
 
 
 async def _support_event(
@@ -292,23 +298,39 @@ async def _announce(
     view: PostInThread,
     inner: dict[str, Any],
     suffix: str = "a",
-) -> None:
+) -> set[str]:
+    """The forum's Group relays `inner` to its followers; the inboxes it went to."""
     signer = Signer("group", view.forum.id)
     recipients = await peers.followers_of(conn, signer)
     if not recipients:
-        return
+        return set()
     group = await group_uri(conn, outbox.base_url, view)
     announce = activities.announce(_activity_id(outbox, event_id, suffix), group, inner)
     await _enqueue(conn, outbox, announce, signer, recipients)
+    return {r.inbox for r in recipients}
 
 
 async def _to_remote_group(
     conn: asyncpg.Connection, outbox: Outbox, view: PostInThread, activity: dict[str, Any], signer: Signer
-) -> None:
+) -> set[str]:
     group = await peers.actor_of_forum(conn, view.forum.id)
     if group is None:
-        return
+        return set()
     await _enqueue(conn, outbox, activity, signer, [Recipient(group.delivery_inbox, group.host)])
+    return {group.delivery_inbox}
+
+
+async def _to_author_followers(
+    conn: asyncpg.Connection, outbox: Outbox, activity: dict[str, Any], signer: Signer, *, reached: set[str]
+) -> None:
+    """A post's Create, Update or Delete also goes to the followers of its author (the member, or the organization
+    it was written for), as a Mastodon user who follows someone expects. An inbox the forum's Group (or the mirrored
+    forum's own server) already serves gets nothing more: one delivery per inbox. Mastodon puts a status it first
+    learns of from a Group's Announce in the home feeds of its author's followers there all the same
+    (ActivityPub::Activity#distribute, for a new status)."""
+    recipients = [r for r in await peers.followers_of(conn, signer) if r.inbox not in reached]
+    if recipients:
+        await _enqueue(conn, outbox, activity, signer, recipients)
 
 
 async def _enqueue(

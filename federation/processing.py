@@ -19,6 +19,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
 from dataclasses import dataclass
+from functools import partial
 from html import escape
 from typing import Any
 from urllib.parse import urldefrag, urlsplit
@@ -33,6 +34,7 @@ from deliberate.forums.markup import remote_text, render_markdown
 from deliberate.forums.service import RemoteText
 from deliberate.moderation import service as moderation
 from deliberate.moderation.model import REASON_MAX
+from deliberate.organizations import service as organizations
 from deliberate.peers import service as peers
 from deliberate.peers.model import InboxItem, RemoteActor
 from deliberate.peers.service import Signer
@@ -41,6 +43,7 @@ from federation.crypto.errors import SignatureError
 from federation.crypto.multikey import ed25519_public_key_from_multibase
 from federation.crypto.proofs import proofs_of, verify_proof
 from federation.fetch import FetchBudget, FetchError
+from federation.identity import NODE
 from federation.outbox import Outbox, send_now
 from federation.resolver import Resolver, actor_fields, host_of
 from schemas.activitypub import Activity, Actor, Post, UnsupportedDocument, parse_document
@@ -207,26 +210,45 @@ async def process(conn: asyncpg.Connection, processor: Processor, item: InboxIte
 async def _follow(conn: asyncpg.Connection, processor: Processor, actor: RemoteActor, activity: Activity,
                   raw: dict[str, Any], budget: FetchBudget) -> None:  # fmt: skip
     base = processor.outbox.base_url
-    target = _local_target(base, activity.object_id or "")
-    signer: Signer | None = None
-    if target is not None:
-        kind, name = target
-        try:
-            if kind == "f":
-                forum = await forums.access_forum(conn, name, viewer=None)
-                signer = Signer("group", forum.id) if not forum.remote else None
-            elif kind == "u":
-                signer = Signer("person", (await accounts.access_account_by_username(conn, name)).id)
-            elif kind == "actor":
-                signer = Signer("application", 0)
-        except NotFound:
-            signer = None
-    followed = activity.object_id or ""
+    signer = await _followable(conn, base, activity.object_id or "")
     if signer is None:
-        raise ActivityRejected(reason="nothing here can be followed at that address")
+        refused = ActivityRejected(reason="nothing here can be followed at that address")
+        # Answered once this row's work is rolled back, so the follower is not left waiting forever.
+        refused.answer_refusal = partial(_reject_follow, processor.outbox, actor, raw)  # type: ignore[attr-defined]
+        raise refused
     await peers.add_follower(conn, signer, actor, follow_id=activity.id or "", clock=processor.resolver.clock)
-    answer = activities.answer("Accept", activities.new_id(base), followed, raw)
+    answer = activities.answer("Accept", activities.new_id(base), activity.object_id or "", raw)
     await send_now(conn, processor.outbox, answer, signer, [peers.recipient_of(actor)])
+
+
+async def _followable(conn: asyncpg.Connection, base_url: str, uri: str) -> Signer | None:
+    """Which of our actors `uri` is, if it can be followed: a public forum of this node (not a mirror of another
+    node's), an organization, a member of this node (not someone elsewhere who wrote here), or the node itself."""
+    target = _local_target(base_url, uri)
+    if target is None:
+        return None
+    kind, name = target
+    try:
+        if kind == "f":
+            forum = await forums.access_forum(conn, name, viewer=None)
+            return None if forum.remote else Signer("group", forum.id)
+        if kind == "o":
+            return Signer("organization", (await organizations.access_organization(conn, name)).id)
+        if kind == "u":
+            account = await accounts.access_member_by_username(conn, name)
+            return None if await peers.actor_of_account(conn, account.id) else Signer("person", account.id)
+    except NotFound:
+        return None
+    return NODE if kind == "actor" else None
+
+
+async def _reject_follow(outbox: Outbox, follower: RemoteActor, follow: dict[str, Any],
+                         conn: asyncpg.Connection) -> None:  # fmt: skip
+    """The Reject of a Follow of an address where nothing can be followed. Only an actor of ours could sign for it
+    and there is none, so the node's own actor answers; the Follow is embedded whole so the follower's server can
+    match it by id."""
+    reject = activities.answer("Reject", activities.new_id(outbox.base_url), f"{outbox.base_url}/actor", follow)
+    await send_now(conn, outbox, reject, NODE, [peers.recipient_of(follower)])
 
 
 async def _answer(conn: asyncpg.Connection, processor: Processor, actor: RemoteActor, activity: Activity,
@@ -271,13 +293,10 @@ async def _undo(conn: asyncpg.Connection, processor: Processor, actor: RemoteAct
     if not isinstance(inner, Activity) or inner.actor != actor.uri:
         raise ActivityRejected(reason="an actor can only undo its own activities")
     if inner.type == "Follow":
-        target = _local_target(processor.outbox.base_url, inner.object_id or "")
-        if target and target[0] == "f":
-            forum = await forums.access_forum(conn, target[1], viewer=None)
-            await peers.remove_follower(conn, Signer("group", forum.id), actor)
-        elif target and target[0] == "u":
-            account = await accounts.access_account_by_username(conn, target[1])
-            await peers.remove_follower(conn, Signer("person", account.id), actor)
+        # Lemmy's Undo carries a new Follow (another id): the following ends whatever the id, as Mastodon does too.
+        followed = await _followable(conn, processor.outbox.base_url, inner.object_id or "")
+        if followed is not None:
+            await peers.remove_follower(conn, followed, actor)
     elif inner.type == "Like":
         await _support(conn, processor, actor.uri, inner.object_id or "", present=False, budget=budget)
 

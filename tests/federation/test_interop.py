@@ -8,9 +8,11 @@ the signature of everything our node delivers to it. Our node is a real node wit
 from __future__ import annotations
 
 import re
+import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -243,3 +245,88 @@ async def test_a_mastodon_follower_can_resolve_the_thread_the_group_announces(ma
     objects = [a.body["object"] for a in mastodon.received_of("Announce")]
     fetched = [await mastodon.fetch(o if isinstance(o, str) else o["id"]) for o in objects]
     assert any(document and document["type"] in ("Page", "Note") for document in fetched), fetched
+
+
+async def _mastodon_follows_actor(mastodon: FakeServer, forum: Forum, actor: str) -> dict[str, Any]:
+    """Mastodon's Follow of a member, an organization or anything else, sent to the inbox the followed actor's
+    document names (or the address's own, when nothing is served there), as Mastodon does."""
+    follow = mastodon.activity("activities/follow.json", {MASTODON_GROUP: actor})
+    follow["id"] = f"{mastodon.base}/{uuid.uuid4()}"  # one id per follow, as Mastodon makes them
+    document = await mastodon.fetch(actor)
+    inbox = document["inbox"] if document else f"{actor}/inbox"
+    await _send(mastodon, forum, follow, inbox=urlsplit(inbox).path)
+    return follow
+
+
+async def _organization(forum: Forum) -> str:
+    response = await forum.ana.submit("/organizations", {"name": "Comedor Santa Rosa", "kind": "comedor_popular"},
+                                      form_page="/organizations/new")  # fmt: skip
+    assert response.status == 200, forum.ana.last_html
+    return f"{forum.node.base_url}{response.url.path}"
+
+
+def _creates_of(mastodon: FakeServer, object_id: str) -> list[Received]:
+    return [c for c in mastodon.received_of("Create") if c.body["object"]["id"] == object_id]
+
+
+async def test_a_mastodon_follower_of_a_member_and_an_organization_receives_their_threads(
+    mastodon: FakeServer, forum: Forum
+) -> None:
+    ana = f"{forum.node.base_url}/u/ana"
+    organization = await _organization(forum)
+    for actor in (ana, organization):
+        follow = await _mastodon_follows_actor(mastodon, forum, actor)
+        [accept] = [a for a in mastodon.received_of("Accept") if a.body["object"]["id"] == follow["id"]]
+        assert accept.error is None and accept.key_id == f"{actor}#main-key" and accept.body["actor"] == actor
+    assert await forum.errors() == []
+
+    # Mastodon follows neither the forum nor its Group: the posts come from their authors, as Mastodon's own do.
+    own = await forum.thread("Reservorio de la loma")
+    response = await forum.ana.submit(f"/f/{FORUM}/threads", {"title": "Olla común", "body": "Este sábado",
+                                      "as_organization": organization.rsplit("/", 1)[1]},
+                                      form_page=f"/f/{FORUM}")  # fmt: skip
+    in_its_name = int(response.url.path.rsplit("/", 1)[1])
+    await forum.ana.submit(f"/t/{own}/replies", {"body": "Sigue faltando"})
+    await settle(forum.node)
+    reply = await value(forum.node, "SELECT max(id) FROM post WHERE thread_id = $1", own)
+    for object_id, author, kind in ((f"{forum.node.base_url}/t/{own}", ana, "Page"),
+                                    (f"{forum.node.base_url}/t/{in_its_name}", organization, "Page"),
+                                    (f"{forum.node.base_url}/p/{reply}", ana, "Note")):  # fmt: skip
+        [create] = _creates_of(mastodon, object_id)
+        assert create.error is None and create.key_id == f"{author}#main-key", create
+        assert create.body["actor"] == author and create.body["object"]["attributedTo"] == author
+        assert create.body["object"]["type"] == kind and "proof" in create.body["object"]
+    assert mastodon.received_of("Announce") == []
+
+    # Once it follows the forum too, its one inbox gets each new thread once: the Group's Announces, no Create.
+    await _mastodon_follows(mastodon, forum)
+    both = await forum.thread("Padrón de beneficiarios")
+    await settle(forum.node)
+    assert _creates_of(mastodon, f"{forum.node.base_url}/t/{both}") == []
+    assert f"{forum.node.base_url}/t/{both}" in [a.body["object"]["id"] for a in mastodon.received_of("Announce")]
+    assert await forum.errors() == []
+
+
+async def test_a_refused_follow_gets_a_reject_and_an_undo_ends_the_following(mastodon: FakeServer,
+                                                                             forum: Forum) -> None:  # fmt: skip
+    nobody = f"{forum.node.base_url}/u/nadie"
+    follow = await _mastodon_follows_actor(mastodon, forum, nobody)
+    [reject] = mastodon.received_of("Reject")
+    # Nothing here can sign for an address that names no actor: the node's own actor answers, embedding the Follow.
+    assert reject.error is None and reject.key_id == f"{forum.node.base_url}/actor#main-key"
+    assert reject.body["object"]["id"] == follow["id"] and reject.body["object"]["object"] == nobody
+    assert mastodon.received_of("Accept") == []
+    assert await value(forum.node, "SELECT count(*) FROM follower") == 0
+
+    organization = await _organization(forum)
+    for actor in (f"{forum.node.base_url}/u/ana", organization):
+        follow = await _mastodon_follows_actor(mastodon, forum, actor)
+        undo = mastodon.activity("activities/undo_follow.json", {MASTODON_GROUP: actor})
+        undo["id"], undo["object"]["id"] = f"{follow['id']}/undo", follow["id"]
+        await _send(mastodon, forum, undo)
+    assert await value(forum.node, "SELECT count(*) FROM follower") == 0
+    thread_id = await forum.thread()
+    await settle(forum.node)
+    assert _creates_of(mastodon, f"{forum.node.base_url}/t/{thread_id}") == []
+    errors = await forum.errors()
+    assert [error["type"] for error in errors] == ["Follow"], errors
