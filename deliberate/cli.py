@@ -152,6 +152,13 @@ def build_parser() -> argparse.ArgumentParser:
     tally.add_argument("--tie-break", default="id", choices=["id", "equalshares"], help="(id: as pabutools)")
     tally.add_argument("--seed", default="", help="the published seed of the lot for --tie-break equalshares")
     tally.add_argument("--json", action="store_true", help="print one JSON object")
+    # Budgets: check a downloaded ballot chain and count it again (no database, no network).
+    chain = pb_commands.add_parser("verify", help="check a downloaded chain.json of ballots and count it again")
+    chain.add_argument("file", metavar="CHAIN.json", help="the ballot chain downloaded from a results page")
+    chain.add_argument("--receipt", default="", metavar="CODE", help="find the ballot of this receipt code in it")
+    chain.add_argument("--public-key", default="", metavar="KEY",
+                       help="the key it must be signed with: the node actor's Ed25519 Multikey (z6Mk…)")  # fmt: skip
+    chain.add_argument("--json", action="store_true", help="print one JSON object")
     # Budgets (voting half): import a .pb file as a closed, published process of this node.
     pb_import = pb_commands.add_parser(
         "import", help="create a published budget process from a .pb file (its projects and ballots)"
@@ -182,6 +189,20 @@ def _settings(args: argparse.Namespace) -> Settings:
     return Settings(**overrides)
 
 
+def _multikey_as_b64url(text: str) -> str:
+    """An Ed25519 Multikey (`z6Mk…`) as the chain document writes its key: the raw 32 bytes in base64url."""
+    from cryptography.hazmat.primitives import serialization
+
+    from deliberate.budgets.publishing import b64url
+    from federation.crypto.multikey import ed25519_public_key_from_multibase
+
+    try:
+        key = ed25519_public_key_from_multibase(text)
+    except ValueError:
+        return text  # compared as given: it will not match
+    return b64url(key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw))
+
+
 def _fail(message: str) -> int:
     print(f"deliberate: {message}", file=sys.stderr)
     return 2
@@ -196,6 +217,12 @@ def main(argv: list[str] | None = None) -> int:
         from deliberate.budgets.tally_cli import run_tally
 
         return run_tally(args)
+    if args.command == "pb" and args.pb_command == "verify":
+        from deliberate.budgets.chain_cli import run_verify as run_chain_verify
+
+        if args.public_key.startswith("z"):  # the Multikey form of the node's actor document (assertionMethod)
+            args.public_key = _multikey_as_b64url(args.public_key)
+        return run_chain_verify(args)
     if args.command == "verify":
         from federation.verify_cli import run_verify
 
