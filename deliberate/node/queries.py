@@ -57,13 +57,20 @@ async def insert_actor_keys_if_absent(
 
 
 async def count_usage(conn: asyncpg.Connection, *, month_ago: datetime, halfyear_ago: datetime) -> dict[str, int]:
-    """Counts for NodeInfo: accounts, accounts that posted lately, posts not deleted."""
+    """Counts for NodeInfo, of this node's own people and posts only (NodeInfo 2.1 `usage`: users "registered on this
+    server", `localPosts` "made by users that are registered on this server"): accounts not deleted, those of them
+    who posted lately, and the posts not deleted that were written here (also those a deleted account left behind
+    under the shared anonymous author). The shadow accounts of other servers' authors and the copies of their posts
+    (`account.origin` set) are for their own servers to count."""
     row = await conn.fetchrow(
         """
-        SELECT (SELECT count(*) FROM account) AS users_total,
-               (SELECT count(DISTINCT author_id) FROM post WHERE created_at > $1) AS active_month,
-               (SELECT count(DISTINCT author_id) FROM post WHERE created_at > $2) AS active_halfyear,
-               (SELECT count(*) FROM post WHERE deleted_at IS NULL) AS local_posts
+        SELECT (SELECT count(*) FROM account WHERE origin IS NULL AND deleted_at IS NULL) AS users_total,
+               (SELECT count(DISTINCT p.author_id) FROM post p JOIN account a ON a.id = p.author_id
+                WHERE p.created_at > $1 AND a.origin IS NULL AND a.deleted_at IS NULL) AS active_month,
+               (SELECT count(DISTINCT p.author_id) FROM post p JOIN account a ON a.id = p.author_id
+                WHERE p.created_at > $2 AND a.origin IS NULL AND a.deleted_at IS NULL) AS active_halfyear,
+               (SELECT count(*) FROM post p JOIN account a ON a.id = p.author_id
+                WHERE p.deleted_at IS NULL AND a.origin IS NULL) AS local_posts
         """,
         month_ago,
         halfyear_ago,
