@@ -125,9 +125,9 @@ class PeerStatus:
     pending: int
     failed: int
     consecutive_failures: int
-    paused_until: datetime | None
+    paused_until: datetime | None  # None unless the pause is still running
     unavailable: bool
     blocked: bool
-    last_error: str | None
+    last_error: str | None  # of the latest attempt that failed or was refused
     last_delivery_at: datetime | None
     delivered_count: int

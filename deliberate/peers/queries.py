@@ -418,17 +418,23 @@ async def wake_host(conn: asyncpg.Connection, host: str, *, now: datetime) -> No
     )  # fmt: skip
 
 
-async def peer_status(conn: asyncpg.Connection) -> list[PeerStatus]:
+async def peer_status(conn: asyncpg.Connection, *, now: datetime | None) -> list[PeerStatus]:
+    """One line per known server. `last_error` is the instance's, which every recorded attempt that failed or was
+    refused overwrites: the latest error, not one picked among every row's (old failed rows included). A pause that
+    ended before `now` (None: PostgreSQL's now()) is no pause."""
     rows = await conn.fetch(
         """
         SELECT i.host,
                count(d.id) FILTER (WHERE d.state = 'pending') AS pending,
                count(d.id) FILTER (WHERE d.state = 'failed') AS failed,
-               i.consecutive_failures, i.paused_until, i.unavailable, i.blocked_at IS NOT NULL AS blocked,
-               coalesce(max(d.last_error), i.last_error) AS last_error, i.last_delivery_at, i.delivered_count
+               i.consecutive_failures,
+               CASE WHEN i.paused_until > coalesce($1, now()) THEN i.paused_until END AS paused_until,
+               i.unavailable, i.blocked_at IS NOT NULL AS blocked,
+               i.last_error, i.last_delivery_at, i.delivered_count
         FROM instance i LEFT JOIN delivery d ON d.host = i.host
         GROUP BY i.host ORDER BY i.host
-        """
+        """,
+        now,
     )
     return [PeerStatus(**dict(row)) for row in rows]
 

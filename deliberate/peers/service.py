@@ -19,7 +19,7 @@ import asyncpg
 
 from deliberate.accounts.model import Account
 from deliberate.clock import Clock
-from deliberate.errors import InstanceBlocked, NotOperator
+from deliberate.errors import InstanceBlocked, InvalidInput, NotOperator
 from deliberate.events import record_event
 from deliberate.forums import queries as forum_queries
 from deliberate.peers import queries
@@ -230,13 +230,24 @@ async def receive(
     )
 
 
+def check_host(text: str) -> str:
+    """A server as an operator names it, on the web form or at the command line: a host name (with a port, if
+    any), trimmed and lower-cased as it is stored; InvalidInput for anything else (a URL, an address with spaces),
+    which would otherwise be stored as a row of its own and block nothing."""
+    host = text.strip().lower()
+    if not host or len(host) > 260 or "/" in host or "@" in host or any(c.isspace() for c in host):
+        raise InvalidInput(field="host")
+    return host
+
+
 async def block_instance(
     conn: asyncpg.Connection, *, clock: Clock, actor: Account | None, host: str, reason: str
 ) -> None:
     """An operator defederates a host: its requests are refused and nothing more is delivered to it.
-    `actor` None is the server's administrator at the command line."""
+    `actor` None is the server's administrator at the command line. `host` is checked by `check_host`."""
     if actor is not None and not actor.has_role("operator"):
         raise NotOperator()
+    host = check_host(host)
     await queries.ensure_instance(conn, host, now=clock.now())
     await queries.set_blocked(conn, host, blocked_at=clock.now(), reason=reason.strip()[:500])
     by = actor.id if actor else None
@@ -246,20 +257,25 @@ async def block_instance(
 async def unblock_instance(conn: asyncpg.Connection, *, clock: Clock, actor: Account | None, host: str) -> None:
     if actor is not None and not actor.has_role("operator"):
         raise NotOperator()
+    host = check_host(host)
     await queries.set_blocked(conn, host, blocked_at=None, reason="")
     await record_event(conn, "instance_unblocked", {"host": host, "by": actor.id if actor else None})
 
 
 async def allow_instance(conn: asyncpg.Connection, *, clock: Clock, host: str, allowed: bool) -> None:
+    host = check_host(host)
     await queries.ensure_instance(conn, host, now=clock.now())
     await queries.set_allowed(conn, host, allowed_at=clock.now() if allowed else None)
 
 
-async def status(conn: asyncpg.Connection, *, actor: Account | None = None, as_admin: bool = False) -> list[PeerStatus]:
-    """The delivery queue per peer; for operators (or the administrator at the command line, `as_admin`)."""
+async def status(
+    conn: asyncpg.Connection, *, actor: Account | None = None, as_admin: bool = False, clock: Clock | None = None
+) -> list[PeerStatus]:
+    """The delivery queue per peer; for operators (or the administrator at the command line, `as_admin`). A pause
+    shows only while it lasts, judged by `clock` (without one, by the database's clock)."""
     if not as_admin and (actor is None or not actor.has_role("operator")):
         raise NotOperator()
-    return await queries.peer_status(conn)
+    return await queries.peer_status(conn, now=clock.now() if clock else None)
 
 
 async def is_blocked(conn: asyncpg.Connection, host: str) -> bool:

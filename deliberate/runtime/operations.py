@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import sys
 from collections.abc import AsyncIterator
 
 import asyncpg
 
 from deliberate.clock import SystemClock
 from deliberate.db.pool import connect, create_pool
+from deliberate.errors import InvalidInput
 from deliberate.peers import service as peers
 from deliberate.runtime.node import migrate_database, node_services
 from deliberate.settings import Settings
@@ -56,7 +58,7 @@ async def run_worker(settings: Settings, *, stop: asyncio.Event) -> None:
 
 async def status(settings: Settings) -> int:
     async with _database(settings) as (_, conn):
-        rows = await peers.status(conn, as_admin=True)
+        rows = await peers.status(conn, as_admin=True, clock=SystemClock())
         backlog = await peers.inbox_waiting(conn, as_admin=True)
     if not rows:
         print("this node has not talked to any other server yet")
@@ -76,6 +78,12 @@ async def status(settings: Settings) -> int:
 
 async def block(settings: Settings, host: str, reason: str, *, blocked: bool) -> int:
     clock = SystemClock()
+    try:  # checked before the database is opened; stored as the web form stores it (lower case)
+        host = peers.check_host(host)
+    except InvalidInput:
+        print(f"{host!r} is not a server's host name (write it as example.org, without https:// or a path)",
+              file=sys.stderr)  # fmt: skip
+        return 2
     async with _database(settings) as (_, conn), conn.transaction():
         if blocked:
             await peers.block_instance(conn, clock=clock, actor=None, host=host, reason=reason)
@@ -86,6 +94,12 @@ async def block(settings: Settings, host: str, reason: str, *, blocked: bool) ->
 
 
 async def allow(settings: Settings, host: str, *, allowed: bool) -> int:
+    try:
+        host = peers.check_host(host)
+    except InvalidInput:
+        print(f"{host!r} is not a server's host name (write it as example.org, without https:// or a path)",
+              file=sys.stderr)  # fmt: skip
+        return 2
     async with _database(settings) as (_, conn), conn.transaction():
         await peers.allow_instance(conn, clock=SystemClock(), host=host, allowed=allowed)
     print(f"{host} is {'allowed' if allowed else 'no longer allowed'} (used in allow-list mode)")

@@ -9,9 +9,12 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from deliberate.peers import service as peers
 from tests.conftest import Node, Visitor
-from tests.federation.support import host, member, settle, start, value
+from tests.federation.support import host, member, settle, sql, start, value
+from tests.federation.test_delivery_faults import _go_offline
 from tests.web.support import es
+from web.state import STATE
 
 BIN = Path(sys.executable).parent / "deliberate"
 
@@ -58,6 +61,54 @@ async def test_status_block_and_key_rotation_from_the_command_line(node_factory:
     status = await cli(ves, "status")
     assert "blocked" in status.stdout
     assert (await cli(ves, "rotate-key", "x/nadie")).returncode == 2
+
+
+def _line(output: str, server: str) -> str:
+    lines = [line for line in output.splitlines() if line.startswith(server + " ")]
+    assert len(lines) == 1, output
+    return lines[0]
+
+
+async def test_the_status_shows_a_failing_peers_queue_its_latest_error_and_only_a_pause_that_lasts(
+    node_factory: Any,
+) -> None:
+    ves, vmt, operator, _rosa = await _obras_followed_from_vmt(node_factory)
+    await _go_offline(vmt)
+    await operator.submit("/f/obras/threads", {"title": "Sin respuesta", "body": "VMT no contesta"},
+                          form_page="/f/obras")  # fmt: skip
+    await ves.app[STATE].fed.worker.run_until_idle()
+    pending = await value(ves, "SELECT count(*) FROM delivery WHERE state = 'pending' AND attempts = 1")
+    latest = await value(ves, "SELECT last_error FROM delivery WHERE state = 'pending' ORDER BY id DESC LIMIT 1")
+    assert pending >= 1 and latest, await sql(ves, "SELECT state, attempts, last_error FROM delivery")
+    # A refusal from long ago, which an alphabetical pick among every row's error would show instead.
+    await sql(ves, """INSERT INTO delivery (activity_id, inbox, host, body, signer_kind, signer_id, state,
+                                            next_attempt_at, created_at, last_error)
+                      VALUES ('https://ves.example/old', $1, $2, '\\x', 'group', 1, 'failed', now() - interval '9 days',
+                              now() - interval '9 days', 'zz: HTTP 410 long ago')""",
+              vmt.base_url + "/inbox", host(vmt))  # fmt: skip
+    # The host was paused for a while; that pause has ended.
+    await sql(ves, "UPDATE instance SET paused_until = now() - interval '1 minute' WHERE host = $1", host(vmt))
+
+    line = _line((await cli(ves, "status")).stdout, host(vmt))
+    assert line.split()[1:3] == [str(pending), "1"], line
+    assert " ok " in line and "paused" not in line and latest[:60] in line and "zz" not in line, line
+    async with ves.app[STATE].db.acquire() as conn:
+        (row,) = [p for p in await peers.status(conn, as_admin=True) if p.host == host(vmt)]
+    assert row.paused_until is None and row.last_error == latest and row.consecutive_failures >= 1, row
+
+    await sql(ves, "UPDATE instance SET paused_until = now() + interval '1 hour' WHERE host = $1", host(vmt))
+    assert "paused→" in _line((await cli(ves, "status")).stdout, host(vmt))
+
+
+async def test_blocking_from_the_command_line_stores_the_host_as_the_web_form_does(node_factory: Any) -> None:
+    ves = await start(node_factory, "ves")
+    blocked = await cli(ves, "block", " Spam.Example ", "--reason", "spam")
+    assert blocked.returncode == 0, blocked
+    assert await value(ves, "SELECT host FROM instance WHERE blocked_at IS NOT NULL") == "spam.example"
+    for wrong in ("https://spam.example/", "spam example", "admin@spam.example", ""):
+        refused = await cli(ves, "block", wrong)
+        assert refused.returncode == 2 and "host name" in refused.stderr, (wrong, refused)
+    assert await value(ves, "SELECT count(*) FROM instance") == 1
 
 
 async def test_operators_see_the_queue_per_peer_and_block_a_server_from_the_page(node_factory: Any) -> None:
