@@ -50,6 +50,9 @@ class PabuElection:
     approval: bool
     voters: int
     projects: dict[str, PabuProject]
+    # The instance without the projects under the file's minimum score (greedy-threshold), made with the profile and
+    # outside the clock: our side reads each project's score from `prepare`, outside the clock too.
+    above_threshold: Instance | None = None
 
     def sat_class(self, variant: str) -> Any:
         if "_card" in variant:
@@ -78,7 +81,12 @@ def to_pabutools(pb: PbFile, election: Election) -> PabuElection:
             frozen = FrozenCumulativeBallot({projects[pid]: _frac(points) for pid, points in ballot.points})
         profile[frozen] = profile.get(frozen, 0) + ballot.weight
         voters += ballot.weight
-    return PabuElection(instance, profile, approval, voters, projects)
+    pabu = PabuElection(instance, profile, approval, voters, projects)
+    if pb.min_project_score is not None:
+        minimum = _frac(pb.min_project_score)
+        kept = [p for p in instance if _score(pabu, p) >= minimum]
+        pabu.above_threshold = Instance(kept, budget_limit=instance.budget_limit)
+    return pabu
 
 
 def _frac(value: Any) -> Any:
@@ -92,10 +100,8 @@ def pabutools_select(variant: str, pabu: PabuElection, pb: PbFile, start: list[A
     sat = pabu.sat_class(variant)
     instance, profile = pabu.instance, pabu.profile
     if variant.startswith("greedy_threshold"):
-        minimum = pb.min_project_score
-        kept = [p for p in instance if minimum is None or _score(pabu, p) >= _frac(minimum)]
-        outcome = greedy_utilitarian_welfare(Instance(kept, budget_limit=instance.budget_limit), profile, sat_class=sat)
-        return list(outcome)
+        filtered = pabu.above_threshold if pabu.above_threshold is not None else instance
+        return list(greedy_utilitarian_welfare(filtered, profile, sat_class=sat))
     if variant.startswith("greedy"):
         return list(greedy_utilitarian_welfare(instance, profile, sat_class=sat))
     if variant.endswith("add1_until_infeasible"):
