@@ -345,3 +345,42 @@ async def test_a_free_project_equal_shares_leaves_out_is_explained_as_free_not_u
     )
     unaffordable = "Not funded: from the start its supporters had only %(money)s together, less than its cost."
     assert shown(unaffordable, money="S/ 0,00") not in page
+
+
+async def test_the_minimum_on_cumulative_ballots_is_of_points_and_the_pages_say_so(node_factory: Any) -> None:
+    clock = FrozenClock()
+    node = await node_factory("ves", clock=clock)
+    conn = await node.connect()
+    try:
+        rule = {"ballot_rule": "cumulative", "points": "5", "max_choices": "", "counting_rule": "greedy-threshold"}
+        setup = await voting_process(conn, clock, costs=[30000, 20000], residents=3, min_votes="4", **rule)
+        x, y = setup.projects
+        # x: 2 voters × 3 points = 6 points; y: 3 voters × 1 point = 3 points. More voters, fewer points.
+        ballots = [{str(x.id): 3, str(y.id): 1}, {str(x.id): 3, str(y.id): 1}, {str(y.id): 1}]
+        async with conn.transaction():
+            for resident, choices in zip(setup.residents, ballots, strict=True):
+                await voting.cast_ballot(conn, clock=clock, actor=resident, slug=setup.process.slug, zone_id=None,
+                                         choices=choices)  # fmt: skip
+        close_voting(setup)
+        async with conn.transaction():
+            await publishing.publish_results(conn, clock=clock, actor=setup.official, slug=setup.process.slug)
+        _, rows = await publishing.published_results(conn, slug=setup.process.slug)
+    finally:
+        await conn.close()
+    stored = {r.project_id: r for r in rows}
+    assert stored[x.id].selected and not stored[y.id].selected
+    below = stored[y.id].explanation
+    assert (below["reason"], below["votes"], below["score"], below["min_score"]) == ("below_threshold", 3, "3", "4")
+    visitor = await node.visitor()
+    await visitor.get(f"/b/{setup.process.slug}/results")
+    results = visitor.last_html
+    points = "Not funded: it received %(points)s points in total, fewer than the minimum of %(minimum)s points."
+    assert shown(points, points=3, minimum=4) in results
+    assert shown("Not funded: it had %(votes)s votes, fewer than the minimum of %(minimum)s.", votes=3,
+                 minimum=4) not in results  # fmt: skip
+    await visitor.get(f"/b/{setup.process.slug}")
+    rule = (
+        "Only projects that received at least %(points)s points in total, all voters' points added up, can be funded."
+    )
+    assert shown(rule, points=4) in visitor.last_html
+    assert shown("Only projects with at least %(votes)s votes can be funded.", votes=4) not in visitor.last_html

@@ -238,8 +238,9 @@ async def publish(request: web.Request) -> web.Response:
 # ---- results -------------------------------------------------------------------------------------------------------
 
 
-def explain(request: web.Request, row: publishing.ResultRow) -> list[str]:
-    """A project's outcome in plain words (the page's language), from the stored explanation."""
+def explain(request: web.Request, row: publishing.ResultRow, *, points: bool = False) -> list[str]:
+    """A project's outcome in plain words (the page's language), from the stored explanation. `points`: the ballots
+    give points (cumulative and ranking ballots), so the minimum a greedy-threshold count compares is of points."""
     e = row.explanation
     reason = e.get("reason")
 
@@ -269,6 +270,9 @@ def explain(request: web.Request, row: publishing.ResultRow) -> list[str]:
     if reason == "free":
         return [t(N_("It costs nothing and has support, so it was funded first."))]
     if reason == "below_threshold":
+        if points:  # the count compares the project's points, not how many voters gave them
+            return [t(N_("Not funded: it received %(points)s points in total, fewer than the minimum of %(minimum)s "
+                         "points."), points=e.get("score", "?"), minimum=e.get("min_score") or "?")]  # fmt: skip
         return [t(N_("Not funded: it had %(votes)s votes, fewer than the minimum of %(minimum)s."), votes=row.votes,
                   minimum=e.get("min_score") or "?")]  # fmt: skip
     if reason == "unaffordable":
@@ -314,6 +318,7 @@ async def results(request: web.Request) -> web.Response:
             _, rows = await publishing.published_results(conn, slug=process.slug)
         sizes = await voting.roll_and_box_sizes(conn, process)
     zones = []
+    points = process.ballot_rule in ("cumulative", "ordinal")
     for zone in process.zones:
         zone_rows = [r for r in rows if r.zone_id == zone.id]
         funded = sorted((r for r in zone_rows if r.selected), key=lambda r: r.pick_order or 0)
@@ -321,8 +326,8 @@ async def results(request: web.Request) -> web.Response:
         spent = sum((Decimal(r.cost) for r in funded), Decimal(0))
         voters = zone_rows[0].explanation.get("zone_voters", 0) if zone_rows else 0
         zones.append({
-            "zone": zone, "funded": [(r, explain(request, r)) for r in funded],
-            "others": [(r, explain(request, r)) for r in others], "chart": bar_chart(funded + others),
+            "zone": zone, "funded": [(r, explain(request, r, points=points)) for r in funded],
+            "others": [(r, explain(request, r, points=points)) for r in others], "chart": bar_chart(funded + others),
             "spent": spent, "left": zone.amount - spent, "voters": voters,
         })  # fmt: skip
     phase = process.phase(app.clock.now())
