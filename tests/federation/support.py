@@ -23,7 +23,7 @@ async def start(node_factory: Any, name: str, **overrides: Any) -> Node:
 async def settle(*nodes: Node, rounds: int = 20, clock: Clock | None = None) -> None:
     """Run the nodes' workers until no node has work: what is due is judged by `clock` when the nodes share a
     FrozenClock (else by PostgreSQL's now()), and deliveries to a paused, unavailable or blocked host are not work
-    (the worker skips them too)."""
+    (the worker skips them too), nor received activities waiting for their next retry."""
     for _ in range(rounds):
         busy = False
         for node in nodes:
@@ -34,7 +34,9 @@ async def settle(*nodes: Node, rounds: int = 20, clock: Clock | None = None) -> 
                         WHERE d.state = 'pending' AND d.next_attempt_at <= coalesce($1, now()) AND NOT i.unavailable
                           AND (i.blocked_at IS NULL OR d.despite_block)
                           AND (i.paused_until IS NULL OR i.paused_until <= coalesce($1, now())))
-                     + (SELECT count(*) FROM inbox_activity WHERE processed_at IS NULL AND attempts < 5)
+                     + (SELECT count(*) FROM inbox_activity WHERE processed_at IS NULL
+                        AND (next_attempt_at IS NULL OR next_attempt_at = 'infinity'
+                             OR next_attempt_at <= coalesce($1, now())))
                      + (SELECT count(*) FROM domain_event WHERE id > (SELECT last_event_id FROM outbox_cursor))
                 """,
                 clock.now() if clock else None,
