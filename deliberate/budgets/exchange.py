@@ -41,7 +41,7 @@ from deliberate.budgets.pabulib import (
     write_pabulib,
 )
 from deliberate.clock import Clock
-from deliberate.errors import N_, InvalidBallot, InvalidPbFile
+from deliberate.errors import N_, InvalidInput, InvalidPbFile
 
 VOTE_TYPES = {"approval": "approval", "knapsack": "approval", "cumulative": "cumulative", "ordinal": "ordinal"}
 MAX_IMPORT_BYTES = 30 * 1024 * 1024
@@ -52,16 +52,22 @@ def _project_key(project: BudgetProject) -> str:
 
 
 def _zone(process: BudgetProcess, zone_id: int | None) -> Zone:
-    if zone_id is None:
+    """The zone a `.pb` file holds. A pabulib file is one election with one budget, and each zone is counted on its
+    own: on a zoned process the zone must be named, never silently taken to be the first."""
+    if zone_id is None and not process.zoned:
         return process.zones[0]
-    zone = process.zone(zone_id)
+    zone = process.zone(zone_id) if zone_id is not None else None
     if zone is None:
-        raise InvalidBallot(field="zone", message=N_("Please choose the zone where you live."))
+        raise InvalidInput(
+            field="zone",
+            message=N_("A .pb file holds the ballots of one zone. Add ?zone= and the zone's number: %(zones)s."),
+            zones=", ".join(f"{z.id} ({z.name})" for z in process.zones),
+        )
     return zone
 
 
 async def export_pabulib(conn: asyncpg.Connection, *, slug: str, zone_id: int | None = None) -> str:
-    """One zone's published ballots and results as a pabulib file (the first zone unless another is named)."""
+    """One zone's published ballots and results as a pabulib file; a zoned process's zone must be named."""
     document = await publishing.chain_document(conn, slug=slug)
     process, results = await publishing.published_results(conn, slug=slug)
     zone = _zone(process, zone_id)

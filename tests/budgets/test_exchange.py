@@ -65,6 +65,35 @@ async def test_the_exported_pb_file_recounts_to_the_published_result(db: asyncpg
     assert sorted(p.project_id for p in pb.projects if p.fields[selected_column] == "1") == sorted(published)
 
 
+async def test_a_zoned_process_exports_each_zone_on_its_own_and_never_guesses_one(db: asyncpg.Connection) -> None:
+    setup = await voting_process(
+        db, FrozenClock(), zones="Norte; 50000\nSur; 30000", costs=[40000, 25000, 30000, 20000], residents=3
+    )
+    north, south = setup.process.zones
+    choices = [(north, [p.id for p in setup.zone_projects(north.id)]), (south, [setup.zone_projects(south.id)[1].id]),
+               (south, [p.id for p in setup.zone_projects(south.id)])]  # fmt: skip
+    async with db.transaction():
+        for resident, (zone, chosen) in zip(setup.residents, choices, strict=True):
+            await voting.cast_ballot(db, clock=setup.clock, actor=resident, slug=setup.process.slug, zone_id=zone.id,
+                                     choices=chosen)  # fmt: skip
+    close_voting(setup)
+    async with db.transaction():
+        await publishing.publish_results(db, clock=setup.clock, actor=setup.official, slug=setup.process.slug)
+    with pytest.raises(errors.InvalidInput) as unnamed:
+        await exchange.export_pabulib(db, slug=setup.process.slug)
+    assert unnamed.value.field == "zone" and f"{south.id} (Sur)" in unnamed.value.params["zones"]
+    with pytest.raises(errors.InvalidInput):
+        await exchange.export_pabulib(db, slug=setup.process.slug, zone_id=south.id + 1000)
+    process, rows = await publishing.published_results(db, slug=setup.process.slug)
+    for zone, voters in ((north, 1), (south, 2)):
+        pb = parse_pabulib(await exchange.export_pabulib(db, slug=setup.process.slug, zone_id=zone.id))
+        assert pb.budget == zone.amount and pb.meta["unit"] == zone.name and len(pb.votes) == voters
+        assert sorted(p.project_id for p in pb.projects) == sorted(str(p.id) for p in setup.zone_projects(zone.id))
+        published = [str(r.project_id) for r in sorted(rows, key=lambda r: r.pick_order or 0)
+                     if r.zone_id == zone.id and r.selected]  # fmt: skip
+        assert list(count(pb.election(), publishing.rule_of(process)).selected) == published
+
+
 async def test_results_and_ballots_csv_hold_every_project_and_every_chain_entry(db: asyncpg.Connection) -> None:
     setup = await _published(db)
     results = list(csv.DictReader(io.StringIO(await exchange.results_csv(db, slug=setup.process.slug))))

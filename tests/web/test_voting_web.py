@@ -384,3 +384,30 @@ async def test_the_minimum_on_cumulative_ballots_is_of_points_and_the_pages_say_
     )
     assert shown(rule, points=4) in visitor.last_html
     assert shown("Only projects with at least %(votes)s votes can be funded.", votes=4) not in visitor.last_html
+
+
+async def test_the_pb_download_of_a_zoned_process_asks_for_the_zone(node_factory: Any) -> None:
+    clock = FrozenClock()
+    node = await node_factory("ves", clock=clock)
+    conn = await node.connect()
+    try:
+        setup = await voting_process(conn, clock, zones="Norte; 50000\nSur; 30000", costs=[40000, 25000], residents=2)
+        north, south = setup.process.zones
+        async with conn.transaction():
+            for resident, zone in zip(setup.residents, (north, south), strict=True):
+                await voting.cast_ballot(conn, clock=clock, actor=resident, slug=setup.process.slug, zone_id=zone.id,
+                                         choices=[setup.zone_projects(zone.id)[0].id])  # fmt: skip
+        close_voting(setup)
+        async with conn.transaction():
+            await publishing.publish_results(conn, clock=clock, actor=setup.official, slug=setup.process.slug)
+    finally:
+        await conn.close()
+    visitor = await node.visitor()
+    response = await visitor.get(f"/b/{setup.process.slug}/ballots.pb")
+    ask = "A .pb file holds the ballots of one zone. Add ?zone= and the zone's number: %(zones)s."
+    assert response.status == 400
+    assert shown(ask, zones=f"{north.id} (Norte), {south.id} (Sur)") in visitor.last_html
+    response = await visitor.get(f"/b/{setup.process.slug}/ballots.pb?zone={south.id}")
+    assert response.status == 200
+    pb = parse_pabulib(await response.text())
+    assert pb.meta["unit"] == "Sur" and len(pb.votes) == 1
