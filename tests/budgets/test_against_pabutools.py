@@ -28,7 +28,7 @@ from pabutools.election import (
 )
 from pabutools.election import Project as PabuProject
 from pabutools.fractions import frac
-from pabutools.rules import greedy_utilitarian_welfare, method_of_equal_shares
+from pabutools.rules import exhaustion_by_budget_increase, greedy_utilitarian_welfare, method_of_equal_shares
 
 from deliberate.budgets.counting import count
 from deliberate.budgets.counting_model import Ballot, Completion, Election, Method, Project, Rule, Satisfaction
@@ -36,9 +36,9 @@ from deliberate.budgets.counting_model import Ballot, Completion, Election, Meth
 SHAPES = ("identical", "ties", "free", "unsupported", "fractional", "one_voter", "one_project", "mixed", "larger")
 KINDS = ("approval", "choose-1", "cumulative", "ordinal")
 VARIANTS = (
-    "greedy_cost", "greedy_card", "greedy_threshold",
-    "mes_cost", "mes_cost_greedy", "mes_cost_add1", "mes_cost_add1_greedy",
-    "mes_card", "mes_card_greedy", "mes_card_add1", "mes_card_add1_greedy",
+    "greedy_cost", "greedy_card", "greedy_threshold", "greedy_threshold_card",
+    "mes_cost", "mes_cost_greedy", "mes_cost_add1", "mes_cost_add1_greedy", "mes_cost_add1_until_infeasible",
+    "mes_card", "mes_card_greedy", "mes_card_add1", "mes_card_add1_greedy", "mes_card_add1_until_infeasible",
 )  # fmt: skip
 
 
@@ -125,10 +125,17 @@ def pabutools_selects(generated: Generated, variant: str) -> list[str]:
     card_sat = Cardinality_Sat if approval else Additive_Cardinal_Sat
     sat = card_sat if "_card" in variant else cost_sat
     if variant.startswith("greedy"):
-        if variant == "greedy_threshold":
+        if variant.startswith("greedy_threshold"):
             threshold = _threshold(generated)
             instance = Instance([projects[p] for p in projects if generated.score(p) >= threshold], budget_limit=budget)
         outcome = greedy_utilitarian_welfare(instance, profile, sat_class=sat)
+        return [p.name for p in outcome]
+    if variant.endswith("add1_until_infeasible"):
+        # As `tests/bench/pb_support.py`: every voter's money raised one unit at a time (the total by the number of
+        # voters), past exhaustive outcomes, until a rerun overspends.
+        outcome = exhaustion_by_budget_increase(instance, profile, method_of_equal_shares,
+                                                rule_params={"sat_class": sat}, exhaustive_stop=False,
+                                                budget_step=len(ballots))  # fmt: skip
         return [p.name for p in outcome]
     increment = 1 if "add1" in variant else None
     outcome = method_of_equal_shares(instance, profile, sat_class=sat, voter_budget_increment=increment)
@@ -144,8 +151,8 @@ def _threshold(generated: Generated) -> int:
 
 def deliberate_selects(generated: Generated, variant: str) -> list[str]:
     satisfaction = Satisfaction.CARDINALITY if "_card" in variant else Satisfaction.COST
-    if variant == "greedy_threshold":
-        rule = Rule(Method.GREEDY_THRESHOLD, min_score=Fraction(_threshold(generated)))
+    if variant.startswith("greedy_threshold"):
+        rule = Rule(Method.GREEDY_THRESHOLD, satisfaction, min_score=Fraction(_threshold(generated)))
     elif variant.startswith("greedy"):
         rule = Rule(Method.GREEDY, satisfaction)
     else:
