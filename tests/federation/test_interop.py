@@ -319,8 +319,9 @@ async def test_a_refused_follow_gets_a_reject_and_an_undo_ends_the_following(mas
     assert await value(forum.node, "SELECT count(*) FROM follower") == 0
 
     organization = await _organization(forum)
-    for actor in (f"{forum.node.base_url}/u/ana", organization):
+    for actor in (f"{forum.node.base_url}/u/ana", organization, f"{forum.node.base_url}/actor"):
         follow = await _mastodon_follows_actor(mastodon, forum, actor)
+        assert await value(forum.node, "SELECT count(*) FROM follower") == 1
         undo = mastodon.activity("activities/undo_follow.json", {MASTODON_GROUP: actor})
         undo["id"], undo["object"]["id"] = f"{follow['id']}/undo", follow["id"]
         await _send(mastodon, forum, undo)
