@@ -7,12 +7,14 @@ Who may do what, once for every caller:
 * only node moderators suspend accounts and answer appeals, and a moderator does not answer an appeal against their
   own decision while another moderator could;
 * the person a decision is about (the post's or thread's author, the suspended account) appeals it once, even while
-  suspended: a suspension must not take away the way to contest it.
+  suspended: a suspension must not take away the way to contest it;
+* the moderators of another server decide for the posts of that server's forums: their removal hides our copy
+  (`accept_remote_removal`), outside our log and our appeals.
 
-Every decision is a row in the public log (`moderation_action`) with its reason, written in the caller's transaction
-with a domain event. A reversed appeal undoes the decision as a new, logged action by the moderator who answered,
-with the answer as its reason, so the log reads in order. Posts are locked (`FOR UPDATE`) before they are hidden or
-unhidden and accounts before their suspension changes, so two moderators acting at once are ordered.
+Every decision made here is a row in the public log (`moderation_action`) with its reason, written in the caller's
+transaction with a domain event. A reversed appeal undoes the decision as a new, logged action by the moderator who
+answered, with the answer as its reason, so the log reads in order. Posts are locked (`FOR UPDATE`) before they are
+hidden or unhidden and accounts before their suspension changes, so two moderators acting at once are ordered.
 """
 
 from __future__ import annotations
@@ -53,6 +55,7 @@ from deliberate.forums import service as forums
 from deliberate.forums.model import Forum, Post, Thread
 from deliberate.moderation import queries
 from deliberate.moderation.model import (
+    REASON_MAX,
     Action,
     AnswerForm,
     AppealForm,
@@ -263,6 +266,31 @@ async def lock_thread(
     _active(actor, clock)
     reason = _reason(reason)
     await forums.set_thread_locked(conn, clock=clock, actor=actor, thread_id=thread_id, locked=locked, reason=reason)
+
+
+async def accept_remote_removal(
+    conn: asyncpg.Connection, *, clock: Clock, post_id: int, removed: bool, reason: str = ""
+) -> bool:
+    """The forum's own server removed one of its posts we hold a copy of (`removed`), or restored it: the decision of
+    its moderators, relayed by the forum's Group as Lemmy relays a moderator's removal (an Announce of a Delete by
+    someone other than the author; of an Undo of that Delete to restore). The caller has checked that the Group is
+    the post's forum's. Our copy is hidden behind the reason given, as a decision here hides a post, not erased: the
+    decision can still be reversed there. It is not written in our public log, which holds this node's decisions,
+    each by one of its moderators, and open to appeal here. True when the copy changed; a decision already applied
+    changes nothing (a relayed activity may come twice, or after the author deleted the post)."""
+    post = await forum_queries.get_post(conn, post_id, for_update=True)
+    if post is None:
+        raise NotFound()
+    if post.deleted or (post.hidden_at is not None) == removed:
+        return False
+    if removed:
+        # The other server's words, as plain text within our own bound (pages escape them like any reason).
+        await forum_queries.set_post_hidden(conn, post.id, reason=reason.strip()[:REASON_MAX], now=clock.now())
+        await record_event(conn, "post_hidden", {"post_id": post.id, "action_id": None, "by": None})
+    else:
+        await forum_queries.set_post_visible(conn, post.id)
+        await record_event(conn, "post_unhidden", {"post_id": post.id, "action_id": None, "by": None})
+    return True
 
 
 # Suspensions
