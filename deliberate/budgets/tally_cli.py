@@ -52,7 +52,11 @@ def exact(value: Fraction | int) -> str:
         return f"{value.numerator}/{value.denominator}"
 
 
-def run_tally(args: argparse.Namespace, out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:
+def run_tally(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None = None) -> int:
+    # The streams are looked up at each call, not bound when the module is imported: a caller that redirected
+    # sys.stdout afterwards (a test, an embedding program) gets the output where it now points.
+    out = out if out is not None else sys.stdout
+    err = err if err is not None else sys.stderr
     try:
         pb = read_pabulib(args.file)
     except PabulibError as exc:
