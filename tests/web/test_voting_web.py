@@ -9,6 +9,7 @@ import gzip
 import html
 import json
 import re
+from datetime import timedelta
 from typing import Any
 
 import aiohttp
@@ -411,3 +412,38 @@ async def test_the_pb_download_of_a_zoned_process_asks_for_the_zone(node_factory
     assert response.status == 200
     pb = parse_pabulib(await response.text())
     assert pb.meta["unit"] == "Sur" and len(pb.votes) == 1
+
+
+async def test_changing_a_ballot_after_voting_closes_is_refused_and_changes_nothing(node_factory: Any) -> None:
+    clock = FrozenClock()
+    node = await node_factory("ves", clock=clock)
+    conn = await node.connect()
+    try:
+        setup = await voting_process(conn, clock)
+        a, b, c = setup.projects
+        async with conn.transaction():
+            receipt = await voting.cast_ballot(conn, clock=clock, actor=setup.residents[0], slug=setup.process.slug,
+                                               zone_id=None, choices=[a.id])  # fmt: skip
+        token, _ = await accounts.create_api_token(conn, clock=clock, actor=setup.residents[0], data={"name": "x"})
+    finally:
+        await conn.close()
+    ana = await _visitor(node, setup.residents[0].username)
+    clock.current = setup.process.voting_closes_at - timedelta(minutes=1)  # a change in the last minute counts
+    response = await ana.submit(f"/b/{setup.process.slug}/vote/change", {"code": receipt.display, f"p_{c.id}": "1"})
+    assert response.status == 200, ana.last_html
+    close_voting(setup)  # one minute after voting closes
+    response = await ana.submit(f"/b/{setup.process.slug}/vote/change", {"code": receipt.display, f"p_{b.id}": "1"})
+    assert response.status == 409 and shown("Voting is not open in this budget process.") in ana.last_html
+    body = {"choices": [b.id], "receipt_code": receipt.display}
+    url = f"{node.base_url}/api/v1/budgets/{setup.process.slug}/ballot"
+    async with (
+        aiohttp.ClientSession() as session,
+        session.post(url, json=body, headers={"Authorization": f"Bearer {token}"}) as answer,
+    ):
+        problem = await answer.json(content_type=None)
+    assert (answer.status, problem["code"]) == (409, "voting_not_open")
+    conn = await node.connect()
+    try:
+        assert await conn.fetchval("SELECT choices FROM budget_ballot") == [c.id]
+    finally:
+        await conn.close()
