@@ -3,6 +3,9 @@
 Pure functions over values: no I/O, no asyncio, no database. The caller (`federation/delivery.py`) supplies the
 current time and a seeded ``random.Random`` and stores the results, so every rule here is tested without a clock.
 
+The same schedule paces received activities whose processing failed on a fetch that may succeed later (the
+worker, ``federation/worker.py``); ``fetch_refused_for_good`` tells the others apart.
+
 ``classify`` turns one attempt (an HTTP status, or ``None`` for a network error or timeout) into an ``Outcome``:
 ``done``, ``retry`` (possibly not before a ``Retry-After`` instant) or ``permanent``. ``next_attempt`` says when to
 retry, or ``None`` to give up. The nominal delay after the n-th failed attempt is ``BASE_DELAY`` doubled each time
@@ -145,6 +148,19 @@ def next_attempt(attempts: int, *, now: datetime, rng: Random, not_before: datet
         return None
     at = now + nominal_delay(attempts) * rng.uniform(1 - JITTER, 1.0)
     return at if not_before is None else max(at, not_before)
+
+
+# How `federation/fetch.py` words a peer's answer to a fetch that was not a success; the inbox ledger keeps only the
+# text of the error (FetchFailed.status does not survive `processing`), so the status is read back from it.
+_ANSWERED = re.compile(r"answered HTTP ([0-9]{3})$")
+
+
+def fetch_refused_for_good(error: str | None, *, now: datetime) -> bool:
+    """Whether a received activity whose processing failed on a fetch with ``error`` is not worth retrying: the
+    peer answered with a status that ``classify`` deems permanent (a 404 or 410 for a relayed post's id, say). A
+    network error, a timeout or a 5xx may pass, and is retried on the schedule above like a delivery."""
+    match = _ANSWERED.search(error or "")
+    return match is not None and classify(int(match[1]), None, now=now).kind == "permanent"
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,7 +7,8 @@
 A received activity whose processing failed for a reason that may pass (a fetch from a server that is down for a
 while, say the author's node of a post relayed by a forum) is not retried at once: before each inbox round the
 worker gives such rows their next attempt time on the delivery backoff schedule (`delivery_policy.next_attempt`,
-about three days) and makes the rows whose time has come due again. The sender got its 202 long ago and will not
+about three days) and makes the rows whose time has come due again. A fetch the peer refused for good (a 404 for a
+relayed post's id) is not retried. The sender got its 202 long ago and will not
 send again, so giving up after a few seconds would lose the post for good.
 
 Each loop works while there is work and then sleeps `poll_seconds`, or less when `wake()` is called: by a loop
@@ -80,7 +81,9 @@ class FederationWorker:
         """Schedule the inbox rows that failed last round and release those now due, then process a batch."""
         clock, rng = self.processor.resolver.clock, self.deliverer.rng
 
-        def next_attempt(attempts: int, now: datetime) -> datetime | None:
+        def next_attempt(attempts: int, error: str | None, now: datetime) -> datetime | None:
+            if policy.fetch_refused_for_good(error, now=now):
+                return None
             return policy.next_attempt(attempts, now=now, rng=rng, not_before=None)
 
         async with self.processor.pool.acquire() as conn, conn.transaction():

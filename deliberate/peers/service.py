@@ -316,16 +316,17 @@ async def retry_inbox(conn: asyncpg.Connection, item_id: int, *, error: str) -> 
 
 
 async def schedule_inbox_retries(
-    conn: asyncpg.Connection, *, clock: Clock, next_attempt: Callable[[int, datetime], datetime | None],
+    conn: asyncpg.Connection, *, clock: Clock, next_attempt: Callable[[int, str | None, datetime], datetime | None],
     limit: int = 100,
 ) -> int:  # fmt: skip
-    """Give failed inbox rows their next attempt time, `next_attempt(attempts, now)` (None: give up, the row is
-    finished with its last error), then make the rows whose time has come due; how many became due."""
+    """Give failed inbox rows their next attempt time, `next_attempt(attempts, error, now)` (None: give up, the row
+    is finished with its last error), then make the rows whose time has come due; how many became due."""
     now = clock.now()
     for item_id, attempts, error in await queries.claim_unscheduled_inbox(conn, limit=limit):
-        at = next_attempt(attempts, now)
+        at = next_attempt(attempts, error, now)
         if at is None:
-            await queries.give_up_inbox(conn, item_id, now=now, error=f"gave up after {attempts} attempts: {error}")
+            tries = f"{attempts} attempt{'s' if attempts != 1 else ''}"
+            await queries.give_up_inbox(conn, item_id, now=now, error=f"gave up after {tries}: {error}")
         else:
             await queries.schedule_inbox_retry(conn, item_id, at=at)
     return await queries.release_due_inbox(conn, now=now)
