@@ -48,7 +48,7 @@ from web.handlers import (
 from web.i18n import install_i18n, load_catalogs
 from web.labels import FILTERS
 from web.mailer import email_sender
-from web.metrics import Metrics, inbox_outcomes
+from web.metrics import Metrics
 from web.middlewares import MIDDLEWARES
 from web.state import STATE, AppState
 
@@ -126,7 +126,7 @@ def _routes(app: web.Application) -> None:
 def create_app(
     settings: Settings, *, clock: Clock | None = None, passwords: Passwords | None = None
 ) -> web.Application:
-    app = web.Application(middlewares=[*MIDDLEWARES, inbox_outcomes], client_max_size=MAX_BODY)
+    app = web.Application(middlewares=MIDDLEWARES, client_max_size=MAX_BODY)
     env = aiohttp_jinja2.setup(
         app,
         loader=jinja2.PackageLoader("web", "templates"),

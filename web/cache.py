@@ -141,7 +141,9 @@ def _is_page_request(request: web.Request) -> bool:
     return path in CACHEABLE_PATHS or path.startswith(CACHEABLE_PREFIXES)
 
 
-def _cacheable(request: web.Request) -> bool:
+def is_cacheable(request: web.Request) -> bool:
+    """Whether the page cache answers this request (`anonymous_pages`), once the session middleware has found that
+    nobody is signed in: a page request from a reader who is not signed in and not on a kiosk computer."""
     if request.get(USER) is not None or request.get(TOKEN_AUTH) or request.get(KIOSK):
         return False  # a kiosk computer's pages carry its own notice and button
     return _is_page_request(request)
@@ -161,10 +163,11 @@ def kept_page(request: web.Request) -> CachedPage | None:
     return cache.get((choose_language(request), request.path_qs))  # the first layer to ask for the language
 
 
-@web.middleware
 async def anonymous_pages(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """The kept page, or the handler's page, kept if it can be. Called by the session middleware (web/middlewares.py)
+    for requests `is_cacheable` accepts; any other request goes straight to the handler."""
     cache = state(request).page_cache
-    if cache is None or not _cacheable(request):
+    if cache is None or not is_cacheable(request):
         return await handler(request)
     key = (language(request), request.path_qs)
     cached = cache.get(key)

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -25,7 +25,6 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from prometheus_client.registry import Collector
 
 from deliberate.errors import DomainError
-from web.state import state
 
 if TYPE_CHECKING:
     import asyncpg
@@ -199,6 +198,23 @@ class Metrics:
             series = self._inbox_series[key] = self.inbox.labels(outcome, reason)
         series.inc()
 
+    def count_inbox_refusal(self, error: Exception) -> None:
+        """An inbox request its handler refused by raising `error`: a domain error by its code, an HTTP error by its
+        status (`too_large` for 413); anything else is not counted here (it is an unhandled error)."""
+        if isinstance(error, DomainError):
+            self.count_inbox("refused", error.code)
+        elif isinstance(error, web.HTTPRequestEntityTooLarge):
+            self.count_inbox("refused", "too_large")
+        elif isinstance(error, web.HTTPException):
+            self.count_inbox("refused", f"http_{error.status}")
+
+    def count_inbox_answer(self, status: int) -> None:
+        """An inbox request its handler answered with `status`."""
+        if status < 400:
+            self.count_inbox("accepted", "stored")
+        else:
+            self.count_inbox("refused", f"http_{status}")
+
     def watch_pool(
         self, pool_stats: Callable[[], tuple[int, int, int] | None], streams: Callable[[], int] = lambda: 0
     ) -> None:
@@ -228,32 +244,8 @@ class Metrics:
         return generate_latest(self.registry)
 
 
-def _is_inbox(request: web.Request) -> bool:
+def is_inbox_request(request: web.Request) -> bool:
+    """A POST to an inbox, whose outcome `Metrics.count_inbox_refusal` or `count_inbox_answer` counts: the session
+    middleware (web/middlewares.py) calls them next to the handler, so they see the typed error before
+    `web/problems.py` turns it into a problem document."""
     return request.method == "POST" and (request.path == "/inbox" or request.path.endswith("/inbox"))
-
-
-@web.middleware
-async def inbox_outcomes(
-    request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
-) -> web.StreamResponse:
-    """Counts inbox requests by outcome and reason. Innermost, so it sees the typed error before `web/problems.py`
-    turns it into a problem document."""
-    if not _is_inbox(request):
-        return await handler(request)
-    count = state(request).metrics.count_inbox
-    try:
-        response = await handler(request)
-    except DomainError as exc:
-        count("refused", exc.code)
-        raise
-    except web.HTTPRequestEntityTooLarge:
-        count("refused", "too_large")
-        raise
-    except web.HTTPException as exc:
-        count("refused", f"http_{exc.status}")
-        raise
-    if response.status < 400:
-        count("accepted", "stored")
-    else:
-        count("refused", f"http_{response.status}")
-    return response

@@ -1,17 +1,20 @@
-"""Request middlewares, outermost first: observe → errors → session → anonymous pages → wake federation.
+"""Request middlewares, outermost first: observe → session.
 
 * observe: gives every request an id (kept from a trusted proxy's X-Request-Id), logs one line per request and
-  records latency; the id is on every log line and every error page. It also sets the security headers: a strict
+  records latency; the id is on every log line and every error page. It maps errors: `web/problems.py` turns domain
+  errors and HTTP errors into pages or problem documents. It also sets the security headers: a strict
   Content-Security-Policy (no inline script or style at all), frame denial, referrer policy; on error pages too,
-  which is why it sits outside the error mapping. And it answers kept pages for readers who cannot be signed in
+  which is why they are set outside the error mapping. And it answers kept pages for readers who cannot be signed in
   (no session cookie, no token, not a kiosk computer) without going further in (web/cache.py).
-* errors: `web/problems.py` turns domain errors and HTTP errors into pages or problem documents.
 * session: loads the signed-in account, if any; a Redis outage only means "nobody is signed in" for reading. Then
-  checks CSRF on every state-changing request before its handler runs.
-* anonymous pages: a short-lived cache of pages for readers who are not signed in (web/cache.py).
-* wake federation: after a successful write, the federation worker looks for new events at once.
+  checks CSRF on every state-changing request before its handler runs. Around the handler, in the same layer:
+  the short-lived cache of pages for readers who are not signed in (web/cache.py); the inbox outcome counter
+  (web/metrics.py), next to the handler so it sees the typed error before the error mapping turns it into a problem
+  document; and after a successful write, a wake-up for the federation worker, which looks for new events at once.
 
-Layers that always run together are one middleware: each layer is a call and a coroutine on every request.
+Layers that always run together are one middleware: each layer is a call and a coroutine on every request. A peer's
+signed POST to an inbox (authenticated by its HTTP signature, never by a session) takes the shortest way through
+both: no session, no CSRF, no page cache; its outcome counted, the worker woken after a 202.
 """
 
 from __future__ import annotations
@@ -31,11 +34,12 @@ from deliberate.accounts import service as accounts
 from deliberate.errors import DomainError
 from deliberate.notifications import service as notifications
 from web import problems
-from web.cache import CachedPage, accepts_gzip, anonymous_pages, kept_page
+from web.cache import CachedPage, accepts_gzip, anonymous_pages, is_cacheable, kept_page
 from web.csrf import check_csrf, is_inbox, set_csrf_cookie
 from web.logs import log_fields, request_id_var
+from web.metrics import is_inbox_request
 from web.sessions import KIOSK, KIOSK_COOKIE, SESSION_COOKIE, SessionStore, is_kiosk_cookie
-from web.state import REQUEST_ID, TOKEN_AUTH, UNREAD, USER, state
+from web.state import REQUEST_ID, TOKEN_AUTH, UNREAD, USER, AppState, state
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 log = logging.getLogger("deliberate.request")
@@ -59,8 +63,12 @@ HSTS = "max-age=31536000"  # only when the node is served over https
 
 def client_address(request: web.Request) -> str:
     """The client's address; X-Forwarded-For is believed only when the direct peer is a trusted proxy."""
+    return _client_address(request, state(request).settings.trusted_proxies)
+
+
+def _client_address(request: web.Request, trusted_proxies: list[str]) -> str:
     peer = request.remote or "unknown"
-    if peer in state(request).settings.trusted_proxies:
+    if peer in trusted_proxies:
         forwarded = request.headers.get("X-Forwarded-For", "")
         hops = [hop.strip() for hop in forwarded.split(",") if hop.strip()]
         if hops:
@@ -79,8 +87,10 @@ def _route_name(request: web.Request) -> str:
 @web.middleware
 async def observe(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Outermost, and the only layer a kept page for a reader who is not signed in goes through (web/cache.py):
-    so every response, kept or freshly made, gets its security headers, request id, log line and latency here."""
-    request_id = _request_id(request)
+    so every response, kept or freshly made, gets its security headers, request id, log line and latency here.
+    Errors are mapped to pages or problem documents inside, so error pages get the same."""
+    app_state = state(request)
+    request_id = _request_id(request, app_state)
     request[REQUEST_ID] = request_id
     token = request_id_var.set(request_id)
     started = time.perf_counter()
@@ -91,8 +101,19 @@ async def observe(request: web.Request, handler: Handler) -> web.StreamResponse:
         if page is not None:
             response = _kept_response(request, page)
         else:
-            response = await handler(request)
-            _secure(request, response)
+            try:
+                response = await handler(request)
+            except DomainError as exc:
+                response = problems.domain_error_response(request, exc)
+            except web.HTTPException as exc:
+                if exc.status < 400:
+                    raise
+                response = problems.http_error_response(request, exc)
+            except Exception:
+                log.exception("unhandled error", extra={"fields": {"path": request.path}})
+                app_state.metrics.errors.inc()
+                response = problems.unexpected_error_response(request)
+            _secure(request, response, app_state)
         status = response.status
         response.headers["X-Request-Id"] = request_id
         return response
@@ -101,22 +122,22 @@ async def observe(request: web.Request, handler: Handler) -> web.StreamResponse:
         raise
     finally:
         elapsed = time.perf_counter() - started
-        state(request).metrics.observe_request(request.method, _route_name(request), status, elapsed)
+        app_state.metrics.observe_request(request.method, _route_name(request), status, elapsed)
         if log.isEnabledFor(logging.INFO):
             fields = {
                 "method": request.method,
                 "path": request.path,
                 "status": status,
                 "ms": round(elapsed * 1000, 1),
-                "client": client_address(request),
+                "client": _client_address(request, app_state.settings.trusted_proxies),
             }
             log_fields(log, logging.INFO, "request", fields)
         request_id_var.reset(token)
 
 
-def _request_id(request: web.Request) -> str:
+def _request_id(request: web.Request, app_state: AppState) -> str:
     incoming = request.headers.get("X-Request-Id")
-    if incoming and (request.remote or "") in state(request).settings.trusted_proxies and _REQUEST_ID.match(incoming):
+    if incoming and (request.remote or "") in app_state.settings.trusted_proxies and _REQUEST_ID.match(incoming):
         return incoming
     return _new_request_id()
 
@@ -166,14 +187,14 @@ def _kept_response(request: web.Request, page: CachedPage) -> web.Response:
     return web.Response(body=gzipped if coded else page.body, headers=headers)
 
 
-def _secure(request: web.Request, response: web.StreamResponse) -> None:
-    """Security headers and caching rules; on error pages too, which is why this runs outside the error mapping."""
+def _secure(request: web.Request, response: web.StreamResponse, app_state: AppState) -> None:
+    """Security headers and caching rules; on error pages too, which is why this runs after the error mapping."""
     set_csrf_cookie(request, response)  # here, so error pages' forms get a matching cookie too
     headers = response.headers
     setdefault = headers.setdefault
     for name, value in _SECURE_HEADERS:
         setdefault(name, value)
-    if state(request).settings.secure_cookies:
+    if app_state.settings.secure_cookies:
         setdefault("Strict-Transport-Security", HSTS)
     if request.path.startswith("/static/"):
         # Static URLs carry ?v=<content hash>: a changed file gets a new URL, so caching forever is safe.
@@ -186,59 +207,63 @@ def _secure(request: web.Request, response: web.StreamResponse) -> None:
 
 
 @web.middleware
-async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
-    try:
-        return await handler(request)
-    except DomainError as exc:
-        return problems.domain_error_response(request, exc)
-    except web.HTTPException as exc:
-        if exc.status < 400:
-            raise
-        return problems.http_error_response(request, exc)
-    except Exception:
-        log.exception("unhandled error", extra={"fields": {"path": request.path}})
-        state(request).metrics.errors.inc()
-        return problems.unexpected_error_response(request)
-
-
-@web.middleware
 async def session(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Who is asking: a personal API token (`Authorization: Bearer …`) or the session cookie; and whether the
     browser is a kiosk computer's (web/handlers/kiosk.py), whose sessions end after a few idle minutes. Then CSRF: a
     bearer token is never sent by a browser on its own, so token requests cannot be forged cross-site; every other
-    state-changing request is checked before its handler runs."""
+    state-changing request is checked before its handler runs. Then the handler, with what surrounds every handler
+    (in this layer rather than three more): a kept page for a reader who is not signed in (web/cache.py, GET only),
+    the inbox outcome counter (web/metrics.py, inbox POSTs only), and the federation worker woken after a write."""
     request[USER] = None
     request[TOKEN_AUTH] = False
     request[UNREAD] = 0
+    app_state = state(request)
+    store: SessionStore | None = None
     if request.method == "POST" and is_inbox(request.path):
         # A peer's signed delivery (web/handlers/federation.py): authenticated by its HTTP signature, never by a
-        # session or a token of ours, and exempt from CSRF (web/csrf.py), so nothing below applies to it.
+        # session or a token of ours, and exempt from CSRF (web/csrf.py), so none of that applies to it.
         request[KIOSK] = False
-        return await handler(request)
-    app_state = state(request)
-    request[KIOSK] = is_kiosk_cookie(app_state.secret_key, request.cookies.get(KIOSK_COOKIE))
-    authorization = request.headers.get("Authorization", "")
-    if authorization.startswith("Bearer "):
-        async with app_state.db.acquire() as conn:
-            request[USER] = await accounts.authenticate_token(
-                conn, clock=app_state.clock, token=authorization.removeprefix("Bearer ").strip()
-            )
-        request[TOKEN_AUTH] = True
-        return await handler(request)
-    store = SessionStore(app_state.kv, app_state.clock)
-    session_id = request.cookies.get(SESSION_COOKIE)
-    if session_id and not request.path.startswith("/static/"):
-        # A live-update stream (web/handlers/live.py) reconnects by itself: it is not someone using the page.
-        by_itself = request.headers.get("Accept", "").startswith("text/event-stream")
-        account_id = await store.load(session_id, kiosk=request[KIOSK], activity=not by_itself)
-        if account_id is not None:
+    else:
+        request[KIOSK] = is_kiosk_cookie(app_state.secret_key, request.cookies.get(KIOSK_COOKIE))
+        authorization = request.headers.get("Authorization", "")
+        if authorization.startswith("Bearer "):
             async with app_state.db.acquire() as conn:
-                user = await accounts.find_account(conn, account_id)
-                request[USER] = user
-                # The header of every page shows the unread count: one indexed count, same connection.
-                request[UNREAD] = await notifications.unread_count(conn, actor=user)
-    await check_csrf(request)
-    response = await handler(request)
+                request[USER] = await accounts.authenticate_token(
+                    conn, clock=app_state.clock, token=authorization.removeprefix("Bearer ").strip()
+                )
+            request[TOKEN_AUTH] = True
+        else:
+            store = SessionStore(app_state.kv, app_state.clock)
+            session_id = request.cookies.get(SESSION_COOKIE)
+            if session_id and not request.path.startswith("/static/"):
+                # A live-update stream (web/handlers/live.py) reconnects by itself: it is not someone using the page.
+                by_itself = request.headers.get("Accept", "").startswith("text/event-stream")
+                account_id = await store.load(session_id, kiosk=request[KIOSK], activity=not by_itself)
+                if account_id is not None:
+                    async with app_state.db.acquire() as conn:
+                        user = await accounts.find_account(conn, account_id)
+                        request[USER] = user
+                        # The header of every page shows the unread count: one indexed count, same connection.
+                        request[UNREAD] = await notifications.unread_count(conn, actor=user)
+            await check_csrf(request)
+    if is_inbox_request(request):
+        # Next to the handler, so the counter sees the typed error before `observe` maps it.
+        try:
+            response = await handler(request)
+        except Exception as exc:
+            app_state.metrics.count_inbox_refusal(exc)
+            raise
+        app_state.metrics.count_inbox_answer(response.status)
+    elif app_state.page_cache is not None and is_cacheable(request):
+        response = await anonymous_pages(request, handler)
+    else:
+        response = await handler(request)
+    if request.method != "GET" and response.status < 400 and app_state.federation is not None:
+        # A write that succeeded may have recorded a domain event for peers: the federation worker looks now rather
+        # than at its next poll.
+        app_state.federation.worker.wake()
+    if store is None:
+        return response
     started = response.cookies.get(SESSION_COOKIE)
     if request[KIOSK] and started is not None and started.value:
         # A session begun on a kiosk computer (log-in, registration): it ends after a few idle minutes, and its
@@ -253,14 +278,4 @@ async def session(request: web.Request, handler: Handler) -> web.StreamResponse:
     return response
 
 
-@web.middleware
-async def wake_federation(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """A write that succeeded may have recorded a domain event for peers: let the federation worker look now rather
-    than at its next poll."""
-    response = await handler(request)
-    if request.method != "GET" and response.status < 400 and state(request).federation is not None:
-        state(request).fed.worker.wake()
-    return response
-
-
-MIDDLEWARES = [observe, errors, session, anonymous_pages, wake_federation]
+MIDDLEWARES = [observe, session]
