@@ -24,10 +24,11 @@ from __future__ import annotations
 
 import functools
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 from email.utils import parsedate_to_datetime
-from typing import Any
+from typing import Any, Protocol
 
 from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 
@@ -57,22 +58,30 @@ class Accepted:
     new: bool
 
 
+class HeaderFields(Protocol):
+    """A request's header fields as aiohttp keeps them (`CIMultiDictProxy`): `getall` gives every value of a field,
+    in message order, its name compared case-insensitively; `items` every field, in message order."""
+
+    def getall(self, key: str, default: list[str], /) -> list[str]: ...
+
+    def items(self) -> Iterable[tuple[str, str]]: ...
+
+
 class _IndexedMessage(HttpMessage):
-    """The request with its fields indexed by lower-cased name once: the checks look up about seven of them, and
-    `HttpMessage.header_values` scans and lower-cases every field each time. Same values, same order."""
+    """The request, its fields looked up in the index the web server already built for them: the checks look up
+    about seven fields, and `HttpMessage.header_values` scans and lower-cases every field each time. Same values,
+    same order (RFC 9110 §5.1: field names compare case-insensitively; HTTP parsers accept only ASCII tokens as
+    names, on which case-insensitive matching and `str.lower` agree)."""
 
-    __slots__ = ("_index",)
-    _index: dict[str, list[str]]
+    __slots__ = ("_fields",)
+    _fields: HeaderFields
 
-    def __init__(self, *, method: str, url: str, headers: tuple[tuple[str, str], ...]) -> None:
-        super().__init__(method=method, url=url, headers=headers)
-        index: dict[str, list[str]] = {}
-        for key, value in headers:
-            index.setdefault(key.lower(), []).append(value)
-        object.__setattr__(self, "_index", index)
+    def __init__(self, *, method: str, url: str, fields: HeaderFields) -> None:
+        super().__init__(method=method, url=url, headers=tuple(fields.items()))
+        object.__setattr__(self, "_fields", fields)
 
     def header_values(self, name: str) -> list[str]:
-        return list(self._index.get(name.lower(), ()))
+        return self._fields.getall(name, [])
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,33 +97,41 @@ class _Signature:
 def _signature(message: HttpMessage) -> _Signature:
     """The signature named by the request's headers."""
     if inputs_values := message.header_values("signature-input"):
-        inputs = parse_dictionary(", ".join(inputs_values))
-        if len(inputs) != 1:
-            raise SignatureRejected(reason="exactly one RFC 9421 signature is accepted")
-        label, member = next(iter(inputs.items()))
-        keyid = dict(getattr(member, "params", ())).get("keyid")
-        if not isinstance(keyid, str):
-            raise SignatureRejected(reason="the RFC 9421 signature has no keyid")
+        label, keyid, signature_input = _signature_input(", ".join(inputs_values))
         # Parsed here once for `rfc9421.verify`; whatever is wrong with them is left for it to refuse, where it
         # always was, after the host check (step 3).
         fields = None
-        if isinstance(member, InnerList):
+        if signature_input is not None:
             try:
                 value = parse_dictionary(", ".join(message.header_values("signature"))).get(label)
             except SignatureError:
                 value = None
-            if (
-                isinstance(value, Item)
-                and isinstance(value.value, bytes)
-                and all(isinstance(item.value, str) for item in member.items)
-            ):
-                fields = (rfc9421.SignatureInput(member.items, member.params), value.value)
+            if isinstance(value, Item) and isinstance(value.value, bytes):
+                fields = (signature_input, value.value)
         return _Signature(label, keyid, None, fields)
     values = message.header_values("signature")
     if len(values) != 1:
         raise SignatureRejected(reason="the request is not signed")
     parsed = cavage.parse_signature_header(values[0])
     return _Signature("cavage", parsed.key_id, parsed)
+
+
+@functools.lru_cache(maxsize=256)
+def _signature_input(text: str) -> tuple[str, str, rfc9421.SignatureInput | None]:
+    """The one RFC 9421 signature a `Signature-Input` text declares: its label, its key id, and its covered
+    components and parameters when they are an inner list of strings (else None, for `rfc9421.verify` to refuse).
+    A peer's requests signed in the same second carry the same text, so each text is read once; what is kept is
+    immutable. Refusals are raised, never kept."""
+    inputs = parse_dictionary(text)
+    if len(inputs) != 1:
+        raise SignatureRejected(reason="exactly one RFC 9421 signature is accepted")
+    label, member = next(iter(inputs.items()))
+    keyid = dict(getattr(member, "params", ())).get("keyid")
+    if not isinstance(keyid, str):
+        raise SignatureRejected(reason="the RFC 9421 signature has no keyid")
+    if isinstance(member, InnerList) and all(isinstance(item.value, str) for item in member.items):
+        return label, keyid, rfc9421.SignatureInput(member.items, member.params)
+    return label, keyid, None
 
 
 @functools.lru_cache(maxsize=256)
@@ -202,7 +219,7 @@ def parse_body(body: bytes) -> tuple[dict[str, Any], Activity | None]:
     return data, parsed
 
 
-async def accept(resolver: Resolver, *, method: str, url: str, headers: tuple[tuple[str, str], ...],
+async def accept(resolver: Resolver, *, method: str, url: str, headers: HeaderFields,
                  body: bytes) -> Accepted | None:  # fmt: skip
     """Run the pipeline; raises a typed DomainError (mapped to 400/401/403) when the request is refused; None when
     the activity is of a type this node does not use (answered 202 like Mastodon does, and not stored).
@@ -213,7 +230,7 @@ async def accept(resolver: Resolver, *, method: str, url: str, headers: tuple[tu
     data, activity = parse_body(body)
     if activity is None:
         return None
-    message = _IndexedMessage(method=method, url=url, headers=headers)
+    message = _IndexedMessage(method=method, url=url, fields=headers)
     try:
         signature = _signature(message)
     except SignatureError as exc:

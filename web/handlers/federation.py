@@ -207,7 +207,7 @@ async def inbox(request: web.Request) -> web.Response:
         body = bytes(received)
     accepted = await inbox_pipeline.accept(
         app.fed.resolver, method=request.method, url=app.settings.base_url + request.path_qs,
-        headers=tuple(request.headers.items()), body=body,
+        headers=request.headers, body=body,
     )  # fmt: skip
     if accepted is not None and accepted.new:
         app.fed.worker.wake()
