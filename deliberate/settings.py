@@ -7,9 +7,11 @@ Everything that needs a setting receives this object; no module reads the enviro
 
 from __future__ import annotations
 
+import functools
 import secrets
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal, Self
 
 from pydantic import AnyHttpUrl, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -104,16 +106,29 @@ class Settings(BaseSettings):
             )
         return self
 
-    @property
+    # Read on every request (links, ids, cookies): the settings are frozen, so each is computed once. A copy made
+    # with `model_copy(update=…)` computes its own (see there).
+    @functools.cached_property
     def base_url(self) -> str:
         """The public URL without a trailing slash: the prefix of every link and ActivityPub id."""
         if self.public_url is not None:
             return str(self.public_url).rstrip("/")
         return f"http://{self.host}:{self.port}"
 
-    @property
+    @functools.cached_property
     def secure_cookies(self) -> bool:
         return self.base_url.startswith("https://")
+
+    def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Self:
+        """A copy whose values computed from the settings (`base_url`, `secure_cookies`) are computed from its own,
+        not carried over from this one's (pydantic copies every attribute, the cached ones too)."""
+        copied = super().model_copy(update=update, deep=deep)
+        for name in _COMPUTED:
+            copied.__dict__.pop(name, None)
+        return copied
+
+
+_COMPUTED = ("base_url", "secure_cookies")
 
 
 def resolve_secret_key(settings: Settings) -> str:

@@ -54,6 +54,9 @@ def log_fields(logger: logging.Logger, level: int, message: str, fields: dict[st
     logger.handle(record)
 
 
+_NO_FIELDS: dict[str, object] = {}
+
+
 class JsonFormatter(logging.Formatter):
     def __init__(self) -> None:
         super().__init__()
@@ -70,16 +73,17 @@ class JsonFormatter(logging.Formatter):
         return f"{cached[1]}.{fraction // 1000:03d}+00:00"
 
     def format(self, record: logging.LogRecord) -> str:
+        extra = getattr(record, "fields", None)
+        # One dict display: the record's own fields first, then its `fields`, which replace any of the same name in
+        # place (as `dict.update` would).
         entry: dict[str, object] = {
             "time": self.timestamp(record.created),
             "level": record.levelname.lower(),
             "logger": record.name,
             "message": record.getMessage(),
             "request_id": request_id_var.get(),
+            **(extra if isinstance(extra, dict) else _NO_FIELDS),
         }
-        extra = getattr(record, "fields", None)
-        if isinstance(extra, dict):
-            entry.update(extra)
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
         return _encode(entry)
