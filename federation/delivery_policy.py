@@ -150,17 +150,11 @@ def next_attempt(attempts: int, *, now: datetime, rng: Random, not_before: datet
     return at if not_before is None else max(at, not_before)
 
 
-# How `federation/fetch.py` words a peer's answer to a fetch that was not a success; the inbox ledger keeps only the
-# text of the error (FetchFailed.status does not survive `processing`), so the status is read back from it.
-_ANSWERED = re.compile(r"answered HTTP ([0-9]{3})$")
-
-
-def fetch_refused_for_good(error: str | None, *, now: datetime) -> bool:
-    """Whether a received activity whose processing failed on a fetch with ``error`` is not worth retrying: the
-    peer answered with a status that ``classify`` deems permanent (a 404 or 410 for a relayed post's id, say). A
-    network error, a timeout or a 5xx may pass, and is retried on the schedule above like a delivery."""
-    match = _ANSWERED.search(error or "")
-    return match is not None and classify(int(match[1]), None, now=now).kind == "permanent"
+def fetch_refused_for_good(status: int | None, *, now: datetime) -> bool:
+    """Whether a received activity whose processing failed on a fetch the peer answered with ``status`` (None: no
+    answer) is not worth retrying: a status ``classify`` deems permanent (a 404 or 410 for a relayed post's id, say).
+    A network error, a timeout or a 5xx may pass, and is retried on the schedule above like a delivery."""
+    return status is not None and classify(status, None, now=now).kind == "permanent"
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,8 +1,9 @@
 """What accepted activities do: each one calls the same domain service a member here would reach.
 
 Runs in the worker over `inbox_activity` rows (claimed with SKIP LOCKED, in id order). A refusal by a domain rule
-(a locked thread, an edit by someone who is not the author) is recorded on the row and not retried; a fetch that
-failed is retried a few times.
+(a locked thread, an edit by someone who is not the author) is recorded on the row and not retried, and so is a fetch
+the peer refused for good (404, 410…); a fetch that failed for a reason that may pass (the peer down, a timeout, a
+5xx) is retried on the delivery backoff schedule, about three days (`federation/worker.py`).
 
 Trust: a Create, Update, Delete, Like or Undo sent directly is trusted as far as its HTTP signature goes (the inbox
 checked that the signer is the actor, and that created or deleted objects are on the actor's server). An activity
@@ -39,10 +40,11 @@ from deliberate.peers import service as peers
 from deliberate.peers.model import InboxItem, RemoteActor
 from deliberate.peers.service import Signer
 from federation import activities, coalition_exchange, consultation_exchange
+from federation import delivery_policy as policy
 from federation.crypto.errors import SignatureError
 from federation.crypto.multikey import ed25519_public_key_from_multibase
 from federation.crypto.proofs import proofs_of, verify_proof
-from federation.fetch import FetchBudget, FetchError
+from federation.fetch import FetchBudget, FetchError, FetchFailed
 from federation.identity import NODE
 from federation.outbox import Outbox, send_now
 from federation.resolver import Resolver, actor_fields, host_of
@@ -101,8 +103,12 @@ async def _process_batch(processor: Processor) -> int:
                 if reply is not None:
                     await reply(conn)
             except FetchError as exc:
-                await peers.retry_inbox(conn, item.id, error=str(exc))
-                continue
+                status = exc.status if isinstance(exc, FetchFailed) else None
+                if policy.fetch_refused_for_good(status, now=processor.resolver.clock.now()):
+                    error = str(exc)  # the peer answered 404, 410…: finished with the error, not retried
+                else:  # down, slow or overloaded: retried on the delivery schedule (federation/worker.py)
+                    await peers.retry_inbox(conn, item.id, error=str(exc))
+                    continue
             await peers.finish_inbox(conn, item.id, clock=processor.resolver.clock, error=error)
         return len(items)
 

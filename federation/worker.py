@@ -82,8 +82,7 @@ class FederationWorker:
         clock, rng = self.processor.resolver.clock, self.deliverer.rng
 
         def next_attempt(attempts: int, error: str | None, now: datetime) -> datetime | None:
-            if policy.fetch_refused_for_good(error, now=now):
-                return None
+            # A fetch the peer refused for good was not sent here: processing finished that row at once.
             return policy.next_attempt(attempts, now=now, rng=rng, not_before=None)
 
         async with self.processor.pool.acquire() as conn, conn.transaction():

@@ -1,5 +1,5 @@
-"""Which failed fetches a received activity is retried for: read back from the error text the inbox ledger keeps,
-as `federation/fetch.py` words it for a real peer (a real HTTP server on loopback, the real fetcher)."""
+"""Which failed fetches a received activity is retried for: the status the real fetcher reports for a real peer (a
+real HTTP server on loopback), or none when the peer cannot be reached."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 
 from federation import delivery_policy as policy
-from federation.fetch import FetchError
+from federation.fetch import FetchError, FetchFailed
 from tests.federation.test_fetch import Peer, answer, dev
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
@@ -41,7 +41,8 @@ async def test_a_fetch_answered_with_a_permanent_status_is_not_retried(peer: Pee
     async with dev() as fetcher:
         with pytest.raises(FetchError) as failure:
             await fetcher.fetch_document(peer.url("/t/1"))
-    assert policy.fetch_refused_for_good(str(failure.value), now=NOW) is for_good
+    assert isinstance(failure.value, FetchFailed) and failure.value.status == status
+    assert policy.fetch_refused_for_good(failure.value.status, now=NOW) is for_good
 
 
 async def test_a_peer_that_cannot_be_reached_is_retried(peer: Peer) -> None:
@@ -54,5 +55,5 @@ async def test_a_peer_that_cannot_be_reached_is_retried(peer: Peer) -> None:
     async with dev() as fetcher:
         with pytest.raises(FetchError) as failure:
             await fetcher.fetch_document(peer.url("/u/rosa"))
-    assert not policy.fetch_refused_for_good(str(failure.value), now=NOW), str(failure.value)
-    assert not policy.fetch_refused_for_good(None, now=NOW)
+    status = failure.value.status if isinstance(failure.value, FetchFailed) else None
+    assert status is None and not policy.fetch_refused_for_good(status, now=NOW), str(failure.value)
