@@ -124,7 +124,7 @@ async def dashboard(request: web.Request) -> web.Response:
     app = state(request)
     async with app.db.acquire() as conn:
         overview = await members.node_overview(conn, actor=user)
-        peer_rows = await peers.status(conn, actor=user)
+        peer_rows = await peers.status(conn, actor=user, clock=app.clock)
     disk = await asyncio.to_thread(_disk_use, app.settings.data_dir)
     errors = await recent_errors(app.kv)
     busy = sorted(peer_rows, key=lambda p: (p.pending + p.failed, p.consecutive_failures), reverse=True)
