@@ -41,20 +41,35 @@ _POST = """p.id, p.thread_id, p.author_id, a.username AS author_username, a.disp
 _POST_FROM = "post p JOIN account a ON a.id = p.author_id LEFT JOIN organization o ON o.id = p.as_organization_id"
 
 
-def _heard(origin: str) -> str:
-    """SQL true when `origin` (a host column, NULL for local rows) is not a blocked server."""
-    return f"NOT EXISTS (SELECT 1 FROM instance i WHERE i.host = {origin} AND i.blocked_at IS NOT NULL)"
+# The hosts blocked now: an uncorrelated subquery, which PostgreSQL reads once per statement (an InitPlan). NULL when
+# none is, which is nearly always. The cast makes `<> ALL (...)` compare with the array, not with a subquery's rows.
+_BLOCKED = "(SELECT array_agg(b.host) FROM instance b WHERE b.blocked_at IS NOT NULL)::text[]"
+
+
+def _heard(*origins: str) -> str:
+    """SQL true unless one of `origins` (host expressions, NULL for local rows) is a blocked server.
+
+    While no server is blocked the statement reads the blocked hosts once and nothing per row: the per-row checks sit
+    behind an OR that is not evaluated then, so `origins` may be subqueries (an author's account) that no join has to
+    pay for. Joining `account` and `instance` instead made a search on a million posts 1.25x (common words) to 1.7x
+    (rare words, 17 -> 28 ms) slower; this way it stays within 10% of the search without the check."""
+    each = " AND ".join(f"coalesce({origin} <> ALL ({_BLOCKED}), true)" for origin in origins)
+    return f"({_BLOCKED} IS NULL OR ({each}))"
+
+
+def _origin_of_account(account_id: str) -> str:
+    return f"(SELECT x.origin FROM account x WHERE x.id = {account_id})"
 
 
 # A thread `t` (its author joined as `a`) is shown when neither its author's server nor its forum's is blocked.
-_THREAD_SHOWN = f"""{_heard("a.origin")}
-    AND NOT EXISTS (SELECT 1 FROM forum sf JOIN instance i ON i.host = sf.origin
-                    WHERE sf.id = t.forum_id AND i.blocked_at IS NOT NULL)"""
+_THREAD_SHOWN = _heard("a.origin", "(SELECT sf.origin FROM forum sf WHERE sf.id = t.forum_id)")
 # A post `p` (its author joined as `a`) is shown when its author's server is not blocked and its thread is shown:
 # a post is never found while its thread is not (the outbox reads the thread of every post it finds).
-_POST_SHOWN = f"""{_heard("a.origin")}
-    AND EXISTS (SELECT 1 FROM thread t JOIN account a ON a.id = t.author_id WHERE t.id = p.thread_id
-                AND {_THREAD_SHOWN})"""
+_POST_SHOWN = _heard(
+    "a.origin",
+    "(SELECT tx.origin FROM thread pt JOIN account tx ON tx.id = pt.author_id WHERE pt.id = p.thread_id)",
+    "(SELECT sf.origin FROM thread pt JOIN forum sf ON sf.id = pt.forum_id WHERE pt.id = p.thread_id)",
+)
 
 
 async def insert_forum(
@@ -238,8 +253,8 @@ async def list_posts(conn: asyncpg.Connection, thread_id: int, *, after_id: int 
         f"""
         SELECT {_POST},
                (SELECT coalesce(jsonb_object_agg(kind, n), '{{}}'::jsonb)
-                FROM (SELECT kind, count(*) AS n FROM reaction r JOIN account ra ON ra.id = r.account_id
-                      WHERE r.post_id = p.id AND {_heard("ra.origin")} GROUP BY kind) k
+                FROM (SELECT kind, count(*) AS n FROM reaction r
+                      WHERE r.post_id = p.id AND {_heard(_origin_of_account("r.account_id"))} GROUP BY kind) k
                ) AS reactions
         FROM {_POST_FROM}
         WHERE p.thread_id = $1 AND p.id > coalesce($2, 0) AND {_heard("a.origin")}
@@ -335,12 +350,10 @@ async def search_posts(
                    ts_headline('es_unaccent', p.source, q.query, $4) AS snippet,
                    p.created_at
             FROM q, post p
-            JOIN account pa ON pa.id = p.author_id
             JOIN thread t ON t.id = p.thread_id
-            JOIN account a ON a.id = t.author_id
             JOIN forum f ON f.id = t.forum_id
             WHERE p.search @@ q.query AND p.deleted_at IS NULL AND p.hidden_at IS NULL
-              AND {_heard("pa.origin")} AND {_heard("a.origin")} AND {_heard("f.origin")}
+              AND {_heard(_origin_of_account("p.author_id"), _origin_of_account("t.author_id"), "f.origin")}
               AND ($5::bigint IS NULL OR p.id < $5)
               AND (f.visibility = 'public' OR EXISTS (
                     SELECT 1 FROM organization_member m
@@ -373,7 +386,7 @@ async def list_threads_started(
         JOIN forum f ON f.id = t.forum_id
         WHERE ($1::bigint IS NULL OR t.as_organization_id = $1)
           AND ($2::bigint IS NULL OR (t.author_id = $2 AND t.as_organization_id IS NULL))
-          AND {_heard("a.origin")} AND {_heard("f.origin")}
+          AND {_heard("a.origin", "f.origin")}
           AND (f.visibility = 'public' OR EXISTS (
                 SELECT 1 FROM organization_member m WHERE m.organization_id = f.organization_id AND m.account_id = $3))
         ORDER BY t.created_at DESC, t.id DESC
