@@ -379,6 +379,29 @@ async def enter_paper_ballot(
     return await _cast(conn, process, voter, zone_id, choices, channel="paper", table=table, official=official.id)
 
 
+@dataclass(frozen=True)
+class PaperTable:
+    """How many paper ballots one official entered at one polling table: what the table's signed register is
+    reconciled with."""
+
+    polling_table: str
+    entered_by: str
+    ballots: int
+
+
+async def paper_register(
+    conn: asyncpg.Connection, *, clock: Clock, actor: Account | None, slug: str
+) -> tuple[list[PaperTable], int, int]:
+    """For officials: paper ballots per polling table and official, with the roll's totals (paper, all). Counts only:
+    the roll says who voted, never what, and this page does not even list names."""
+    budgets.check_official(actor, clock)
+    process = await budgets.get_process(conn, slug)
+    tables = [PaperTable(r["polling_table"], r["entered_by"], int(r["ballots"]))
+              for r in await queries.paper_register(conn, process.id)]  # fmt: skip
+    roll, _ = await queries.count_roll_and_box(conn, process.id)
+    return tables, sum(t.ballots for t in tables), roll
+
+
 async def _cast(
     conn: asyncpg.Connection,
     process: BudgetProcess,

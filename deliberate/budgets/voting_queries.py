@@ -129,6 +129,20 @@ async def count_roll_and_box(conn: asyncpg.Connection, process_id: int) -> tuple
     return int(row["roll"]), int(row["box"])
 
 
+async def paper_register(conn: asyncpg.Connection, process_id: int) -> list[asyncpg.Record]:
+    """Paper entries per polling table and official (counts from the roll only: no choices, no voters)."""
+    rows: list[asyncpg.Record] = await conn.fetch(
+        """
+        SELECT v.polling_table, a.username AS entered_by, count(*) AS ballots
+        FROM budget_voter v JOIN account a ON a.id = v.entered_by
+        WHERE v.process_id = $1 AND v.channel = 'paper'
+        GROUP BY v.polling_table, a.username ORDER BY v.polling_table, a.username
+        """,
+        process_id,
+    )
+    return rows
+
+
 async def list_ballots_by_receipt(conn: asyncpg.Connection, process_id: int) -> list[asyncpg.Record]:
     """The whole box in receipt-hash order: an order that says nothing about when anyone voted."""
     rows: list[asyncpg.Record] = await conn.fetch(

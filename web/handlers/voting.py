@@ -158,6 +158,20 @@ async def paper_form(request: web.Request) -> web.Response:
     return form_page(request, "budgets/paper.html", keep=("polling_table",), data=dict(request.query), context=context)
 
 
+async def paper_register(request: web.Request) -> web.Response:
+    """Officials: how many paper ballots each official entered at each polling table, to reconcile with the tables'
+    signed registers. Counts only."""
+    user = require_user(request)
+    app = state(request)
+    process = await _process(request)
+    async with app.db.acquire() as conn:
+        tables, paper_total, roll = await voting.paper_register(conn, clock=app.clock, actor=user, slug=process.slug)
+    context = {"process": process, "tables": tables, "paper_total": paper_total, "roll": roll}
+    response = page(request, "budgets/paper_register.html", context)
+    response.headers.update(NO_STORE)
+    return response
+
+
 async def paper(request: web.Request) -> web.Response:
     user = require_user(request)
     data = await form_data(request)
@@ -472,6 +486,7 @@ def add_routes(router: web.UrlDispatcher) -> None:
     router.add_get("/b/{slug}/vote/change", change_form)
     router.add_post("/b/{slug}/vote/change", change)
     router.add_get("/b/{slug}/paper", paper_form)
+    router.add_get("/b/{slug}/paper/register", paper_register)
     router.add_post("/b/{slug}/paper", paper)
     router.add_get("/b/{slug}/receipt", receipt_form, name="budget_receipt")
     router.add_post("/b/{slug}/receipt", receipt_check)
