@@ -42,6 +42,7 @@ BATCH = 100
 POST_EVENTS = {"thread_started", "post_created", "post_edited", "post_deleted"}
 SUPPORT_EVENTS = {"reaction_added", "reaction_removed"}
 LOCK_EVENTS = {"thread_locked", "thread_unlocked"}
+REMOVAL_EVENTS = {"post_hidden", "post_unhidden"}
 
 
 @dataclass(frozen=True)
@@ -72,6 +73,8 @@ async def translate(
             await _support_event(conn, outbox, event_id, kind, payload)
         elif kind in LOCK_EVENTS:
             await _lock_event(conn, outbox, event_id, payload)
+        elif kind in REMOVAL_EVENTS:
+            await _removal_event(conn, outbox, event_id, kind, payload)
         elif kind == "post_reported":
             await _report_event(conn, outbox, event_id, payload)
         elif kind == "instance_blocked":
@@ -240,6 +243,31 @@ async def _lock_event(conn: asyncpg.Connection, outbox: Outbox, event_id: int, p
         inner = lock if thread.locked else activities.undo(_activity_id(outbox, event_id, "u"), moderator, lock)
         change = activities.announce(_activity_id(outbox, event_id, "a"), group, inner)
     await _enqueue(conn, outbox, change, signer, recipients)
+
+
+async def _removal_event(
+    conn: asyncpg.Connection, outbox: Outbox, event_id: int, kind: str, payload: dict[str, Any]
+) -> None:
+    """A moderator here hid a post in one of our forums (or showed it again): the Group announces a Delete of the
+    post by the moderator, the reason as its summary (or the Undo of that Delete), as Lemmy federates a moderator's
+    removal; followers hide their copy, and only the author's own Delete erases it. In a mirrored forum removals
+    are its own server's to make (and a decision received from there, `by` None, is not sent back)."""
+    view = await _view(conn, int(payload["post_id"]))
+    if view is None or view.forum.remote:
+        return
+    signer = Signer("group", view.forum.id)
+    recipients = await peers.followers_of(conn, signer)
+    if not recipients:
+        return
+    group = await group_uri(conn, outbox.base_url, view)
+    moderator = await _local_person(conn, outbox.base_url, payload.get("by")) or group
+    uri = await object_uri(conn, outbox.base_url, view)
+    delete = activities.delete(_activity_id(outbox, event_id, "r"), moderator, uri, audience=group)
+    if kind == "post_hidden" and view.post.hidden_reason:
+        delete["summary"] = view.post.hidden_reason  # Lemmy's field for a removal's reason
+    inner = delete if kind == "post_hidden" else activities.undo(_activity_id(outbox, event_id, "u"), moderator, delete)
+    removal = activities.announce(_activity_id(outbox, event_id, "a"), group, inner)
+    await _enqueue(conn, outbox, removal, signer, recipients)
 
 
 async def _local_person(conn: asyncpg.Connection, base_url: str, account_id: Any) -> str | None:

@@ -47,6 +47,7 @@ from federation.crypto.proofs import proofs_of, verify_proof
 from federation.fetch import FetchBudget, FetchError, FetchFailed
 from federation.identity import NODE
 from federation.outbox import Outbox, send_now
+from federation.outbox import author_uri as outbox_author_uri
 from federation.resolver import Resolver, actor_fields, host_of
 from schemas.activitypub import Activity, Actor, Post, UnsupportedDocument, parse_document
 
@@ -507,19 +508,32 @@ async def _announce(conn: asyncpg.Connection, processor: Processor, group: Remot
     if not isinstance(relayed, Activity) or kind not in ("Delete", "Like", "Undo"):
         return
     target = relayed.object_id or ""
-    if kind == "Undo" and isinstance(relayed.object, Activity) and relayed.object.type == "Like":
-        target = relayed.object.object_id or ""
-    _, thread_id = await _locate(conn, processor.outbox.base_url, target)
-    if thread_id is None:
+    undone = relayed.object.type if kind == "Undo" and isinstance(relayed.object, Activity) else None
+    if undone in ("Like", "Delete"):
+        target = relayed.object.object_id or "" if isinstance(relayed.object, Activity) else ""
+    post_id, thread_id = await _locate(conn, processor.outbox.base_url, target)
+    if post_id is None or thread_id is None:
         return
     forum, _ = await forums.access_thread(conn, thread_id, viewer=None)
     if forum.id != group.forum_id:
         raise ActivityRejected(reason="a forum can only relay what happens in its own threads")
-    if kind == "Delete":
-        post_id, _ = await _locate(conn, processor.outbox.base_url, target)
-        assert post_id is not None
-        author = await _author(conn, processor, relayed.actor, budget)
-        await forums.accept_remote_delete(conn, clock=processor.resolver.clock, author=author, post_id=post_id)
+    if kind == "Delete" or undone == "Delete":
+        view = await forums.federation_view(conn, post_id)
+        if view is None:
+            return  # its author's server is blocked here: nothing of it is shown
+        if kind == "Delete" and relayed.actor == await outbox_author_uri(conn, processor.outbox.base_url, view):
+            author = await _author(conn, processor, relayed.actor, budget)
+            await forums.accept_remote_delete(conn, clock=processor.resolver.clock, author=author, post_id=post_id)
+            return
+        # Anyone else's Delete is a removal by the forum's moderators (as Lemmy tells them apart): only someone of
+        # the forum's own server (a moderator there, or the Group itself) may make it, and it hides our copy.
+        if host_of(relayed.actor) != group.host:
+            raise ActivityRejected(reason="only the forum's own server removes its posts")
+        removal = inner if kind == "Delete" else inner.get("object")
+        summary = removal.get("summary") if isinstance(removal, dict) else None
+        await moderation.accept_remote_removal(conn, clock=processor.resolver.clock, post_id=post_id,
+                                               removed=kind == "Delete",
+                                               reason=summary if isinstance(summary, str) else "")  # fmt: skip
     else:
         await _support(conn, processor, relayed.actor, target, present=kind == "Like", budget=budget)
 

@@ -9,15 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
-
 from tests.federation.support import host, member, settle, sql, start, value
-
-pytestmark = pytest.mark.xfail(
-    strict=True,
-    reason="post_hidden / post_unhidden are not yet translated by federation/outbox.py, and processing._announce "
-    "takes a relayed Delete only from the post's author (moderation.accept_remote_removal is ready for it)",
-)
 
 
 async def test_a_moderators_removal_and_its_reversal_reach_the_followers_copies(node_factory: Any) -> None:
