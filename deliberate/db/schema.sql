@@ -1375,6 +1375,8 @@ CREATE INDEX inbox_activity_pending_idx ON public.inbox_activity USING btree (id
 
 CREATE INDEX inbox_activity_waiting_idx ON public.inbox_activity USING btree (next_attempt_at) WHERE ((processed_at IS NULL) AND (next_attempt_at IS NOT NULL));
 
+CREATE INDEX instance_blocked_idx ON public.instance USING btree (host) WHERE (blocked_at IS NOT NULL);
+
 CREATE INDEX membership_request_account_idx ON public.membership_request USING btree (account_id);
 
 CREATE INDEX moderation_action_post_idx ON public.moderation_action USING btree (post_id, id) WHERE (post_id IS NOT NULL);
