@@ -24,16 +24,9 @@ from federation.http_signing import RFC9421_LABEL, canonical_url, http_date, sig
 from schemas.activitypub import PUBLIC
 from tests.conftest import Node
 from tests.federation.support import host, member, settle, start, value
-from tests.federation.test_inbox_pipeline import Remote, new_thread, post, remote_member, signed
+from tests.federation.test_inbox_pipeline import Remote, new_thread, pair, post, signed
 
-
-@pytest.fixture
-async def two(node_factory: Any) -> tuple[Node, Remote, str]:
-    ves = await start(node_factory, "ves")
-    vmt = await start(node_factory, "vmt")
-    operator = await member(ves, "operadora", "operator")
-    await operator.submit("/forums", {"name": "General"}, form_page="/forums/new")
-    return ves, await remote_member(vmt, "pedro"), f"{ves.base_url}/f/general"
+__all__ = ["pair"]  # the fixture, shared with the pipeline's tests
 
 
 def _rfc9421_without_digest(target: Node, sender: Remote, body: bytes) -> dict[str, str]:
@@ -52,8 +45,8 @@ def _rfc9421_without_digest(target: Node, sender: Remote, body: bytes) -> dict[s
     return headers
 
 
-async def test_rfc9421_requests_tampered_with_are_refused_and_leave_nothing(two: Any) -> None:
-    ves, pedro, forum = two
+async def test_rfc9421_requests_tampered_with_are_refused_and_leave_nothing(pair: Any) -> None:
+    ves, pedro, forum = pair
     body = json.dumps(new_thread(pedro, forum)).encode()
     good = signed(ves, pedro, body, scheme="rfc9421")
     now = datetime.now(UTC)
@@ -81,9 +74,9 @@ async def test_rfc9421_requests_tampered_with_are_refused_and_leave_nothing(two:
 
 
 @pytest.mark.parametrize("scheme", ["cavage", "rfc9421"])
-async def test_a_clock_a_little_ahead_is_accepted_and_one_far_ahead_is_not(two: Any, scheme: str) -> None:
+async def test_a_clock_a_little_ahead_is_accepted_and_one_far_ahead_is_not(pair: Any, scheme: str) -> None:
     """The window is one hour into the past and five minutes into the future (federation/inbox.py, step 7)."""
-    ves, pedro, forum = two
+    ves, pedro, forum = pair
     ahead = json.dumps(new_thread(pedro, forum)).encode()
     status, text = await post(ves, ahead, signed(ves, pedro, ahead, scheme=scheme,
                                                  now=datetime.now(UTC) + timedelta(minutes=3)))  # fmt: skip
@@ -96,9 +89,9 @@ async def test_a_clock_a_little_ahead_is_accepted_and_one_far_ahead_is_not(two: 
     assert await value(ves, "SELECT count(*) FROM inbox_activity") == 1
 
 
-async def test_a_duplicate_activity_id_is_stored_once_even_with_another_body(two: Any) -> None:
+async def test_a_duplicate_activity_id_is_stored_once_even_with_another_body(pair: Any) -> None:
     """De-duplication is by activity id: a second activity reusing the id (with a new object) is not processed."""
-    ves, pedro, forum = two
+    ves, pedro, forum = pair
     first = new_thread(pedro, forum, title="Primero")
     second = new_thread(pedro, forum, title="Segundo")
     second["id"] = first["id"]
