@@ -3,7 +3,9 @@
 A member types `name@server` (or the forum's URL). The node looks the Group up (WebFinger, then the actor document
 through the hardened client), makes the local forum that mirrors it, subscribes the member to it, and (once per
 node, however many members follow) sends a Follow from the node's Application actor. The Group's Accept turns the
-follow on; from then on its Announces fill the mirror, and our members' replies go to the Group.
+follow on; from then on its Announces fill the mirror, and our members' replies go to the Group. When the last
+member here stops following the mirror, the node's Follow ends and the outbox sends its Undo
+(`notifications.unfollow`); the mirror stays readable, and the next member to follow it sends a new Follow.
 """
 
 from __future__ import annotations

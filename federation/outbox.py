@@ -15,6 +15,8 @@ Who sends what, following FEP-1b12 (as Lemmy does):
   Delete, to the author's own followers (Mastodon users who follow a member or an organization), except to inboxes
   the Group's delivery already reaches: one delivery per inbox.
 - Members-only forums never federate.
+- When the last member here stops following a mirrored forum (`following_ended`), the node sends the Group an
+  Undo of its Follow.
 """
 
 from __future__ import annotations
@@ -81,6 +83,8 @@ async def translate(
             await _block_event(conn, outbox, event_id, payload)
         elif kind == "account_deleted":
             await _account_deleted_event(conn, outbox, event_id, payload)
+        elif kind == "following_ended":
+            await _following_ended_event(conn, outbox, event_id, payload)
         elif kind.startswith("coalition_"):
             from federation import coalition_exchange  # it builds on this module
 
@@ -317,6 +321,22 @@ async def _account_deleted_event(
         return
     delete = activities.delete_actor(_activity_id(outbox, event_id), person)
     await _enqueue(conn, outbox, delete, Signer("person", int(payload["account_id"])), recipients)
+
+
+async def _following_ended_event(
+    conn: asyncpg.Connection, outbox: Outbox, event_id: int, payload: dict[str, Any]
+) -> None:
+    """Nobody here follows a mirrored forum any more: the node undoes the Follow it sent the Group (that Follow, by
+    its id, embedded), signed by the node's actor as the Follow was, so the Group's server stops delivering. Not
+    sent when a member followed it again before this event was translated: that new Follow stands, and an Undo
+    arriving after it would end it (Mastodon and we end a follow on an Undo whatever Follow id it names)."""
+    group = await peers.actor_by_id(conn, int(payload["remote_actor_id"]))
+    if group is None or await peers.following_state(conn, group) is not None:
+        return
+    node = f"{outbox.base_url}/actor"
+    follow = activities.follow(str(payload["follow_id"]), node, str(payload["uri"]))
+    undo = activities.undo(_activity_id(outbox, event_id), node, follow)
+    await _enqueue(conn, outbox, undo, identity.NODE, [peers.recipient_of(group)])
 
 
 async def _announce(

@@ -31,6 +31,13 @@ async def unsubscribe(conn: asyncpg.Connection, account_id: int, *, kind: str, t
     )
 
 
+async def has_subscribers(conn: asyncpg.Connection, kind: str, target_id: int) -> bool:
+    found: bool = await conn.fetchval(
+        "SELECT EXISTS (SELECT 1 FROM subscription WHERE target_kind = $1 AND target_id = $2)", kind, target_id
+    )
+    return found
+
+
 async def is_subscribed(conn: asyncpg.Connection, account_id: int, *, kind: str, target_id: int) -> bool:
     found: bool = await conn.fetchval(
         """

@@ -3,11 +3,15 @@
 `notify_post` is called by the forum service inside the transaction that creates the post. E-mail sending itself
 (SMTP, network) happens outside any transaction in the web layer's sender; here are only the lease and the
 outcome, with exponential backoff: 1, 2, 4 … minutes, giving up after 8 attempts.
+
+Members following a forum mirrored from another server are what keeps the node's Follow of it: `unfollow` by the
+last of them ends that Follow (`peers.stop_following_if_unfollowed`), in the same transaction.
 """
 
 from __future__ import annotations
 
 from datetime import timedelta
+from functools import partial
 
 import asyncpg
 
@@ -16,6 +20,7 @@ from deliberate.clock import Clock
 from deliberate.errors import N_, InvalidInput, Unauthenticated
 from deliberate.notifications import queries
 from deliberate.notifications.model import EmailJob, Notification, TargetKind
+from deliberate.peers import service as peers
 
 MAX_EMAIL_ATTEMPTS = 8
 
@@ -67,7 +72,13 @@ async def follow(
 
 
 async def unfollow(conn: asyncpg.Connection, *, actor: Account | None, kind: TargetKind, target_id: int) -> None:
+    """Stop following; when the last member here leaves a forum mirrored from another server, the node's Follow of
+    it ends too (in this transaction), so that server stops delivering what nobody here reads."""
     await queries.unsubscribe(conn, _signed_in(actor).id, kind=kind, target_id=target_id)
+    if kind == "forum":
+        await peers.stop_following_if_unfollowed(
+            conn, forum_id=target_id, still_followed=partial(queries.has_subscribers, conn, kind, target_id)
+        )
 
 
 async def is_following(conn: asyncpg.Connection, *, actor: Account | None, kind: TargetKind, target_id: int) -> bool:

@@ -197,7 +197,8 @@ async def count_followers(conn: asyncpg.Connection, *, actor_kind: str, actor_id
 async def upsert_following(
     conn: asyncpg.Connection, *, remote_actor_id: int, follow_id: str, requested_by: int | None, now: datetime
 ) -> str:
-    """Record our Follow; returns the follow id in force (an earlier pending or accepted one is kept)."""
+    """Record our Follow; returns the follow id in force (an earlier pending or accepted one is kept, so `follow_id`
+    comes back only when this call made the row or replaced a rejected one: then a Follow must be sent)."""
     follow: str = await conn.fetchval(
         """
         INSERT INTO following (remote_actor_id, follow_id, state, requested_by, created_at)
@@ -215,6 +216,25 @@ async def upsert_following(
 async def following_state(conn: asyncpg.Connection, remote_actor_id: int) -> str | None:
     state: str | None = await conn.fetchval("SELECT state FROM following WHERE remote_actor_id = $1", remote_actor_id)
     return state
+
+
+async def lock_following_of_forum(conn: asyncpg.Connection, forum_id: int) -> tuple[int, str, str] | None:
+    """(remote actor id, its uri, our follow id) of the node's Follow of the Group a mirrored forum stands for, the
+    row locked until the transaction ends; None for a local forum or one we do not follow."""
+    row = await conn.fetchrow(
+        """
+        SELECT f.remote_actor_id, ra.uri, f.follow_id
+        FROM following f JOIN remote_actor ra ON ra.id = f.remote_actor_id
+        WHERE ra.forum_id = $1
+        FOR UPDATE OF f
+        """,
+        forum_id,
+    )
+    return None if row is None else (row["remote_actor_id"], row["uri"], row["follow_id"])
+
+
+async def delete_following(conn: asyncpg.Connection, remote_actor_id: int) -> None:
+    await conn.execute("DELETE FROM following WHERE remote_actor_id = $1", remote_actor_id)
 
 
 async def answer_following(

@@ -10,7 +10,7 @@ as local ones. Remote forums are mirrored as forums whose slug is NAME@HOST.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -165,12 +165,32 @@ async def mirror_forum(conn: asyncpg.Connection, actor: RemoteActor, *, clock: C
 async def follow_remote(
     conn: asyncpg.Connection, actor: RemoteActor, *, follow_id: str, requested_by: Account, clock: Clock
 ) -> tuple[str, bool]:
-    """Record the node's Follow of a remote Group; (follow id, True when a Follow must be sent)."""
-    before = await queries.following_state(conn, actor.id)
+    """Record the node's Follow of a remote Group; (follow id, True when a Follow must be sent). Decided by the
+    upsert itself, not by a read before it, so a Follow that a concurrent `stop_following_if_unfollowed` ended is
+    sent again."""
     in_force = await queries.upsert_following(
         conn, remote_actor_id=actor.id, follow_id=follow_id, requested_by=requested_by.id, now=clock.now()
     )
-    return in_force, before in (None, "rejected")
+    return in_force, in_force == follow_id
+
+
+async def stop_following_if_unfollowed(
+    conn: asyncpg.Connection, *, forum_id: int, still_followed: Callable[[], Awaitable[bool]]
+) -> bool:
+    """Nobody here follows a mirrored forum any more (`still_followed`, asked once the node's Follow is locked, so
+    of two members leaving at once the second sees the first gone): the node's Follow of its Group ends. The row is
+    deleted (the mirror and what it holds stay readable; a later follow sends a new Follow) and `following_ended`
+    carries what the outbox needs to send the Group an Undo of that Follow. True when it ended."""
+    following = await queries.lock_following_of_forum(conn, forum_id)
+    if following is None or await still_followed():
+        return False
+    remote_actor_id, uri, follow_id = following
+    await queries.delete_following(conn, remote_actor_id)
+    await record_event(
+        conn, "following_ended", {"remote_actor_id": remote_actor_id, "uri": uri, "follow_id": follow_id,
+                                  "forum_id": forum_id},
+    )  # fmt: skip
+    return True
 
 
 async def following_answered(

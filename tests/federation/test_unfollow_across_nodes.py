@@ -1,0 +1,85 @@
+"""Two real nodes on loopback: the node stops following a mirrored forum once nobody here follows it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.conftest import Node, Visitor
+from tests.federation.support import host, member, settle, start, value
+
+FORUM = "obras-y-servicios"
+
+
+async def _two_nodes(node_factory: Any) -> tuple[Node, Node, Visitor]:
+    ves = await start(node_factory, "ves")
+    vmt = await start(node_factory, "vmt")
+    operator = await member(ves, "operadora", "operator", "moderator")
+    response = await operator.submit("/forums", {"name": "Obras y servicios", "description": "Agua"},
+                                     form_page="/forums/new")  # fmt: skip
+    assert response.status == 200 and response.url.path == f"/f/{FORUM}", operator.last_html
+    return ves, vmt, operator
+
+
+async def _follow(visitor: Visitor, ves: Node) -> None:
+    response = await visitor.submit("/forums/remote", {"address": f"{FORUM}@{host(ves)}"})
+    assert response.status == 200 and response.url.path == f"/f/{FORUM}@{host(ves)}", visitor.last_html
+
+
+async def _unfollow(visitor: Visitor, mirror: str) -> None:
+    response = await visitor.submit("/follow", {"kind": "forum", "target": mirror, "follow": "0",
+                                                "next": f"/f/{mirror}"}, form_page=f"/f/{mirror}")  # fmt: skip
+    assert response.status == 200, visitor.last_html
+
+
+async def _new_thread(ves: Node, operator: Visitor, title: str) -> str:
+    response = await operator.submit(f"/f/{FORUM}/threads", {"title": title, "body": "Texto"},
+                                     form_page=f"/f/{FORUM}")  # fmt: skip
+    assert response.status == 200, operator.last_html
+    return f"{ves.base_url}/t/{response.url.path.rsplit('/', 1)[1]}"
+
+
+async def _mirrored(vmt: Node, ap_id: str) -> bool:
+    return bool(await value(vmt, "SELECT count(*) FROM thread WHERE ap_id = $1", ap_id))
+
+
+async def test_the_last_member_to_unfollow_a_mirrored_forum_ends_the_nodes_follow(node_factory: Any) -> None:
+    ves, vmt, operator = await _two_nodes(node_factory)
+    mirror = f"{FORUM}@{host(ves)}"
+    rosa, luis = await member(vmt, "rosa"), await member(vmt, "luis")
+    await _follow(rosa, ves)
+    await _follow(luis, ves)
+    await settle(ves, vmt)
+    first_follow = await value(vmt, "SELECT follow_id FROM following WHERE state = 'accepted'")
+    assert first_follow is not None
+    followers = "SELECT count(*) FROM follower WHERE actor_kind = 'group'"
+    assert await value(ves, followers) == 1
+
+    await _unfollow(luis, mirror)  # rosa still follows it: nothing changes between the servers
+    await settle(ves, vmt)
+    assert await value(ves, followers) == 1 and await value(vmt, "SELECT count(*) FROM following") == 1
+
+    await _unfollow(rosa, mirror)
+    await settle(ves, vmt)
+    assert await value(ves, followers) == 0
+    assert await value(vmt, "SELECT count(*) FROM following") == 0
+    undo = await value(ves, "SELECT body FROM inbox_activity WHERE type = 'Undo'")
+    assert undo["actor"] == f"{vmt.base_url}/actor", undo  # the node's actor undoes the Follow it sent
+    assert undo["object"]["type"] == "Follow" and undo["object"]["id"] == first_follow, undo
+    assert await value(ves, "SELECT count(*) FROM inbox_activity WHERE error IS NOT NULL") == 0
+    response = await rosa.get(f"/f/{mirror}")  # the mirror and what it holds stay readable
+    assert response.status == 200
+
+    unseen = await _new_thread(ves, operator, "Nadie en VMT lo sigue")
+    await settle(ves, vmt)
+    assert not await _mirrored(vmt, unseen)
+    assert await value(ves, "SELECT count(*) FROM delivery WHERE host = $1 AND body::text LIKE '%' || $2 || '%'",
+                       host(vmt), "Nadie en VMT lo sigue") == 0  # fmt: skip
+
+    await _follow(rosa, ves)  # following it again sends a new Follow, and deliveries resume
+    await settle(ves, vmt)
+    assert await value(vmt, "SELECT state FROM following") == "accepted"
+    assert await value(vmt, "SELECT follow_id FROM following") != first_follow
+    assert await value(ves, followers) == 1
+    seen = await _new_thread(ves, operator, "De nuevo en VMT")
+    await settle(ves, vmt)
+    assert await _mirrored(vmt, seen)
