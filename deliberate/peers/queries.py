@@ -237,6 +237,19 @@ async def delete_following(conn: asyncpg.Connection, remote_actor_id: int) -> No
     await conn.execute("DELETE FROM following WHERE remote_actor_id = $1", remote_actor_id)
 
 
+async def reject_following_by_id(conn: asyncpg.Connection, *, host: str, follow_id: str, now: datetime) -> bool:
+    """A Reject naming our Follow by id, of a Group on `host`: the answer of that Group's server."""
+    status: str = await conn.execute(
+        """
+        UPDATE following f SET state = 'rejected', answered_at = $3
+        FROM remote_actor ra
+        WHERE ra.id = f.remote_actor_id AND ra.host = $1 AND f.follow_id = $2
+        """,
+        host, follow_id, now,
+    )  # fmt: skip
+    return status != "UPDATE 0"
+
+
 async def answer_following(
     conn: asyncpg.Connection, *, remote_actor_id: int, follow_id: str | None, state: str, now: datetime
 ) -> bool:

@@ -196,10 +196,16 @@ async def stop_following_if_unfollowed(
 async def following_answered(
     conn: asyncpg.Connection, actor: RemoteActor, *, follow_id: str | None, accepted: bool, clock: Clock
 ) -> bool:
-    return await queries.answer_following(
+    """An Accept or Reject of our Follow by the Group it went to. A Reject by its server's Application actor that
+    names our Follow by id counts as the Group's: that is how a deliberate node refuses a Follow it cannot
+    attribute to any of its actors (`federation/processing.py`, `_reject_follow`)."""
+    answered = await queries.answer_following(
         conn, remote_actor_id=actor.id, follow_id=follow_id, state="accepted" if accepted else "rejected",
         now=clock.now(),
     )  # fmt: skip
+    if answered or accepted or follow_id is None or actor.type != "Application":
+        return answered
+    return await queries.reject_following_by_id(conn, host=actor.host, follow_id=follow_id, now=clock.now())
 
 
 async def following_state(conn: asyncpg.Connection, actor: RemoteActor) -> str | None:

@@ -1,4 +1,5 @@
-"""Two real nodes on loopback: the node stops following a mirrored forum once nobody here follows it."""
+"""Two real nodes on loopback: the node stops following a mirrored forum once nobody here follows it, and a Reject
+of our Follow by the other server's Application actor ends the Follow it names."""
 
 from __future__ import annotations
 
@@ -83,3 +84,21 @@ async def test_the_last_member_to_unfollow_a_mirrored_forum_ends_the_nodes_follo
     seen = await _new_thread(ves, operator, "De nuevo en VMT")
     await settle(ves, vmt)
     assert await _mirrored(vmt, seen)
+
+
+async def test_a_reject_by_the_other_servers_actor_naming_our_follow_ends_it(node_factory: Any) -> None:
+    ves, vmt, _operator = await _two_nodes(node_factory)
+    rosa = await member(vmt, "rosa")
+    await _follow(rosa, ves)
+    # Before VES reads the Follow, the forum's address stops naming anything there: VES cannot attribute the Follow
+    # to one of its actors and its Application actor rejects it, embedding it whole.
+    conn = await ves.connect()
+    try:
+        await conn.execute("UPDATE forum SET slug = 'obras-y-servicios-2' WHERE slug = $1", FORUM)
+    finally:
+        await conn.close()
+    await settle(ves, vmt)
+    reject = await value(vmt, "SELECT actor_uri FROM inbox_activity WHERE type = 'Reject'")
+    assert reject == f"{ves.base_url}/actor"
+    assert await value(vmt, "SELECT state FROM following") == "rejected"
+    assert await value(vmt, "SELECT count(*) FROM inbox_activity WHERE error IS NOT NULL") == 0
