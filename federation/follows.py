@@ -5,7 +5,8 @@ through the hardened client), makes the local forum that mirrors it, subscribes 
 node, however many members follow) sends a Follow from the node's Application actor. The Group's Accept turns the
 follow on; from then on its Announces fill the mirror, and our members' replies go to the Group. When the last
 member here stops following the mirror, the node's Follow ends and the outbox sends its Undo
-(`notifications.unfollow`); the mirror stays readable, and the next member to follow it sends a new Follow.
+(`notifications.unfollow`); the mirror stays readable, and the next member to follow it sends a new Follow
+(from here, or through the outbox when they follow it from the mirror's page, `notifications.follow`).
 """
 
 from __future__ import annotations
@@ -56,7 +57,7 @@ async def follow_forum(resolver: Resolver, *, member: Account, address: str) -> 
     async with resolver.pool.acquire() as conn, conn.transaction():
         forum_id = await peers.mirror_forum(conn, group, clock=clock, requested_by=member)
         follow_id, must_send = await peers.follow_remote(
-            conn, group, follow_id=activities.new_id(resolver.base_url), requested_by=member, clock=clock
+            conn, group, follow_id=activities.new_id(resolver.base_url), requested_by=member.id, clock=clock
         )
         if must_send:
             follow = activities.follow(follow_id, f"{resolver.base_url}/actor", group.uri)

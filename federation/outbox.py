@@ -16,7 +16,7 @@ Who sends what, following FEP-1b12 (as Lemmy does):
   the Group's delivery already reaches: one delivery per inbox.
 - Members-only forums never federate.
 - When the last member here stops following a mirrored forum (`following_ended`), the node sends the Group an
-  Undo of its Follow.
+  Undo of its Follow; when a member follows it again from its page (`following_wanted`), a new Follow.
 """
 
 from __future__ import annotations
@@ -85,6 +85,8 @@ async def translate(
             await _account_deleted_event(conn, outbox, event_id, payload)
         elif kind == "following_ended":
             await _following_ended_event(conn, outbox, event_id, payload)
+        elif kind == "following_wanted":
+            await _following_wanted_event(conn, outbox, event_id, payload)
         elif kind.startswith("coalition_"):
             from federation import coalition_exchange  # it builds on this module
 
@@ -337,6 +339,24 @@ async def _following_ended_event(
     follow = activities.follow(str(payload["follow_id"]), node, str(payload["uri"]))
     undo = activities.undo(_activity_id(outbox, event_id), node, follow)
     await _enqueue(conn, outbox, undo, identity.NODE, [peers.recipient_of(group)])
+
+
+async def _following_wanted_event(
+    conn: asyncpg.Connection, outbox: Outbox, event_id: int, payload: dict[str, Any]
+) -> None:
+    """A member followed, from its page, a mirrored forum the node had stopped following: the node follows its
+    Group again. The Follow's id derives from the event, so a batch translated twice records and sends one Follow;
+    nothing is sent when a Follow is already in force (a member followed it through `federation/follows.py`)."""
+    group = await peers.actor_by_id(conn, int(payload["remote_actor_id"]))
+    if group is None:
+        return
+    follow_id, must_send = await peers.follow_remote(
+        conn, group, follow_id=_activity_id(outbox, event_id, "f"), requested_by=int(payload["by"]),
+        clock=outbox.clock,
+    )  # fmt: skip
+    if must_send:
+        follow = activities.follow(follow_id, f"{outbox.base_url}/actor", group.uri)
+        await _enqueue(conn, outbox, follow, identity.NODE, [peers.recipient_of(group)])
 
 
 async def _announce(

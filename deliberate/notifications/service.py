@@ -5,7 +5,8 @@
 outcome, with exponential backoff: 1, 2, 4 … minutes, giving up after 8 attempts.
 
 Members following a forum mirrored from another server are what keeps the node's Follow of it: `unfollow` by the
-last of them ends that Follow (`peers.stop_following_if_unfollowed`), in the same transaction.
+last of them ends that Follow (`peers.stop_following_if_unfollowed`), in the same transaction, and `follow` by
+the next one asks for a new Follow (`peers.follow_mirror_again`).
 """
 
 from __future__ import annotations
@@ -68,7 +69,10 @@ async def follow(
     """Follow a target the caller has already checked `actor` may read (the web layer loads it through its service)."""
     if kind not in ("thread", "forum", "organization"):
         raise InvalidInput(field="kind")
-    await queries.subscribe(conn, _signed_in(actor).id, kind=kind, target_id=target_id, now=clock.now())
+    member = _signed_in(actor)
+    await queries.subscribe(conn, member.id, kind=kind, target_id=target_id, now=clock.now())
+    if kind == "forum":  # a mirrored forum the node stopped following: it follows it again
+        await peers.follow_mirror_again(conn, forum_id=target_id, requested_by=member.id)
 
 
 async def unfollow(conn: asyncpg.Connection, *, actor: Account | None, kind: TargetKind, target_id: int) -> None:

@@ -163,15 +163,27 @@ async def mirror_forum(conn: asyncpg.Connection, actor: RemoteActor, *, clock: C
 
 
 async def follow_remote(
-    conn: asyncpg.Connection, actor: RemoteActor, *, follow_id: str, requested_by: Account, clock: Clock
+    conn: asyncpg.Connection, actor: RemoteActor, *, follow_id: str, requested_by: int, clock: Clock
 ) -> tuple[str, bool]:
     """Record the node's Follow of a remote Group; (follow id, True when a Follow must be sent). Decided by the
     upsert itself, not by a read before it, so a Follow that a concurrent `stop_following_if_unfollowed` ended is
     sent again."""
     in_force = await queries.upsert_following(
-        conn, remote_actor_id=actor.id, follow_id=follow_id, requested_by=requested_by.id, now=clock.now()
+        conn, remote_actor_id=actor.id, follow_id=follow_id, requested_by=requested_by, now=clock.now()
     )
     return in_force, in_force == follow_id
+
+
+async def follow_mirror_again(conn: asyncpg.Connection, *, forum_id: int, requested_by: int) -> bool:
+    """A member follows a mirrored forum (from its page) that the node no longer follows, since its last follower
+    here left: `following_wanted` asks the outbox to send the Group a new Follow. True when one was asked for."""
+    actor = await queries.get_remote_actor_by_forum(conn, forum_id)
+    if actor is None or await queries.following_state(conn, actor.id) is not None:
+        return False
+    await record_event(
+        conn, "following_wanted", {"remote_actor_id": actor.id, "forum_id": forum_id, "by": requested_by}
+    )
+    return True
 
 
 async def stop_following_if_unfollowed(

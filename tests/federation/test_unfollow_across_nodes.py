@@ -1,5 +1,6 @@
-"""Two real nodes on loopback: the node stops following a mirrored forum once nobody here follows it, and a Reject
-of our Follow by the other server's Application actor ends the Follow it names."""
+"""Two real nodes on loopback: the node stops following a mirrored forum once nobody here follows it (and follows
+it again when a member does), and a Reject of our Follow by the other server's Application actor ends the Follow it
+names."""
 
 from __future__ import annotations
 
@@ -101,4 +102,26 @@ async def test_a_reject_by_the_other_servers_actor_naming_our_follow_ends_it(nod
     reject = await value(vmt, "SELECT actor_uri FROM inbox_activity WHERE type = 'Reject'")
     assert reject == f"{ves.base_url}/actor"
     assert await value(vmt, "SELECT state FROM following") == "rejected"
+    assert await value(vmt, "SELECT count(*) FROM inbox_activity WHERE error IS NOT NULL") == 0
+
+
+async def test_following_the_mirror_from_its_page_again_sends_a_new_follow(node_factory: Any) -> None:
+    ves, vmt, operator = await _two_nodes(node_factory)
+    mirror = f"{FORUM}@{host(ves)}"
+    rosa = await member(vmt, "rosa")
+    await _follow(rosa, ves)
+    await settle(ves, vmt)
+    await _unfollow(rosa, mirror)
+    await settle(ves, vmt)
+    assert await value(vmt, "SELECT count(*) FROM following") == 0
+
+    response = await rosa.submit("/follow", {"kind": "forum", "target": mirror, "follow": "1",
+                                             "next": f"/f/{mirror}"}, form_page=f"/f/{mirror}")  # fmt: skip
+    assert response.status == 200, rosa.last_html
+    await settle(ves, vmt)
+    assert await value(vmt, "SELECT state FROM following") == "accepted"
+    assert await value(ves, "SELECT count(*) FROM follower WHERE actor_kind = 'group'") == 1
+    seen = await _new_thread(ves, operator, "De nuevo en VMT")
+    await settle(ves, vmt)
+    assert await _mirrored(vmt, seen)
     assert await value(vmt, "SELECT count(*) FROM inbox_activity WHERE error IS NOT NULL") == 0
