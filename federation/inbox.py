@@ -206,7 +206,9 @@ def _same_origin(activity: Activity, actor_uri: str) -> None:
 def parse_body(body: bytes) -> tuple[dict[str, Any], Activity | None]:
     try:
         data = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError):
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        # ValueError: JSONDecodeError, and an integer longer than Python converts (4,300 digits); RecursionError:
+        # nesting deeper than the parser recurses. None of them is an activity, and none may become a 500.
         raise ActivityRejected(reason="the body is not JSON") from None
     try:
         parsed = parse_document(data)

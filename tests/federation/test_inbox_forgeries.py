@@ -145,3 +145,14 @@ async def test_a_group_cannot_relay_a_post_its_author_never_wrote(node_factory: 
     await settle(ves, vmt)
     assert await value(vmt, "SELECT count(*) FROM thread WHERE title LIKE 'Falsificado%'") == 0
     assert await value(vmt, "SELECT count(*) FROM inbox_activity WHERE type = 'Announce'") == 2
+
+
+async def test_bodies_that_break_the_json_parser_are_refused_as_malformed(pair: Any) -> None:
+    """Nesting deeper than the parser's recursion limit, and an integer longer than Python converts (4,300 digits),
+    are bodies that are not activities: 400, not an unhandled error."""
+    ves, pedro, _ = pair
+    for name, body in (("deeply nested", b"[" * 100_000), ("huge integer", b'{"n": ' + b"9" * 5000 + b"}")):
+        status, text = await post(ves, body, signed(ves, pedro, body))
+        assert status == 400, f"{name}: {status} {text}"
+        assert json.loads(text)["type"].endswith("activity_rejected"), name
+    assert await value(ves, "SELECT count(*) FROM inbox_activity") == 0
