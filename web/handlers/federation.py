@@ -290,7 +290,11 @@ async def follow_remote_forum(request: web.Request) -> web.Response:
 def add_routes(router: web.UrlDispatcher) -> None:
     router.add_post("/inbox", inbox)
     router.add_post("/actor/inbox", inbox)
-    router.add_post("/{kind:[uof]}/{name}/inbox", inbox)
+    # One route per kind, not `/{kind}/{name}/inbox`: aiohttp tries routes whose first segment is fixed before
+    # routes whose first segment is a variable, so `/o/{slug}/{action}` (an organization's page actions) would
+    # answer an organization's inbox first.
+    for kind in ("u", "o", "f"):
+        router.add_post(f"/{kind}/{{name}}/inbox", inbox)
     router.add_get("/{kind:[uof]}/{name}/followers", followers)
     router.add_get("/{kind:[uof]}/{name}/outbox", outbox)
     router.add_get("/forums/remote", remote_forum_form)
