@@ -109,10 +109,17 @@ def signature_base(message: HttpMessage, signature_input: SignatureInput, *, req
     return "\n".join(lines)
 
 
-@functools.lru_cache(maxsize=64)
 def _identifiers(components: tuple[Item, ...]) -> tuple[tuple[str, ...], int | None]:
     """The covered components serialized (§2.5 step 2.1) and the position of the first one covered twice (None if
-    none is): the same few lists cover every request a peer sends, so each list is serialized once."""
+    none is): the same few lists cover every request a peer sends, so each list is serialized once. Only lists
+    without parameters are kept: `("req", True)` and `("req", 1)` compare and hash alike, yet `;req` and `;req=1`
+    serialize apart, so a kept `;req` would stand in for a `;req=1` and the signature base would be wrong."""
+    if any(component.params for component in components):
+        return _serialize_identifiers(components)
+    return _kept_identifiers(components)
+
+
+def _serialize_identifiers(components: tuple[Item, ...]) -> tuple[tuple[str, ...], int | None]:
     identifiers = tuple(serialize_item(component) for component in components)
     seen: set[str] = set()
     for position, identifier in enumerate(identifiers):
@@ -120,6 +127,9 @@ def _identifiers(components: tuple[Item, ...]) -> tuple[tuple[str, ...], int | N
             return identifiers, position
         seen.add(identifier)
     return identifiers, None
+
+
+_kept_identifiers = functools.lru_cache(maxsize=64)(_serialize_identifiers)
 
 
 def component_value(message: HttpMessage, component: Item, *, request: HttpMessage | None = None) -> str:
