@@ -46,6 +46,8 @@ def activity_response(document: dict[str, Any]) -> web.Response:
 
 async def person_document(request: web.Request, username: str) -> web.Response:
     app = state(request)
+    if "@" in username:  # another server's member as this node knows them: their own server speaks for them
+        raise NotFound()
     async with app.db.acquire() as conn, conn.transaction():
         account = await accounts.access_account_by_username(conn, username)
         keys = await node.ensure_actor_keys(conn, clock=app.clock, kind="person", actor_id=account.id)
@@ -70,6 +72,8 @@ async def group_document(request: web.Request, slug: str) -> web.Response:
     app = state(request)
     async with app.db.acquire() as conn, conn.transaction():
         forum = await forums.access_forum(conn, slug, viewer=None)  # a remote server sees what a visitor sees
+        if forum.remote:  # a mirror of another server's forum: its Group lives there, signed with its keys
+            raise NotFound()
         keys = await node.ensure_actor_keys(conn, clock=app.clock, kind="group", actor_id=forum.id)
     return activity_response(
         actors.group(app.settings.base_url, forum, rsa_private_pem=keys.rsa_private_pem,
