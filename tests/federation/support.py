@@ -81,3 +81,20 @@ def host(node: Node) -> str:
 
 async def settle_at(clock: Clock, *nodes: Node, rounds: int = 20) -> None:
     await settle(*nodes, rounds=rounds, clock=clock)
+
+
+async def forum_followed_across(node_factory: Any) -> tuple[Node, Node, Visitor, Visitor, str]:
+    """Two nodes: VES with a forum "Obras y servicios" opened by `operadora` (operator and moderator), followed from
+    VMT by `rosa` and settled. Returns (ves, vmt, operadora, rosa, the mirror's name on VMT)."""
+    ves = await start(node_factory, "ves")
+    vmt = await start(node_factory, "vmt")
+    operator = await member(ves, "operadora", "operator", "moderator")
+    response = await operator.submit("/forums", {"name": "Obras y servicios", "description": "Agua"},
+                                     form_page="/forums/new")  # fmt: skip
+    assert response.status == 200 and response.url.path == "/f/obras-y-servicios", operator.last_html
+    rosa = await member(vmt, "rosa")
+    response = await rosa.submit("/forums/remote", {"address": f"obras-y-servicios@{host(ves)}"})
+    mirror = f"obras-y-servicios@{host(ves)}"
+    assert response.status == 200 and response.url.path == f"/f/{mirror}", rosa.last_html
+    await settle(ves, vmt)
+    return ves, vmt, operator, rosa, mirror

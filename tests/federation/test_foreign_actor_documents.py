@@ -8,24 +8,17 @@ from typing import Any
 
 import aiohttp
 
-from tests.federation.support import host, member, settle, start, value
+from tests.federation.support import forum_followed_across, host, settle, value
 
 AS2 = {"Accept": "application/activity+json"}
 
 
 async def test_a_mirrored_forum_and_another_servers_member_are_not_served_as_our_actors(node_factory: Any) -> None:
-    ves = await start(node_factory, "ves")
-    vmt = await start(node_factory, "vmt")
-    operator = await member(ves, "operadora", "operator")
-    await operator.submit("/forums", {"name": "Obras y servicios"}, form_page="/forums/new")
-    rosa = await member(vmt, "rosa")
-    await rosa.submit("/forums/remote", {"address": f"obras-y-servicios@{host(ves)}"})
-    await settle(ves, vmt)
+    ves, vmt, operator, _, mirror = await forum_followed_across(node_factory)
     await operator.submit("/f/obras-y-servicios/threads", {"title": "Agua", "body": "Cortes en el sector 2"},
                           form_page="/f/obras-y-servicios")  # fmt: skip
     await settle(ves, vmt)
     shadow = await value(vmt, "SELECT username FROM account WHERE origin IS NOT NULL")
-    mirror = f"obras-y-servicios@{host(ves)}"
     assert shadow == f"operadora@{host(ves)}"
     async with aiohttp.ClientSession() as session:
         for path in (f"/f/{mirror}", f"/u/{shadow}"):

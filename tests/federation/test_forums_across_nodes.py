@@ -15,28 +15,12 @@ import pytest
 from federation.crypto.errors import SignatureError
 from federation.crypto.multikey import assertion_method_key
 from federation.crypto.proofs import verify_proof
-from tests.conftest import Node, Visitor
-from tests.federation.support import host, member, settle, sql, start, value
+from tests.federation.support import forum_followed_across, host, member, settle, sql, start, value
 from tests.web.test_live_updates import _events
 
 
-async def _forum_followed_across(node_factory: Any) -> tuple[Node, Node, Visitor, Visitor, str]:
-    ves = await start(node_factory, "ves")
-    vmt = await start(node_factory, "vmt")
-    operator = await member(ves, "operadora", "operator", "moderator")
-    response = await operator.submit("/forums", {"name": "Obras y servicios", "description": "Agua"},
-                                     form_page="/forums/new")  # fmt: skip
-    assert response.status == 200 and response.url.path == "/f/obras-y-servicios", operator.last_html
-    rosa = await member(vmt, "rosa")
-    response = await rosa.submit("/forums/remote", {"address": f"obras-y-servicios@{host(ves)}"})
-    mirror = f"obras-y-servicios@{host(ves)}"
-    assert response.status == 200 and response.url.path == f"/f/{mirror}", rosa.last_html
-    await settle(ves, vmt)
-    return ves, vmt, operator, rosa, mirror
-
-
 async def test_a_forum_followed_from_another_node_receives_threads_and_takes_replies(node_factory: Any) -> None:
-    ves, vmt, _operator, rosa, mirror = await _forum_followed_across(node_factory)
+    ves, vmt, _operator, rosa, mirror = await forum_followed_across(node_factory)
     assert await value(vmt, "SELECT state FROM following") == "accepted"
     # Both are deliberate nodes: each read in the other's actors (FEP-844e) that it verifies RFC 9421 signatures,
     # so deliveries between them are signed with Ed25519 RFC 9421 rather than draft-cavage.
@@ -87,7 +71,7 @@ async def test_a_forum_followed_from_another_node_receives_threads_and_takes_rep
 
 
 async def test_edits_deletions_and_support_converge_on_both_nodes(node_factory: Any) -> None:
-    ves, vmt, _operator, rosa, _mirror = await _forum_followed_across(node_factory)
+    ves, vmt, _operator, rosa, _mirror = await forum_followed_across(node_factory)
     ana = await member(ves, "ana")
     thread = {"title": "Pistas y veredas", "body": "Primera versión"}
     response = await ana.submit("/f/obras-y-servicios/threads", thread, form_page="/f/obras-y-servicios")
@@ -126,7 +110,7 @@ async def test_edits_deletions_and_support_converge_on_both_nodes(node_factory: 
 
 
 async def test_a_locked_thread_refuses_remote_replies_on_both_sides(node_factory: Any) -> None:
-    ves, vmt, operator, rosa, _mirror = await _forum_followed_across(node_factory)
+    ves, vmt, operator, rosa, _mirror = await forum_followed_across(node_factory)
     response = await operator.submit("/f/obras-y-servicios/threads", {"title": "Cierre de la consulta",
                                      "body": "Gracias a todas"}, form_page="/f/obras-y-servicios")  # fmt: skip
     ves_thread = int(response.url.path.rsplit("/", 1)[1])
@@ -149,7 +133,7 @@ async def test_a_locked_thread_refuses_remote_replies_on_both_sides(node_factory
 
 
 async def test_a_lock_of_a_thread_started_on_another_node_reaches_its_followers(node_factory: Any) -> None:
-    ves, vmt, operator, rosa, mirror = await _forum_followed_across(node_factory)
+    ves, vmt, operator, rosa, mirror = await forum_followed_across(node_factory)
     response = await rosa.submit(f"/f/{mirror}/threads", {"title": "Hilo desde VMT", "body": "Lo abrimos aquí"},
                                  form_page=f"/f/{mirror}")  # fmt: skip
     vmt_thread = int(response.url.path.rsplit("/", 1)[1])
@@ -179,7 +163,7 @@ async def test_a_lock_of_a_thread_started_on_another_node_reaches_its_followers(
 
 
 async def test_a_blocked_node_is_refused_and_its_posts_never_appear(node_factory: Any) -> None:
-    ves, vmt, operator, rosa, _mirror = await _forum_followed_across(node_factory)
+    ves, vmt, operator, rosa, _mirror = await forum_followed_across(node_factory)
     response = await operator.submit("/f/obras-y-servicios/threads", {"title": "Un hilo abierto",
                                      "body": "Opinen"}, form_page="/f/obras-y-servicios")  # fmt: skip
     ves_thread = int(response.url.path.rsplit("/", 1)[1])
@@ -212,7 +196,7 @@ async def test_following_a_forum_brings_its_recent_threads_from_the_outbox(node_
 
 
 async def test_reports_reach_the_posts_server_and_a_block_is_announced(node_factory: Any) -> None:
-    ves, vmt, operator, rosa, _mirror = await _forum_followed_across(node_factory)
+    ves, vmt, operator, rosa, _mirror = await forum_followed_across(node_factory)
     response = await operator.submit("/f/obras-y-servicios/threads", {"title": "Venta de lotes", "body": "Spam"},
                                      form_page="/f/obras-y-servicios")  # fmt: skip
     ves_thread = int(response.url.path.rsplit("/", 1)[1])
@@ -239,7 +223,7 @@ async def test_reports_reach_the_posts_server_and_a_block_is_announced(node_fact
 
 
 async def test_objects_are_served_signed_by_their_author_and_copies_point_to_their_origin(node_factory: Any) -> None:
-    ves, vmt, operator, _rosa, _mirror = await _forum_followed_across(node_factory)
+    ves, vmt, operator, _rosa, _mirror = await forum_followed_across(node_factory)
     response = await operator.submit("/f/obras-y-servicios/threads", {"title": "Firmado", "body": "Por su autora"},
                                      form_page="/f/obras-y-servicios")  # fmt: skip
     ves_thread = int(response.url.path.rsplit("/", 1)[1])
@@ -262,7 +246,7 @@ async def test_objects_are_served_signed_by_their_author_and_copies_point_to_the
 
 
 async def test_three_nodes_a_reply_from_one_follower_reaches_the_other_through_the_forum(node_factory: Any) -> None:
-    ves, vmt, operator, rosa, mirror = await _forum_followed_across(node_factory)
+    ves, vmt, operator, rosa, mirror = await forum_followed_across(node_factory)
     lurin = await start(node_factory, "lurin")
     lucia = await member(lurin, "lucia")
     await lucia.submit("/forums/remote", {"address": mirror})

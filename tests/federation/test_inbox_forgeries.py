@@ -23,7 +23,7 @@ from federation.crypto.multikey import load_private_key_pem
 from federation.http_signing import RFC9421_LABEL, canonical_url, http_date, sign_post_headers
 from schemas.activitypub import PUBLIC
 from tests.conftest import Node
-from tests.federation.support import host, member, settle, start, value
+from tests.federation.support import forum_followed_across, member, settle, value
 from tests.federation.test_inbox_pipeline import Remote, new_thread, pair, post, signed
 
 __all__ = ["pair"]  # the fixture, shared with the pipeline's tests
@@ -108,12 +108,7 @@ async def test_a_group_cannot_relay_a_post_its_author_never_wrote(node_factory: 
     """FEP-1b12 relays are believed only with a valid FEP-8b32 proof by the author, or as re-fetched from the
     author's origin: a forum Group (with its real key) announcing a Page attributed to one of its members, once with
     a proof made by another key and once with no proof and an id its origin does not serve, gets nothing shown."""
-    ves = await start(node_factory, "ves")
-    vmt = await start(node_factory, "vmt")
-    operator = await member(ves, "operadora", "operator")
-    await operator.submit("/forums", {"name": "Obras y servicios"}, form_page="/forums/new")
-    rosa = await member(vmt, "rosa")
-    await rosa.submit("/forums/remote", {"address": f"obras-y-servicios@{host(ves)}"})
+    ves, vmt, _, _, _ = await forum_followed_across(node_factory)
     await member(ves, "ana")
     group, ana = f"{ves.base_url}/f/obras-y-servicios", f"{ves.base_url}/u/ana"
     async with aiohttp.ClientSession() as session:

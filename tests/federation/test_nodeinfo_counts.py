@@ -8,7 +8,7 @@ from typing import Any
 import aiohttp
 
 from tests.conftest import Node
-from tests.federation.support import host, member, settle, start, value
+from tests.federation.support import forum_followed_across, host, member, settle, value
 
 
 async def _usage(node: Node) -> dict[str, Any]:
@@ -19,13 +19,7 @@ async def _usage(node: Node) -> dict[str, Any]:
 
 
 async def test_nodeinfo_counts_only_the_nodes_own_accounts_and_posts(node_factory: Any) -> None:
-    ves = await start(node_factory, "ves")
-    vmt = await start(node_factory, "vmt")
-    operator = await member(ves, "operadora", "operator")
-    await operator.submit("/forums", {"name": "Obras y servicios"}, form_page="/forums/new")
-    rosa = await member(vmt, "rosa")
-    await rosa.submit("/forums/remote", {"address": f"obras-y-servicios@{host(ves)}"})
-    await settle(ves, vmt)
+    ves, vmt, _, rosa, _ = await forum_followed_across(node_factory)
     ana = await member(ves, "ana")
     response = await ana.submit("/f/obras-y-servicios/threads", {"title": "Reservorio", "body": "Falta agua"},
                                 form_page="/f/obras-y-servicios")  # fmt: skip
