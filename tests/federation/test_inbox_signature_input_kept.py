@@ -8,7 +8,6 @@ import pytest
 from deliberate.errors import SignatureRejected
 from federation.crypto import rfc9421
 from federation.crypto.errors import SignatureError
-from federation.crypto.structured_fields import InnerList, parse_dictionary
 from federation.inbox import _signature_input
 
 KEY = "https://vmt.example.pe/u/pedro#ed25519-key"
@@ -30,17 +29,19 @@ TEXTS = [
 
 
 def _afresh(text: str) -> tuple[str, str, rfc9421.SignatureInput | None]:
-    """What `_signature` read from the text before it was kept, written out again."""
-    inputs = parse_dictionary(text)
-    if len(inputs) != 1:
-        raise SignatureRejected(reason="exactly one RFC 9421 signature is accepted")
-    label, member = next(iter(inputs.items()))
-    keyid = dict(getattr(member, "params", ())).get("keyid")
-    if not isinstance(keyid, str):
-        raise SignatureRejected(reason="the RFC 9421 signature has no keyid")
-    if isinstance(member, InnerList) and all(isinstance(item.value, str) for item in member.items):
-        return label, keyid, rfc9421.SignatureInput(member.items, member.params)
-    return label, keyid, None
+    """The same reading without the kept results (the function `lru_cache` wraps)."""
+    return _signature_input.__wrapped__(text)
+
+
+def test_what_a_text_is_read_as() -> None:
+    label, keyid, signature_input = _signature_input(TEXTS[0])
+    assert (label, keyid) == ("sig1", KEY) and signature_input is not None
+    assert [item.value for item in signature_input.components] == ["@method", "@target-uri", "content-digest",
+                                                                   "content-type"]  # fmt: skip
+    assert _signature_input(TEXTS[6])[2] is None  # not an inner list: left for rfc9421.verify to refuse
+    for refused in (TEXTS[7], TEXTS[8], TEXTS[9]):
+        with pytest.raises(SignatureRejected):
+            _signature_input(refused)
 
 
 @pytest.mark.parametrize("text", TEXTS)
