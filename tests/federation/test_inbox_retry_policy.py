@@ -3,32 +3,18 @@ real HTTP server on loopback), or none when the peer cannot be reached."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
 import pytest
-import pytest_asyncio
 from aiohttp import web
-from aiohttp.test_utils import TestServer
 
 from federation import delivery_policy as policy
 from federation.fetch import FetchError, FetchFailed
-from tests.federation.test_fetch import Peer, answer, dev
+from tests.federation.test_fetch import Peer, answer, dev, peer
+
+__all__ = ["peer"]  # the fixture, shared with the fetcher's tests
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
-
-
-@pytest_asyncio.fixture
-async def peer() -> AsyncIterator[Peer]:
-    """A real HTTP server answering from `peer.routes` (404 for anything else)."""
-    peer = Peer()
-    app = web.Application()
-    app.router.add_route("*", "/{tail:.*}", peer.handle)
-    server = TestServer(app, host="127.0.0.1")
-    await server.start_server()
-    peer.base = f"http://127.0.0.1:{server.port}"
-    yield peer
-    await server.close()
 
 
 @pytest.mark.parametrize(
