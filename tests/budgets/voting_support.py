@@ -12,6 +12,7 @@ import asyncpg
 
 from deliberate.accounts import service as accounts
 from deliberate.accounts.model import Account
+from deliberate.budgets import publishing, voting
 from deliberate.budgets import service as budgets
 from deliberate.budgets.model import BudgetProcess, BudgetProject
 from deliberate.clock import FrozenClock
@@ -115,3 +116,17 @@ def close_voting(setup: VotingSetup) -> None:
 
 def soles(value: str) -> Decimal:
     return Decimal(value)
+
+
+async def vote_and_publish(
+    conn: asyncpg.Connection, setup: VotingSetup, ballots: list[Any], zones: list[int | None] | None = None
+) -> None:
+    """Each resident in turn casts the ballot of the same rank (in the zone of the same rank, if given), then voting
+    closes and the official publishes the results."""
+    async with conn.transaction():
+        for n, (resident, choices) in enumerate(zip(setup.residents, ballots, strict=True)):
+            await voting.cast_ballot(conn, clock=setup.clock, actor=resident, slug=setup.process.slug,
+                                     zone_id=zones[n] if zones else None, choices=choices)  # fmt: skip
+    close_voting(setup)
+    async with conn.transaction():
+        await publishing.publish_results(conn, clock=setup.clock, actor=setup.official, slug=setup.process.slug)

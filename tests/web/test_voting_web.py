@@ -19,7 +19,7 @@ from deliberate.budgets import publishing, voting
 from deliberate.budgets.pabulib import parse_pabulib
 from deliberate.clock import FrozenClock
 from tests.budgets.conftest import PB, REFERENCE
-from tests.budgets.voting_support import PASSWORD, VotingSetup, close_voting, voting_process
+from tests.budgets.voting_support import PASSWORD, VotingSetup, close_voting, vote_and_publish, voting_process
 from tests.conftest import Node, Visitor
 from tests.web.support import shown
 
@@ -285,13 +285,7 @@ async def test_greedy_results_say_why_each_project_was_or_was_not_funded(node_fa
     try:
         setup = await voting_process(conn, clock, costs=[60000, 50000, 30000], residents=3)
         a, b, c = setup.projects
-        async with conn.transaction():
-            for resident, choices in zip(setup.residents, ([a.id, b.id], [a.id, b.id], [a.id]), strict=True):
-                await voting.cast_ballot(conn, clock=clock, actor=resident, slug=setup.process.slug, zone_id=None,
-                                         choices=choices)  # fmt: skip
-        close_voting(setup)
-        async with conn.transaction():
-            await publishing.publish_results(conn, clock=clock, actor=setup.official, slug=setup.process.slug)
+        await vote_and_publish(conn, setup, [[a.id, b.id], [a.id, b.id], [a.id]])
     finally:
         await conn.close()
     visitor = await node.visitor()
@@ -321,13 +315,7 @@ async def test_a_free_project_equal_shares_leaves_out_is_explained_as_free_not_u
         setup = await voting_process(conn, clock, costs=[60000, 0], residents=3, counting_rule="mes")
         a, free = setup.projects
         assert free.cost == 0
-        async with conn.transaction():
-            for resident in setup.residents:
-                await voting.cast_ballot(conn, clock=clock, actor=resident, slug=setup.process.slug, zone_id=None,
-                                         choices=[a.id, free.id])  # fmt: skip
-        close_voting(setup)
-        async with conn.transaction():
-            await publishing.publish_results(conn, clock=clock, actor=setup.official, slug=setup.process.slug)
+        await vote_and_publish(conn, setup, [[a.id, free.id]] * len(setup.residents))
         _, rows = await publishing.published_results(conn, slug=setup.process.slug)
     finally:
         await conn.close()
@@ -358,13 +346,7 @@ async def test_the_minimum_on_cumulative_ballots_is_of_points_and_the_pages_say_
         x, y = setup.projects
         # x: 2 voters × 3 points = 6 points; y: 3 voters × 1 point = 3 points. More voters, fewer points.
         ballots = [{str(x.id): 3, str(y.id): 1}, {str(x.id): 3, str(y.id): 1}, {str(y.id): 1}]
-        async with conn.transaction():
-            for resident, choices in zip(setup.residents, ballots, strict=True):
-                await voting.cast_ballot(conn, clock=clock, actor=resident, slug=setup.process.slug, zone_id=None,
-                                         choices=choices)  # fmt: skip
-        close_voting(setup)
-        async with conn.transaction():
-            await publishing.publish_results(conn, clock=clock, actor=setup.official, slug=setup.process.slug)
+        await vote_and_publish(conn, setup, ballots)
         _, rows = await publishing.published_results(conn, slug=setup.process.slug)
     finally:
         await conn.close()
@@ -394,13 +376,8 @@ async def test_the_pb_download_of_a_zoned_process_asks_for_the_zone(node_factory
     try:
         setup = await voting_process(conn, clock, zones="Norte; 50000\nSur; 30000", costs=[40000, 25000], residents=2)
         north, south = setup.process.zones
-        async with conn.transaction():
-            for resident, zone in zip(setup.residents, (north, south), strict=True):
-                await voting.cast_ballot(conn, clock=clock, actor=resident, slug=setup.process.slug, zone_id=zone.id,
-                                         choices=[setup.zone_projects(zone.id)[0].id])  # fmt: skip
-        close_voting(setup)
-        async with conn.transaction():
-            await publishing.publish_results(conn, clock=clock, actor=setup.official, slug=setup.process.slug)
+        await vote_and_publish(conn, setup, [[setup.zone_projects(z.id)[0].id] for z in (north, south)],
+                               zones=[north.id, south.id])  # fmt: skip
     finally:
         await conn.close()
     visitor = await node.visitor()
