@@ -18,12 +18,12 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, TextIO
 
 from deliberate.budgets.pabulib import format_number
-from deliberate.budgets.publishing import ChainBroken, recount, verify_chain
-from deliberate.budgets.voting import normalize_code, receipt_hash
+from deliberate.budgets.publishing import ChainBroken, entry_of, recount, verify_chain
 from deliberate.errors import DomainError
 
 FORMAT = "deliberate-ballot-chain/1"
@@ -58,14 +58,13 @@ def run_verify(args: argparse.Namespace, out: TextIO | None = None, err: TextIO 
     if args.public_key and args.public_key.strip() != document["public_key"]:
         print(f"deliberate: {args.file}: signed with the key {document['public_key']}, not the one given", file=err)
         return 1
-    found: dict[str, Any] | None = None
+    found: Mapping[str, Any] | None = None
     if args.receipt:
         try:
-            wanted = receipt_hash(normalize_code(args.receipt)).hex()
+            found = entry_of(document, args.receipt)
         except DomainError:
             print("deliberate: a receipt code has 16 letters and digits, like 7KQ2-M9XD-4TRA-HV0E", file=err)
             return 2
-        found = next((e for e in document["entries"] if e["receipt_hash"] == wanted), None)
         if found is None:
             print(f"deliberate: {args.file}: no ballot in this chain has that receipt code", file=err)
             return 1

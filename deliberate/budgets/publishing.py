@@ -305,12 +305,17 @@ class ReceiptCheck:
     total: int
 
 
+def entry_of(document: Mapping[str, Any], code: str) -> Mapping[str, Any] | None:
+    """The chain entry of the ballot cast with receipt `code` (as typed; WrongReceiptCode when it cannot be one)."""
+    wanted = receipt_hash(normalize_code(code)).hex()
+    return next((e for e in document["entries"] if e["receipt_hash"] == wanted), None)
+
+
 async def check_receipt(conn: asyncpg.Connection, *, slug: str, code: str) -> ReceiptCheck:
     """Find a receipt's ballot in the published chain, and check the chain from the genesis to the signed head."""
-    canonical = normalize_code(code)
+    normalize_code(code)  # a code that cannot be one is refused before the chain is read
     document = await chain_document(conn, slug=slug)
-    wanted = receipt_hash(canonical).hex()
-    found = next((e for e in document["entries"] if e["receipt_hash"] == wanted), None)
+    found = entry_of(document, code)
     if found is None:
         raise WrongReceiptCode(field="code", message=N_("No ballot in the published chain has that receipt code."))
     try:
