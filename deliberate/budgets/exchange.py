@@ -138,7 +138,11 @@ async def results_csv(conn: asyncpg.Connection, *, slug: str) -> str:
     zones = {z.id: z.name for z in process.zones}
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["zone", "project_id", "external_id", "title", "cost", "votes", "selected", "pick_order", "reason"])
+    # `votes`: how many voters chose the project (gave it any points); `points`: the points it received, added up,
+    # which is what greedy orders by (equal to the votes on approval and knapsack ballots). Appended last, so readers
+    # of the earlier columns by position are unaffected.
+    writer.writerow(["zone", "project_id", "external_id", "title", "cost", "votes", "selected", "pick_order", "reason",
+                     "points"])  # fmt: skip
     for row in rows:
         writer.writerow(
             [
@@ -151,6 +155,7 @@ async def results_csv(conn: asyncpg.Connection, *, slug: str) -> str:
                 "1" if row.selected else "0",
                 row.pick_order or "",
                 row.explanation.get("reason", ""),
+                row.explanation.get("score", row.votes),
             ]
         )
     return out.getvalue()
@@ -316,6 +321,8 @@ def _title(pb: PbFile, fallback: str) -> str:
         text = pb.meta.get(key, "").strip()
         if len(text) >= 3:
             return text[:200]
+    # Stored as the process's title, which the published chain's header holds and the node signs at import (the
+    # count is published at once): it cannot be translated for each reader, nor changed afterwards.
     return (fallback.strip() or "Elección importada")[:200].ljust(3, ".")
 
 
@@ -377,6 +384,7 @@ async def import_pabulib(
     for project in pb.projects:
         title = project.fields[name_column].strip() if name_column is not None else ""
         if len(title) < 3:
+            # A project's title is in the signed chain's header (publishing.chain_header): stored for good.
             title = f"Proyecto {project.project_id}"
         project_id = await process_queries.insert_project(
             conn,
@@ -391,10 +399,17 @@ async def import_pabulib(
             now=now,
             external_id=project.project_id[:64],
         )
+        # Feasible as the file gives it, with no written reason: that the project came from a file follows from the
+        # process's origin, and pages say so in the reader's language (web/handlers/budgets.review_reason).
         await process_queries.update_review(
-            conn, project_id, feasible=True, reason="Importado de un archivo pabulib.",
-            final_cost=costs[project.project_id], by=official.id, now=now,
-        )  # fmt: skip
+            conn,
+            project_id,
+            feasible=True,
+            reason=None,
+            final_cost=costs[project.project_id],
+            by=official.id,
+            now=now,
+        )
         ids[project.project_id] = project_id
     ballots: list[tuple[bytes, Any]] = []
     for vote in pb.votes:

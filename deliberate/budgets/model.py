@@ -27,6 +27,9 @@ from deliberate.validation import LimaDateTime, OptionalLimaDateTime, blank_to_n
 # numeric(14, 2): twelve digits of soles and two of céntimos.
 MAX_AMOUNT = Decimal("999999999999.99")
 MAX_ZONES = 50
+# The name of the one zone of a process the council does not split. It is stored because a zone's name is part of the
+# published chain's header (publishing.chain_header), which the node signs: a stored name can never change. Pages
+# show their own translated words for a process with a single zone instead of this name (see `zoned`).
 WHOLE_DISTRICT = "Todo el distrito"
 
 BallotRule = Literal["approval", "knapsack", "cumulative", "ordinal"]
@@ -39,6 +42,11 @@ Satisfaction = Literal["cost", "cardinality"]
 SATISFACTIONS: tuple[Satisfaction, ...] = ("cost", "cardinality")
 TieBreak = Literal["id", "equalshares"]
 TIE_BREAKS: tuple[TieBreak, ...] = ("id", "equalshares")
+# The ballots that give points: a cumulative ballot its points, a ranking of k projects k points to the first and 1
+# to the last (`counting_model.Ballot.ranking`). Approval and knapsack ballots give each chosen project one point,
+# that is one vote. Greedy orders projects by the points they received added up (per sol of cost with cardinality
+# satisfaction), so on these ballots it orders by points, not by votes; every text that explains it says which.
+POINTS_BALLOTS: frozenset[str] = frozenset({"cumulative", "ordinal"})
 ImplementationStatus = Literal["planned", "in_progress", "done", "cancelled"]
 IMPLEMENTATION_STATUSES: tuple[ImplementationStatus, ...] = ("planned", "in_progress", "done", "cancelled")
 
@@ -132,6 +140,11 @@ class BudgetProcess:
     @property
     def results_published(self) -> bool:
         return self.results_published_at is not None
+
+    @property
+    def counts_points(self) -> bool:
+        """True when the ballot gives points (cumulative, ranking): the count adds up points, not votes."""
+        return self.ballot_rule in POINTS_BALLOTS
 
 
 @dataclass(frozen=True)

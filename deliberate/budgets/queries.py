@@ -253,7 +253,7 @@ async def update_review(
     project_id: int,
     *,
     feasible: bool,
-    reason: str,
+    reason: str | None,
     final_cost: Decimal | None,
     by: int,
     now: datetime,

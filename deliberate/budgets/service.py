@@ -85,6 +85,18 @@ def _random_seed() -> str:
     return secrets.token_hex(8)
 
 
+def _as_written(message: str) -> str:
+    return message
+
+
+# Texts the node writes for people (a forum's description, the first post of a project's thread) are stored and
+# travel to other nodes as they are: the forum is a federated Group actor whose summary peers show, and the post is
+# signed with its author's key. They cannot be translated for each reader, so they are written once in the node's
+# language (`Settings.default_language`): the caller passes `node_text`, that language's gettext. Without one (a
+# script, a test) they stay in the message ids' English.
+NodeText = Callable[[str], str]
+
+
 # Reading (the voting half builds on these)
 
 
@@ -158,6 +170,7 @@ async def create_process(
     data: Mapping[str, Any],
     origin: str = "local",
     random_seed: Callable[[], str] = _random_seed,
+    node_text: NodeText = _as_written,
 ) -> BudgetProcess:
     """Open a process with its zones and calendar, and (for a local process) its public discussion forum.
 
@@ -202,13 +215,14 @@ async def create_process(
     for position, zone in enumerate(zones, start=1):
         await queries.insert_zone(conn, process_id=process_id, name=zone.name, amount=zone.amount, position=position)
     if origin == "local":
+        # Stored and federated as it is (see NodeText): in the node's language.
+        about = N_("Discussion of the projects of the participatory budget «%(title)s».")
         forum = await forums.open_public_forum(
             conn,
             clock=clock,
             created_by=actor,
             name=form.title,
-            # Stored content, shown as is in every language: the node speaks Spanish by default.
-            description=f"Debate de los proyectos del presupuesto participativo «{form.title}».",
+            description=node_text(about) % {"title": form.title},
             listed=False,  # reached from the process's page, not among the district's categories
         )
         await queries.set_process_forum(conn, process_id, forum_id=forum.id)
@@ -381,6 +395,7 @@ async def propose_project(
     data: Mapping[str, Any],
     as_organization: str | None = None,
     link_base: str = "",
+    node_text: NodeText = _as_written,
 ) -> BudgetProject:
     """A member proposes a project while proposals are open; it gets its discussion thread in the process's forum,
     whose first post links back to the project (under `link_base`, the node's public URL, so the link still works
@@ -418,12 +433,11 @@ async def propose_project(
     )
     if process.forum_id is not None:
         forum = await forums.forum_by_id(conn, process.forum_id)
-        # Stored content, shown as is in every language: the node speaks Spanish by default.
-        body = (
-            f"{form.description or form.title}\n\n"
-            f"Propuesta para el presupuesto participativo «{process.title}»: "
-            f"[ver el proyecto, su costo y su evaluación]({link_base}/b/{process.slug}/p/{project_id})"
-        )
+        # A signed, federated post (see NodeText): in the node's language.
+        about = N_("Proposal for the participatory budget «%(title)s»: [see the project, its cost and its review]"
+                   "(%(link)s)")  # fmt: skip
+        about = node_text(about) % {"title": process.title, "link": f"{link_base}/b/{process.slug}/p/{project_id}"}
+        body = f"{form.description or form.title}\n\n{about}"
         thread = await forums.start_thread(
             conn,
             clock=clock,

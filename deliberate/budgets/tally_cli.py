@@ -40,6 +40,9 @@ REASONS = {
     Reason.NO_SUPPORT: "no votes",
     Reason.FREE_NO_SATISFACTION: "free, so it adds no satisfaction by cost; only a completion funds it",
 }
+# Cumulative and ordinal files give points (a ranking of k projects: k to the first, 1 to the last), and greedy orders
+# their projects by the points added up: the table then shows the points next to the votes.
+POINTS_VOTE_TYPES = ("cumulative", "ordinal")
 TIES = {TieBreak.ID: "smallest id first (pabutools)", TieBreak.EQUALSHARES: "lowest cost, most votes, then a lot"}
 
 
@@ -85,7 +88,7 @@ def run_tally(args: argparse.Namespace, out: TextIO | None = None, err: TextIO |
         json.dump(as_json(outcome, Path(args.file).name), out, ensure_ascii=False)
         out.write("\n")
     else:
-        write_table(outcome, Path(args.file).name, out)
+        write_table(outcome, Path(args.file).name, out, points=pb.vote_type in POINTS_VOTE_TYPES)
     return 0
 
 
@@ -146,7 +149,9 @@ def _greedy_json(step: GreedyStep | None) -> dict[str, Any] | None:
     }
 
 
-def write_table(outcome: Outcome, file: str, out: TextIO) -> None:
+def write_table(outcome: Outcome, file: str, out: TextIO, *, points: bool = False) -> None:
+    """The result for people: one row per project in the order picked. `points`: the ballots give points, so a column
+    shows each project's points (what greedy orders by), after its votes (how many voters gave it any)."""
     rule = outcome.rule
     print(f"{file}: {rule.name} (ties: {TIES[rule.tie_break]})", file=out)
     line = f"budget {exact(outcome.budget)}, {outcome.voters} voters"
@@ -155,7 +160,8 @@ def write_table(outcome: Outcome, file: str, out: TextIO) -> None:
         if outcome.increments:
             line += f" (after adding {outcome.increments} to each)"
     print(line, file=out)
-    rows = [("#", "project", "cost", "votes", "why")]
+    header = ("#", "project", "cost", "votes", *(("points",) if points else ()), "why")
+    rows = [header]
     ordered = sorted(outcome.projects, key=lambda p: (p.pick is None, p.pick or 0))
     for p in ordered:
         why = REASONS[p.reason]
@@ -163,10 +169,12 @@ def write_table(outcome: Outcome, file: str, out: TextIO) -> None:
             why += f", round {p.equal_shares.round}"
         elif p.reason is Reason.UNAFFORDABLE and p.equal_shares is not None:
             why += f" after {p.equal_shares.unaffordable_after} funded"
-        rows.append((str(p.pick or "-"), p.project_id, exact(p.cost), str(p.votes), why))
-    widths = [max(len(row[i]) for row in rows) for i in range(4)]
+        score = (exact(p.score),) if points else ()
+        rows.append((str(p.pick or "-"), p.project_id, exact(p.cost), str(p.votes), *score, why))
+    last = len(header) - 1
+    widths = [max(len(row[i]) for row in rows) for i in range(last)]
     for row in rows:
-        cells = [row[0].rjust(widths[0]), row[1].ljust(widths[1]), row[2].rjust(widths[2]), row[3].rjust(widths[3])]
-        print("  ".join([*cells, row[4]]), file=out)
+        cells = [row[i].ljust(width) if i == 1 else row[i].rjust(width) for i, width in enumerate(widths)]
+        print("  ".join([*cells, row[last]]), file=out)
     left = outcome.budget - outcome.total_cost
     print(f"funded {len(outcome.selected)} projects for {exact(outcome.total_cost)}, left {exact(left)}", file=out)

@@ -17,6 +17,7 @@ from deliberate.budgets import service as budgets
 from deliberate.clock import Clock
 from deliberate.forums import service as forums
 from deliberate.organizations import service as organizations
+from web.i18n import gettext_for, load_catalogs
 
 DEMO_PASSWORD = "demo-clave-2026"  # noqa: S105 - demo accounts only; printed at start-up
 
@@ -244,10 +245,12 @@ async def _seed_budget(
         return
     zones, projects = BUDGETS[district.slug]
     now = clock.now()
+    spanish = gettext_for(load_catalogs()["es"])  # the demo nodes speak Spanish: the texts they store are Spanish
     process = await budgets.create_process(
         conn,
         clock=clock,
         actor=official,
+        node_text=spanish,
         data={
             "title": f"Presupuesto Participativo {district.name} {(now + timedelta(days=365)).year}",
             "description": "Propuestas de obras de los vecinos para el próximo año.",
@@ -271,6 +274,7 @@ async def _seed_budget(
             slug=process.slug,
             data={"title": title, "description": "", "location": location,
                   "zone_id": str(process.zones[zone].id), "estimated_cost": cost},
+            node_text=spanish,
         )  # fmt: skip
         if review is not None:
             feasible, reason, final_cost = review

@@ -26,7 +26,9 @@ from deliberate.budgets.model import (
     SATISFACTIONS,
     TIE_BREAKS,
     BudgetProcess,
+    BudgetProject,
     Phase,
+    Zone,
 )
 from deliberate.coalitions import service as coalitions
 from deliberate.errors import N_, DomainError, NotOfficial, ProposalsClosed
@@ -35,7 +37,8 @@ from deliberate.organizations import service as orgs
 from deliberate.validation import LIMA, InvalidFields
 from web.forms import form_page
 from web.handlers.common import form_data, redirect, require_user
-from web.i18n import format_money
+from web.i18n import format_money, gettext_for
+from web.render import translate
 from web.state import USER, state
 
 PROCESS_FIELDS = (
@@ -75,6 +78,18 @@ COMPLETION_LABELS = {
     "add1-greedy": N_("Add1, then most votes first"),
     "add1-until-infeasible": N_("Add1 until the budget would be overspent"),
 }
+# The same rules named for a ballot that gives points (cumulative, ranking): greedy orders those projects by the
+# points they received, all voters' points added up, not by how many voters chose them (`BudgetProcess.counts_points`).
+POINTS_COUNTING_LABELS = {
+    "greedy": N_("Most points first"),
+    "greedy-threshold": N_("Most points first, with a minimum number of points"),
+    "mes": N_("Method of Equal Shares"),
+}
+POINTS_COMPLETION_LABELS = {
+    **COMPLETION_LABELS,
+    "greedy": N_("Then most points first with the money left"),
+    "add1-greedy": N_("Add1, then most points first"),
+}
 SATISFACTION_LABELS = {
     "cost": N_("By cost (a project is worth what it costs)"),
     "cardinality": N_("By number (every project counts the same)"),
@@ -108,6 +123,40 @@ CHOICES = {
     "tie_break": TIE_BREAKS,
     "status": IMPLEMENTATION_STATUSES,
 }
+
+
+def counting_label(process: BudgetProcess) -> str:
+    """The message id naming the process's counting rule, in votes or in points as its ballot gives them."""
+    return (POINTS_COUNTING_LABELS if process.counts_points else COUNTING_LABELS)[process.counting_rule]
+
+
+def completion_label(process: BudgetProcess) -> str:
+    """The message id naming what the count does with money left, in votes or in points as the ballot gives them."""
+    return (POINTS_COMPLETION_LABELS if process.counts_points else COMPLETION_LABELS)[process.completion]
+
+
+# What imports before the import stopped writing a reason stored as one (a data migration may set those to NULL).
+IMPORTED_REVIEW_REASON_ES = "Importado de un archivo pabulib."
+
+
+def review_reason(request: web.Request, process: BudgetProcess, project: BudgetProject) -> str:
+    """A project's written review reason; for a project imported from a file, which has none, the reader's words."""
+    imported = process.origin == "imported" and project.review_reason in (None, IMPORTED_REVIEW_REASON_ES)
+    if imported and project.reviewed:
+        return translate(request, N_("Imported from a pabulib file."))
+    return project.review_reason or ""
+
+
+def node_text(request: web.Request) -> budgets.NodeText:
+    """Gettext in the node's language, for the texts a service stores and federates (`budgets.NodeText`)."""
+    app = state(request)
+    return gettext_for(app.translations[app.settings.default_language])
+
+
+def zone_name(request: web.Request, process: BudgetProcess, zone: Zone) -> str:
+    """A zone's name for a page: the stored name of a zone the council named, the reader's words for the one zone of a
+    process that is not split (stored as `WHOLE_DISTRICT`, which the signed chain keeps as it is)."""
+    return zone.name if process.zoned else translate(request, N_("Whole district"))
 
 
 def add_routes(router: web.UrlDispatcher) -> None:
@@ -220,7 +269,9 @@ async def create(request: web.Request) -> web.Response:
     app = state(request)
     try:
         async with app.db.acquire() as conn, conn.transaction():
-            process = await budgets.create_process(conn, clock=app.clock, actor=user, data=data)
+            process = await budgets.create_process(
+                conn, clock=app.clock, actor=user, data=data, node_text=node_text(request)
+            )
     except DomainError as error:
         if error.field is None and not isinstance(error, InvalidFields):
             raise
@@ -311,7 +362,9 @@ async def _propose_context(request: web.Request, process: BudgetProcess) -> dict
         "speak_for": speak_for,
         # Zone and organization names are data, not messages: the select's translation of them is a no-op.
         "zone_options": [str(zone.id) for zone in process.zones],
-        "zone_labels": {str(zone.id): f"{zone.name} ({format_money(zone.amount)})" for zone in process.zones},
+        "zone_labels": {
+            str(zone.id): f"{zone_name(request, process, zone)} ({format_money(zone.amount)})" for zone in process.zones
+        },
         "org_labels": {org.slug: org.name for org in speak_for},
     }
 
@@ -340,7 +393,7 @@ async def propose(request: web.Request) -> web.Response:
             project = await budgets.propose_project(
                 conn, clock=app.clock, actor=user, slug=slug, data=data,
                 as_organization=str(data.get("as_organization") or "") or None,
-                link_base=app.settings.base_url,
+                link_base=app.settings.base_url, node_text=node_text(request),
             )  # fmt: skip
     except DomainError as error:
         if error.field is None and not isinstance(error, InvalidFields):
@@ -371,6 +424,7 @@ async def _project_context(request: web.Request) -> dict[str, Any]:
         "project": project,
         "zone": process.zone(project.zone_id),
         "history": history,
+        "review_reason": review_reason(request, process, project),
         "endorsements": endorsements,
         "phase": phase,
         "labels": LABELS,

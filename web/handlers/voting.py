@@ -27,7 +27,7 @@ from deliberate.errors import N_, DomainError, InvalidInput, Unauthenticated
 from deliberate.validation import InvalidFields, field_error
 from schemas import api as wire
 from web.forms import form_page
-from web.handlers.budgets import CHOICES, LABELS
+from web.handlers.budgets import CHOICES, LABELS, completion_label, counting_label
 from web.handlers.common import form_data, redirect, require_user
 from web.i18n import format_money
 from web.render import language, page, translate
@@ -252,9 +252,13 @@ async def publish(request: web.Request) -> web.Response:
 # ---- results -------------------------------------------------------------------------------------------------------
 
 
-def explain(request: web.Request, row: publishing.ResultRow, *, points: bool = False) -> list[str]:
+def explain(
+    request: web.Request, row: publishing.ResultRow, *, points: bool = False, per_sol: bool = False
+) -> list[str]:
     """A project's outcome in plain words (the page's language), from the stored explanation. `points`: the ballots
-    give points (cumulative and ranking ballots), so the minimum a greedy-threshold count compares is of points."""
+    give points (cumulative and ranking ballots), so greedy orders by the points added up and the minimum a
+    greedy-threshold count compares is of points; `per_sol`: cardinality satisfaction, so greedy orders by votes or
+    points for each sol of cost. The stored explanation holds codes and numbers only: the words are the reader's."""
     e = row.explanation
     reason = e.get("reason")
 
@@ -279,8 +283,17 @@ def explain(request: web.Request, row: publishing.ResultRow, *, points: bool = F
         if not row.votes:
             return [t(N_("Nobody voted for it, but it fit in the %(money)s left at the end, so it was funded."),
                       money=_soles(step.get("money_left", "0")))]  # fmt: skip
-        return [t(N_("Funded by number of votes: when its turn came (place %(position)s), %(money)s were left."),
-                  position=step.get("position", "?"), money=_soles(step.get("money_left", "0")))]  # fmt: skip
+        if points and per_sol:
+            funded = N_("Funded by number of points for each sol it costs: when its turn came (place %(position)s), "
+                        "%(money)s were left.")  # fmt: skip
+        elif points:
+            funded = N_("Funded by number of points: when its turn came (place %(position)s), %(money)s were left.")
+        elif per_sol:
+            funded = N_("Funded by number of votes for each sol it costs: when its turn came (place %(position)s), "
+                        "%(money)s were left.")  # fmt: skip
+        else:
+            funded = N_("Funded by number of votes: when its turn came (place %(position)s), %(money)s were left.")
+        return [t(funded, position=step.get("position", "?"), money=_soles(step.get("money_left", "0")))]
     if reason == "free":
         return [t(N_("It costs nothing and has support, so it was funded first."))]
     if reason == "below_threshold":
@@ -302,6 +315,10 @@ def explain(request: web.Request, row: publishing.ResultRow, *, points: bool = F
         return [t(N_("Not funded: from the start its supporters had only %(money)s together, less than its cost."),
                   money=money)]  # fmt: skip
     if reason == "free_no_satisfaction":
+        if points:
+            return [t(N_("Not funded: it costs nothing, and in this count a point is worth what the project costs, so "
+                         "its points add nothing and Equal Shares does not pick it. Only a completion by number of "
+                         "points with the money left funds such a project."))]  # fmt: skip
         return [t(N_("Not funded: it costs nothing, and in this count a vote is worth what the project costs, so its "
                      "votes add nothing and Equal Shares does not pick it. Only a completion by number of votes with "
                      "the money left funds such a project."))]  # fmt: skip
@@ -312,14 +329,22 @@ def explain(request: web.Request, row: publishing.ResultRow, *, points: bool = F
     return [t(N_("Nobody voted for it."))]
 
 
-def bar_chart(rows: list[publishing.ResultRow]) -> dict[str, Any]:
-    """Bars for the SVG: one per project, its length proportional to its votes (no script, no style attribute)."""
-    most = max((r.votes for r in rows), default=0) or 1
+def points_of(row: publishing.ResultRow) -> int | Fraction:
+    """The points a project received, all ballots added up (the stored explanation's exact `score`)."""
+    score = Fraction(str(row.explanation.get("score", row.votes)))
+    return score.numerator if score.denominator == 1 else score
+
+
+def bar_chart(rows: list[publishing.ResultRow], *, points: bool = False) -> dict[str, Any]:
+    """Bars for the SVG: one per project, its length proportional to its votes, or to its points on a ballot that
+    gives points (what greedy orders by), with the number at its end (no script, no style attribute)."""
+    values = [points_of(r) if points else r.votes for r in rows]
+    most = max(values, default=0) or 1
     bars = []
-    for i, row in enumerate(rows):
-        bars.append({"y": i * 28, "width": max(2, round(CHART_WIDTH * row.votes / most)), "row": row,
-                     "label_x": 150 + max(2, round(CHART_WIDTH * row.votes / most)) + 6})  # fmt: skip
-    return {"bars": bars, "height": len(rows) * 28 + 4, "width": 150 + CHART_WIDTH + 60}
+    for i, (row, value) in enumerate(zip(rows, values, strict=True)):
+        width = max(2, round(CHART_WIDTH * value / most))
+        bars.append({"y": i * 28, "width": width, "row": row, "value": value, "label_x": 150 + width + 6})
+    return {"bars": bars, "height": len(rows) * 28 + 4, "width": 150 + CHART_WIDTH + 60, "points": points}
 
 
 async def results(request: web.Request) -> web.Response:
@@ -332,7 +357,11 @@ async def results(request: web.Request) -> web.Response:
             _, rows = await publishing.published_results(conn, slug=process.slug)
         sizes = await voting.roll_and_box_sizes(conn, process)
     zones = []
-    points = process.ballot_rule in ("cumulative", "ordinal")
+    points, per_sol = process.counts_points, process.satisfaction == "cardinality"
+
+    def explained(row: publishing.ResultRow) -> tuple[publishing.ResultRow, list[str], int | Fraction]:
+        return row, explain(request, row, points=points, per_sol=per_sol), points_of(row)
+
     for zone in process.zones:
         zone_rows = [r for r in rows if r.zone_id == zone.id]
         funded = sorted((r for r in zone_rows if r.selected), key=lambda r: r.pick_order or 0)
@@ -340,16 +369,17 @@ async def results(request: web.Request) -> web.Response:
         spent = sum((Decimal(r.cost) for r in funded), Decimal(0))
         voters = zone_rows[0].explanation.get("zone_voters", 0) if zone_rows else 0
         zones.append({
-            "zone": zone, "funded": [(r, explain(request, r, points=points)) for r in funded],
-            "others": [(r, explain(request, r, points=points)) for r in others], "chart": bar_chart(funded + others),
-            "spent": spent, "left": zone.amount - spent, "voters": voters,
+            "zone": zone, "funded": [explained(r) for r in funded], "others": [explained(r) for r in others],
+            "chart": bar_chart(funded + others, points=points), "spent": spent, "left": zone.amount - spent,
+            "voters": voters,
         })  # fmt: skip
     phase = process.phase(app.clock.now())
     user = request.get(USER)
     return page(request, "budgets/results.html", {
         "process": process, "zones": zones, "published": published, "phase": phase, "Phase": Phase,
         "can_publish": budgets.is_official(user) and phase is Phase.COUNTING, "ballots": sizes[1],
-        "labels": LABELS,
+        "labels": LABELS, "counting_label": counting_label(process), "completion_label": completion_label(process),
+        "points": points,
     })  # fmt: skip
 
 
