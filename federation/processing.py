@@ -55,6 +55,8 @@ log = logging.getLogger(__name__)
 POST_TYPES = ("Note", "Page", "Article", "Question")
 BATCH = 20
 BACKFILL = 20
+BACKFILL_ITEM_FETCHES = 4  # the deepest shape: an Announce and its Create by id, the post from its origin, its author
+BACKFILL_FETCHES = 3 * BACKFILL
 
 
 # Told (thread id, post id) of each reply taken from a peer, after its transaction commits: the composition root
@@ -269,29 +271,90 @@ async def _answer(conn: asyncpg.Connection, processor: Processor, actor: RemoteA
 
 
 async def _backfill(conn: asyncpg.Connection, processor: Processor, group: RemoteActor, budget: FetchBudget) -> None:
-    """A newly followed forum's recent threads, from the first page of its outbox (bounded: one fetch, at most
-    BACKFILL threads, each proven by its author or skipped). Replies arrive from now on."""
+    """A newly followed forum's recent threads, from the first page of its outbox. Taken: our own (and Mastodon's)
+    `Create{post}`, and Lemmy's `Announce{Create{Page}}` and `Announce{Page}` (FEP-1b12), each level embedded or given
+    only by its id (`_outbox_post`). Each post is proven by its author's FEP-8b32 proof or fetched again from its
+    origin (Lemmy signs none), and keeps its own `published` date; only threads are taken (replies arrive from now
+    on), and quietly: old threads arriving all at once notify nobody as if they were new, as in Lemmy and Discourse.
+
+    Bounded: at most two fetches for the collection (the outbox, and its first page when only linked), its first
+    BACKFILL items, at most BACKFILL_ITEM_FETCHES fetches for one item (the deepest shape taken, every level by id)
+    and BACKFILL_FETCHES for all of them; an item that would need more is skipped."""
     assert group.outbox is not None and group.forum_id is not None
     try:
-        collection = await processor.resolver.document(group.outbox, budget=FetchBudget(1))
-    except FetchError as exc:
+        items = await _outbox_first_page(processor, group.outbox)
+    except (FetchError, DomainError) as exc:  # its first page on a host we do not hear: the Accept still counts
         log.info("backfill of %s skipped: %s", group.uri, exc)
         return
+    spent = 0
+    for item in items[:BACKFILL]:
+        if spent >= BACKFILL_FETCHES:
+            log.info("backfill of %s stopped: %d fetches spent", group.uri, spent)
+            break
+        item_budget = FetchBudget(min(BACKFILL_ITEM_FETCHES, BACKFILL_FETCHES - spent))
+        try:
+            async with conn.transaction():
+                post = await _outbox_post(processor, group, item, item_budget)
+                if post is None:
+                    continue
+                post_id = post if isinstance(post, str) else post.get("id")
+                if isinstance(post_id, str) and (await forums.find_remote(conn, post_id))[0] is not None:
+                    continue  # here already (the follow was renewed after an unfollow): nothing to fetch again
+                document, verified = await _verified_post(processor, post, item_budget)
+                if document.in_reply_to is None:
+                    await _create_post(conn, processor, document, verified, item_budget, mirror_forum=group.forum_id,
+                                       notify=False)  # fmt: skip
+        except (DomainError, SignatureError, FetchError, UnsupportedDocument) as exc:
+            log.info("backfill item of %s skipped: %s", group.uri, exc)
+        finally:
+            spent += item_budget.spent
+
+
+async def _outbox_first_page(processor: Processor, outbox: str) -> list[Any]:
+    """The items of an outbox's first page: inline (ours, Lemmy's), or a page of its own (Mastodon links it)."""
+    budget = FetchBudget(2)
+    collection = await processor.resolver.document(outbox, budget=budget)
     items = collection.get("orderedItems")
     if not isinstance(items, list):
         first = collection.get("first")
-        items = first.get("orderedItems") if isinstance(first, dict) else []
-    for item in (items if isinstance(items, list) else [])[:BACKFILL]:
-        if not isinstance(item, dict) or item.get("type") != "Create" or not isinstance(item.get("object"), dict):
-            continue
-        try:
-            async with conn.transaction():
-                document, verified = await _verified_post(processor, item["object"], FetchBudget(2))
-                if document.in_reply_to is None:
-                    await _create_post(conn, processor, document, verified, FetchBudget(2),
-                                       mirror_forum=group.forum_id)  # fmt: skip
-        except (DomainError, SignatureError, FetchError, UnsupportedDocument) as exc:
-            log.info("backfill item of %s skipped: %s", group.uri, exc)
+        if isinstance(first, str):
+            first = await processor.resolver.document(first, budget=budget)
+        items = first.get("orderedItems") if isinstance(first, dict) else None
+    return items if isinstance(items, list) else []
+
+
+async def _outbox_post(processor: Processor, group: RemoteActor, item: Any,
+                       budget: FetchBudget) -> dict[str, Any] | str | None:  # fmt: skip
+    """The thread an outbox item brings, as `_verified_post` takes it (the post embedded, or its id), or None.
+
+    `Create{post}`, `Announce{Create{post}}` or `Announce{post}`; a level given only by its id is fetched (Lemmy may
+    announce a Create by its id; an announced id may also be the post's own, as Mastodon reads it). An Announce must
+    be the Group's own (FEP-1b12: the Group relays what was posted to it), and what is already known to be a reply,
+    or one of ours, is left without fetching anything more."""
+    wrapped_by: str | None = None
+    for _ in range(3):  # the item, the Create an Announce holds, the post a Create holds
+        if isinstance(item, str):
+            if processor.resolver.is_local(item):
+                return None
+            if wrapped_by == "Create":
+                return item  # a Create's object is its post: `_verified_post` fetches it from its origin
+            item = await processor.resolver.document(item, budget=budget)
+        if not isinstance(item, dict):
+            return None
+        kind = _type_of(item)
+        if kind in POST_TYPES:
+            if wrapped_by is None or item.get("inReplyTo") or processor.resolver.is_local(str(item.get("id", ""))):
+                return None  # a bare post in an outbox is no activity of the Group's; replies come from now on
+            return item
+        actor = item.get("actor")
+        actor_id = actor.get("id") if isinstance(actor, dict) else actor
+        if kind == "Announce" and wrapped_by is None and actor_id == group.uri:
+            wrapped_by, item = "Announce", item.get("object")
+        elif kind == "Create" and wrapped_by in (None, "Announce"):
+            wrapped_by, item = "Create", item.get("object")
+        else:
+            return None
+    return None
 
 
 async def _undo(conn: asyncpg.Connection, processor: Processor, actor: RemoteActor, activity: Activity,
@@ -324,8 +387,9 @@ async def _like(conn: asyncpg.Connection, processor: Processor, actor: RemoteAct
 
 
 async def _create_post(conn: asyncpg.Connection, processor: Processor, document: Post, raw: dict[str, Any],
-                       budget: FetchBudget, *, mirror_forum: int | None) -> None:  # fmt: skip
-    """A new thread or reply. `mirror_forum` is the forum of the Group that relayed it, if it came that way."""
+                       budget: FetchBudget, *, mirror_forum: int | None, notify: bool = True) -> None:  # fmt: skip
+    """A new thread or reply. `mirror_forum` is the forum of the Group that relayed it, if it came that way;
+    `notify=False` for an old thread brought by a backfill, which nobody should hear about as if it were new."""
     if (await forums.find_remote(conn, document.id))[0] is not None:
         return  # already here (our own post coming back in an Announce, or a repeat)
     if processor.resolver.is_local(document.id):
@@ -346,7 +410,8 @@ async def _create_post(conn: asyncpg.Connection, processor: Processor, document:
                 raise ActivityRejected(reason="a new thread must be addressed to one of this node's forums")
             forum_id = (await forums.access_forum(conn, group.rsplit("/", 1)[1], viewer=None)).id
         await forums.accept_remote_thread(conn, clock=clock, author=author, forum_id=forum_id,
-                                          title=document.name or text.source[:80], text=text)  # fmt: skip
+                                          title=document.name or text.source[:80], text=text,
+                                          notify=notify)  # fmt: skip
         return
     post_id, thread_id = await _locate(conn, processor.outbox.base_url, parent)
     if thread_id is None and mirror_forum is not None:

@@ -216,9 +216,10 @@ async def start_thread(
 
 async def _open_thread(
     conn: asyncpg.Connection, *, clock: Clock, forum: Forum, author: Account, title: str, org_id: int | None,
-    source: str, html: str, now: datetime, remote: RemoteText | None = None,
+    source: str, html: str, now: datetime, remote: RemoteText | None = None, notify: bool = True,
 ) -> Thread:  # fmt: skip
-    """A thread and its opening post, its event and its notices: the same for a local and a remote thread."""
+    """A thread and its opening post, its event and its notices: the same for a local and a remote thread.
+    `notify=False` (an old remote thread brought by a backfill) leaves out the notices."""
     thread_id = await queries.insert_thread(
         conn, forum_id=forum.id, title=title, author_id=author.id, as_organization_id=org_id, now=now,
         ap_id=remote.ap_id if remote else None,
@@ -230,11 +231,12 @@ async def _open_thread(
     await record_event(
         conn, "thread_started", {"thread_id": thread_id, "post_id": post_id, "forum_id": forum.id, "by": author.id}
     )
-    await notifications.notify_post(
-        conn, clock=clock, kind="new_thread", post_id=post_id, thread_id=thread_id, forum_id=forum.id,
-        forum_organization_id=forum.organization_id, forum_members_only=forum.visibility == "members",
-        as_organization_id=org_id, author_id=author.id,
-    )  # fmt: skip
+    if notify:
+        await notifications.notify_post(
+            conn, clock=clock, kind="new_thread", post_id=post_id, thread_id=thread_id, forum_id=forum.id,
+            forum_organization_id=forum.organization_id, forum_members_only=forum.visibility == "members",
+            as_organization_id=org_id, author_id=author.id,
+        )  # fmt: skip
     thread = await queries.get_thread(conn, thread_id)
     assert thread is not None
     return thread
@@ -500,14 +502,17 @@ async def find_remote(conn: asyncpg.Connection, ap_id: str) -> tuple[int | None,
 
 
 async def accept_remote_thread(
-    conn: asyncpg.Connection, *, clock: Clock, author: Account, forum_id: int, title: str, text: RemoteText
-) -> Thread:
+    conn: asyncpg.Connection, *, clock: Clock, author: Account, forum_id: int, title: str, text: RemoteText,
+    notify: bool = True,
+) -> Thread:  # fmt: skip
+    """A thread from another server; `notify=False` when it is not new, only newly brought here (a backfill)."""
     _check_can_write(author, clock)
     parse(ThreadForm, {"title": title, "body": text.source or "."})  # the same bounds as a thread written here
     forum = await _forum(conn, forum_id)
     await _check_can_post(conn, forum, author)
     return await _open_thread(conn, clock=clock, forum=forum, author=author, title=title.strip(), org_id=None,
-                              source=text.source, html=text.html, now=text.published, remote=text)  # fmt: skip
+                              source=text.source, html=text.html, now=text.published, remote=text,
+                              notify=notify)  # fmt: skip
 
 
 async def accept_remote_post(

@@ -6,9 +6,11 @@ move to the node under test, the key becomes a fresh RSA key and dates become no
 `toot:` extensions, `contentMap`, `tag`, `conversation`, `atomUri`, Lemmy's `audience`, `language`, `distinguished`…)
 stays as the program sends it, so the node's parser and processing meet the real shapes.
 
-The server serves its actor's document, records every POST to any of its inboxes after checking its draft-cavage
-signature with the key published by the signer's own actor document (fetched from the node, as Mastodon does), and
-sends activities signed as Mastodon and Lemmy sign them: rsa-sha256 over `(request-target) host date digest`.
+The server serves its actor's document (and any other document a test hands to `serve`, such as a Lemmy community
+from `group` with its outbox and posts, found by WebFinger as `!name@host`), records every POST to any of its inboxes
+after checking its draft-cavage signature with the key published by the signer's own actor document (fetched from the
+node, as Mastodon does), and sends activities signed as Mastodon and Lemmy sign them: rsa-sha256 over
+`(request-target) host date digest`.
 """
 
 from __future__ import annotations
@@ -85,6 +87,8 @@ class FakeServer:
     base: str = ""
     actor: dict[str, Any] = field(default_factory=dict)
     received: list[Received] = field(default_factory=list)
+    documents: dict[str, dict[str, Any]] = field(default_factory=dict)
+    fetched: list[str] = field(default_factory=list)
     _runner: web.AppRunner | None = None
     _session: aiohttp.ClientSession | None = None
     _keys: dict[str, PublicKey] = field(default_factory=dict)
@@ -126,6 +130,20 @@ class FakeServer:
         assert isinstance(data, dict)
         return data
 
+    def serve(self, document: dict[str, Any]) -> None:
+        """Serve `document` at its id (a URL of this server), as the program answers a GET of it."""
+        assert str(document["id"]).startswith(self.base + "/"), document["id"]
+        self.documents[document["id"]] = document
+
+    def group(self, name: str) -> dict[str, Any]:
+        """The Group of fixture `name` (Lemmy's objects/group.json, a community) living here: served, found by
+        WebFinger, and holding our key, so that what it sends can be signed by it (`send(..., signer=group)`)."""
+        document = self.load(name)
+        document = rehost(document, dict.fromkeys(origins(document["id"]), self.base))
+        document["publicKey"]["publicKeyPem"] = public_key_to_pem(self.key.public_key())
+        self.serve(document)
+        return document
+
     def activity(self, name: str, targets: dict[str, str], *, embed: str | None = None) -> dict[str, Any]:
         """The activity of fixture `name` as our person sends it now: its actor (and an embedded object's author)
         become our person, URLs on their servers move here, and `targets` (fixture URL → node URL) say where what
@@ -144,11 +162,14 @@ class FakeServer:
         sent: dict[str, Any] = dated_now(rehost(document, mapping | targets))
         return sent
 
-    async def send(self, url: str, activity: dict[str, Any]) -> tuple[int, str]:
-        """POST the activity to an inbox of the node, signed by our person's key (draft-cavage rsa-sha256)."""
+    async def send(self, url: str, activity: dict[str, Any], *,
+                   signer: dict[str, Any] | None = None) -> tuple[int, str]:  # fmt: skip
+        """POST the activity to an inbox of the node, signed by our person's key (draft-cavage rsa-sha256), or by
+        the key of `signer` (a `group` of ours)."""
         assert self._session is not None
         body = json.dumps(activity).encode()
-        headers = sign_post_headers(url, body, key_id=self.actor["publicKey"]["id"], rsa_key=self.key,
+        key_id = (signer or self.actor)["publicKey"]["id"]
+        headers = sign_post_headers(url, body, key_id=key_id, rsa_key=self.key,
                                     ed25519_key=None, ed25519_key_id=None, scheme="cavage",
                                     now=datetime.now(UTC))  # fmt: skip
         async with self._session.post(url, data=body, headers=headers) as response:
@@ -167,8 +188,23 @@ class FakeServer:
         return [item for item in self.received if item.body.get("type") == kind]
 
     async def _serve(self, request: web.Request) -> web.Response:
-        if self.base + request.path == self.actor_id:
+        url = self.base + request.path
+        self.fetched.append(self.base + request.path_qs)
+        if url == self.actor_id:
             return web.Response(text=json.dumps(self.actor), content_type=AS2)
+        if self.base + request.path_qs in self.documents:  # with its query: Mastodon's `?page=true`
+            return web.Response(text=json.dumps(self.documents[self.base + request.path_qs]), content_type=AS2)
+        if request.path == "/.well-known/webfinger":
+            return self._webfinger(request.query.get("resource", ""))
+        raise web.HTTPNotFound()
+
+    def _webfinger(self, resource: str) -> web.Response:
+        """RFC 7033 for `acct:name@host`, answered as Lemmy does: the actor's `self` link."""
+        name, _, host = resource.removeprefix("acct:").partition("@")
+        for actor in (self.actor, *self.documents.values()):
+            if "inbox" in actor and actor.get("preferredUsername") == name and host == urlsplit(self.base).netloc:
+                links = [{"rel": "self", "type": AS2, "href": actor["id"]}]
+                return web.json_response({"subject": resource, "links": links}, content_type="application/jrd+json")
         raise web.HTTPNotFound()
 
     async def _inbox(self, request: web.Request) -> web.Response:
