@@ -224,6 +224,16 @@ class NotARemoteForum(InvalidInput):
     message = N_("That address is not a forum on another node. Write it as name@server.")
 
 
+class NotARemoteActor(InvalidInput):
+    code = "not_a_remote_actor"
+    message = N_("That address is not a person or an organization on another server. Write it as name@server.")
+
+
+class RemoteAddressUnknown(InvalidInput):
+    code = "remote_address_unknown"
+    message = N_("That server has nobody with that address. Please check how it is written.")
+
+
 # Members' data
 class LastOwnerOfOrganization(Conflict):
     code = "last_owner_of_organization"
@@ -235,6 +245,13 @@ class LastOwnerOfOrganization(Conflict):
 
 class AccountAlreadyDeleted(Conflict):
     code = "account_deleted"
+    message = N_("This account has been deleted.")
+
+
+class AccountGone(NotFound):
+    """A deleted member's page: gone for good (HTTP 410), its username kept so that nobody else can take it."""
+
+    code = "account_gone"
     message = N_("This account has been deleted.")
 
 

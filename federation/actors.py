@@ -5,11 +5,13 @@ Pure builders: they take domain models, the actor's public keys and the node's b
 plain dict (no expansion, compact form as every Fediverse server sends). Each actor carries an RSA `publicKey` for
 draft-cavage signatures (what Mastodon verifies) and an Ed25519 Multikey in `assertionMethod` for RFC 9421 and
 FEP-8b32 object proofs. The actor's id is its canonical page URL: the same URL serves HTML to browsers and this
-document to `Accept: application/activity+json`.
+document to `Accept: application/activity+json`. A deleted member's URL serves a `Tombstone` instead
+(`person_tombstone`).
 """
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
@@ -18,6 +20,7 @@ from deliberate.accounts.model import Account
 from deliberate.forums.model import Forum
 from deliberate.organizations.model import Organization
 from federation.crypto.multikey import load_private_key_pem, multikey_document, public_key_to_pem
+from federation.objects import tombstone
 
 AS_CONTEXT = [
     "https://www.w3.org/ns/activitystreams",
@@ -80,6 +83,13 @@ def person(base_url: str, account: Account, *, rsa_private_pem: str, ed25519_pri
     )  # fmt: skip
     document["published"] = account.created_at.isoformat()
     return document
+
+
+def person_tombstone(base_url: str, username: str, *, deleted_at: datetime) -> dict[str, Any]:
+    """A deleted member's actor URL: a Tombstone that was a Person (served with 410 Gone, as Mastodon does), so a
+    peer that fetches it drops the actor. No keys: the Delete peers verify was signed while the actor stood, and
+    nothing is signed in its name afterwards."""
+    return tombstone(f"{base_url}/u/{username}", "Person", deleted_at)
 
 
 def organization(base_url: str, org: Organization, *, rsa_private_pem: str, ed25519_private_pem: str) -> dict[str, Any]:

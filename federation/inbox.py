@@ -39,8 +39,8 @@ from federation.crypto import cavage, rfc9421
 from federation.crypto.errors import SignatureError
 from federation.crypto.message import HttpMessage
 from federation.crypto.structured_fields import InnerList, Item, parse_dictionary
-from federation.fetch import FetchBudget, FetchError
-from federation.resolver import KnownActor, Resolver, host_of
+from federation.fetch import FetchBudget, FetchError, FetchFailed
+from federation.resolver import KnownActor, Resolver, host_of, known_actor
 from schemas.activitypub import Activity, Post, UnsupportedDocument, parse_document
 
 MAX_BODY = 256 * 1024
@@ -224,7 +224,8 @@ def parse_body(body: bytes) -> tuple[dict[str, Any], Activity | None]:
 async def accept(resolver: Resolver, *, method: str, url: str, headers: HeaderFields,
                  body: bytes) -> Accepted | None:  # fmt: skip
     """Run the pipeline; raises a typed DomainError (mapped to 400/401/403) when the request is refused; None when
-    the activity is of a type this node does not use (answered 202 like Mastodon does, and not stored).
+    the activity is of a type this node does not use, or is a Delete by a gone actor this node never fetched
+    (`_gone_signer`): answered 202 like Mastodon does, and not stored.
 
     With the signer kept in memory by this process (`Resolver.known`), steps 3 and 9 are one statement: the row is
     stored only if the host is heard at that instant. Any refusal of such a request first asks PostgreSQL whether the
@@ -247,7 +248,7 @@ async def accept(resolver: Resolver, *, method: str, url: str, headers: HeaderFi
 
 
 async def _accept(resolver: Resolver, message: HttpMessage, body: bytes, data: dict[str, Any], activity: Activity,
-                  signature: _Signature, known: KnownActor | None) -> Accepted:  # fmt: skip
+                  signature: _Signature, known: KnownActor | None) -> Accepted | None:  # fmt: skip
     budget = FetchBudget(FETCHES_PER_ACTIVITY)
     try:
         if known is None:
@@ -261,7 +262,12 @@ async def _accept(resolver: Resolver, message: HttpMessage, body: bytes, data: d
     except SignatureError as exc:
         raise SignatureRejected(reason=str(exc)) from None
     except FetchError as exc:
-        raise SignatureRejected(reason=f"the signer's key could not be fetched: {exc}") from None
+        if not (activity.type == "Delete" and isinstance(exc, FetchFailed) and exc.status == 410):
+            raise SignatureRejected(reason=f"the signer's key could not be fetched: {exc}") from None
+        gone = await _gone_signer(resolver, message, body, signature)
+        if gone is None:
+            return None
+        known = gone
     actor = known.actor
     if actor.uri != activity.actor:
         raise SignatureRejected(reason="the signer is not the activity's actor")
@@ -275,6 +281,22 @@ async def _accept(resolver: Resolver, message: HttpMessage, body: bytes, data: d
         resolver.forget_host(actor.host)
         raise InstanceBlocked()
     return Accepted(activity.id, actor, row is not None)
+
+
+async def _gone_signer(resolver: Resolver, message: HttpMessage, body: bytes,
+                       signature: _Signature) -> KnownActor | None:  # fmt: skip
+    """The signer of a Delete whose server answers 410 Gone for it (a deleted account): verified with the keys we
+    last fetched for it; None when we never fetched it, and then, as Mastodon does, the Delete is answered 202 and
+    dropped (nothing of an actor we never knew is here to delete), so its server does not retry it for days."""
+    actor = await resolver.last_known(signature.key_id)
+    if actor is None:
+        return None
+    known = known_actor(actor, now=resolver.clock.now())
+    try:
+        _verify(message, body, signature, known, int(resolver.clock.now().timestamp()))
+    except SignatureError as exc:
+        raise SignatureRejected(reason=str(exc)) from None
+    return known
 
 
 def _json_text(body: bytes, data: dict[str, Any]) -> str:

@@ -10,6 +10,7 @@ Deleted and hidden posts are `Tombstone`s: what was removed is not served to oth
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from deliberate.forums.model import Forum, Post, Thread
@@ -32,15 +33,20 @@ def _author(base_url: str, post: Post) -> str:
     return f"{base_url}/u/{post.author_username}"
 
 
-def _tombstone(object_id: str, former_type: str, post: Post) -> dict[str, Any]:
-    stamp = post.deleted_at or post.hidden_at
+def tombstone(object_id: str, former_type: str, deleted: datetime | None) -> dict[str, Any]:
+    """What stands where an object (or an actor) was: AS2 Vocabulary's `Tombstone`, with `formerType` and
+    `deleted`, as Mastodon serves for a deleted status or account."""
     return {
         "@context": CONTEXT,
         "id": object_id,
         "type": "Tombstone",
         "formerType": former_type,
-        "deleted": stamp.isoformat() if stamp else None,
+        "deleted": deleted.isoformat() if deleted else None,
     }
+
+
+def _tombstone(object_id: str, former_type: str, post: Post) -> dict[str, Any]:
+    return tombstone(object_id, former_type, post.deleted_at or post.hidden_at)
 
 
 def _body(base_url: str, forum: Forum, object_id: str, post: Post) -> dict[str, Any]:

@@ -35,6 +35,7 @@ from deliberate.forums.markup import remote_text, render_markdown
 from deliberate.forums.service import RemoteText
 from deliberate.moderation import service as moderation
 from deliberate.moderation.model import REASON_MAX
+from deliberate.notifications import service as notifications
 from deliberate.organizations import service as organizations
 from deliberate.peers import service as peers
 from deliberate.peers.model import InboxItem, RemoteActor
@@ -202,13 +203,29 @@ async def _author(conn: asyncpg.Connection, processor: Processor, uri: str, budg
     return await accounts.access_account(conn, account_id)
 
 
+async def _deleting_author(conn: asyncpg.Connection, processor: Processor, uri: str,
+                           budget: FetchBudget) -> Account | None:  # fmt: skip
+    """`_author` of a Delete: an author whose server now answers 410 Gone (a deleted account deletes its posts as
+    it goes) is its last known copy (`Resolver.actor_or_last_known`); None when it was never fetched here."""
+    actor = await processor.resolver.actor_or_last_known(uri, budget=budget)
+    if actor is None:
+        return None
+    return await accounts.access_account(conn, await peers.author_account(conn, actor, clock=processor.resolver.clock))
+
+
 async def process(conn: asyncpg.Connection, processor: Processor, item: InboxItem) -> None:
     try:
         activity = parse_document(item.body)
     except UnsupportedDocument as exc:
         raise ActivityRejected(reason=str(exc)) from None
     assert isinstance(activity, Activity)
-    actor = await processor.resolver.actor(activity.actor)
+    if activity.type == "Delete":  # its actor may be gone (410) by now: its last known copy will do (resolver.py)
+        last_known = await processor.resolver.actor_or_last_known(activity.actor)
+        if last_known is None:
+            return  # a gone actor never fetched here: nothing of it to delete
+        actor = last_known
+    else:
+        actor = await processor.resolver.actor(activity.actor)
     budget = FetchBudget(5)
     handler = HANDLERS.get(activity.type)
     if handler is None:
@@ -454,11 +471,45 @@ async def _create(conn: asyncpg.Connection, processor: Processor, actor: RemoteA
     if document.attributed_to != actor.uri:
         raise ActivityRejected(reason="the post is not attributed to the actor who sent it")
     if activity.type == "Create":
-        await _create_post(conn, processor, document, raw["object"], budget, mirror_forum=None)
+        if not await _told_to_followers(conn, processor, actor, document, raw["object"]):
+            await _create_post(conn, processor, document, raw["object"], budget, mirror_forum=None)
     elif document.comments_enabled is not None and actor.forum_id is not None:
         await _lock(conn, processor, actor, document)
     else:
         await _edit_post(conn, processor, document, raw["object"], budget)
+
+
+async def _told_to_followers(conn: asyncpg.Connection, processor: Processor, actor: RemoteActor, document: Post,
+                             raw: dict[str, Any]) -> bool:  # fmt: skip
+    """A public post, sent directly, by a person or organization the node follows for its members
+    (`federation/follows.py`), that has no place on this node: a thread in a forum of another server (or a Mastodon
+    status, in no forum), a reply to something we do not hold. Its followers here are told, with a link to it on its
+    server; nothing of it is stored. True when it was handled so (or will come in its forum's Announce, a forum we
+    mirror and follow); False when it is a post like any other (`_create_post` takes or refuses it)."""
+    if actor.forum_id is not None or await peers.following_state(conn, actor) != "accepted":
+        return False
+    if not document.is_public or processor.resolver.is_local(document.id):
+        return False
+    if (await forums.find_remote(conn, document.id))[0] is not None:
+        return False
+    base = processor.outbox.base_url
+    if document.in_reply_to is None:
+        if any(_is_our_forum(processor, g) for g in [document.audience, *document.to] if g):
+            return False
+    elif (await _locate(conn, base, document.in_reply_to))[1] is not None:
+        return False
+    for uri in {g for g in [document.audience, *document.to] if g and not processor.resolver.is_local(g)}:
+        group = await peers.actor_by_uri(conn, uri)
+        if group is not None and group.forum_id is not None and await peers.following_state(conn, group) == "accepted":
+            return True  # the Group relays it to us too (FEP-1b12): it lands in the mirror and is told from there
+    author = await peers.author_account(conn, actor, clock=processor.resolver.clock)
+    url = raw.get("url")
+    if not (isinstance(url, str) and url.startswith(("https://", "http://")) and host_of(url) == actor.host):
+        url = document.id  # Mastodon's `url` is the status's page; a deliberate node serves its page at the id
+    title = document.name or remote_text(document.content or "")[0].split("\n", 1)[0][:120]
+    await notifications.notify_remote_post(conn, clock=processor.resolver.clock, remote_actor_id=actor.id,
+                                           author_id=author, title=title, url=url)  # fmt: skip
+    return True
 
 
 async def _lock(conn: asyncpg.Connection, processor: Processor, group: RemoteActor, document: Post) -> None:
@@ -495,7 +546,9 @@ async def _delete(conn: asyncpg.Connection, processor: Processor, actor: RemoteA
     post_id, _ = await forums.find_remote(conn, activity.object_id or "")
     if post_id is None:
         return
-    author = await _author(conn, processor, actor.uri, budget)
+    author = await _deleting_author(conn, processor, actor.uri, budget)
+    if author is None:
+        return
     await forums.accept_remote_delete(conn, clock=processor.resolver.clock, author=author, post_id=post_id)
 
 
@@ -587,7 +640,9 @@ async def _announce(conn: asyncpg.Connection, processor: Processor, group: Remot
         if view is None:
             return  # its author's server is blocked here: nothing of it is shown
         if kind == "Delete" and relayed.actor == await outbox_author_uri(conn, processor.outbox.base_url, view):
-            author = await _author(conn, processor, relayed.actor, budget)
+            author = await _deleting_author(conn, processor, relayed.actor, budget)
+            if author is None:
+                return
             await forums.accept_remote_delete(conn, clock=processor.resolver.clock, author=author, post_id=post_id)
             return
         # Anyone else's Delete is a removal by the forum's moderators (as Lemmy tells them apart): only someone of

@@ -2,7 +2,8 @@
 
 An actor document is fetched once and reused for a day. When a signature fails to verify with the cached key, the
 actor is fetched again (at most once a minute per actor), so a peer that rotated its key is heard again without
-anyone's help. No database connection is held while a fetch is in flight.
+anyone's help. No database connection is held while a fetch is in flight. An actor whose server answers 410 Gone
+is kept as last fetched, for its Delete only (`actor_or_last_known`).
 
 For the inbox, each process also keeps the actors it verified recently in memory, with their public keys already
 loaded (`known`, for `KNOWN_FOR`), so a warm request reads nothing from PostgreSQL before it is stored. That cache
@@ -33,7 +34,7 @@ from deliberate.peers.model import ActorFields, FederationMode, RemoteActor
 from deliberate.peers.service import Incoming
 from federation.crypto.errors import KeyFormatError
 from federation.crypto.multikey import PublicKey, ed25519_public_key_from_multibase, load_public_key_pem
-from federation.fetch import FetchBudget, Fetcher, GetSigner
+from federation.fetch import FetchBudget, Fetcher, FetchFailed, GetSigner
 from schemas.activitypub import Actor, UnsupportedDocument, parse_document
 
 FRESH_FOR = timedelta(days=1)
@@ -246,6 +247,25 @@ class Resolver:
             raise ActivityRejected(reason=f"{uri} is not an actor")
         async with self.pool.acquire() as conn, conn.transaction():
             return await peers.remember_actor(conn, actor_fields(parsed), clock=self.clock)
+
+    async def actor_or_last_known(self, uri: str, *, budget: FetchBudget | None = None) -> RemoteActor | None:
+        """`actor`, except when the actor's own server answers 410 Gone (a deleted account, as Mastodon and this
+        node answer): then `last_known`. Only for a Delete by that actor."""
+        try:
+            return await self.actor(uri, budget=budget)
+        except FetchFailed as exc:
+            if exc.status != 410:
+                raise
+        return await self.last_known(uri)
+
+    async def last_known(self, uri: str) -> RemoteActor | None:
+        """The copy of the actor last fetched, however old; None when it never was. For a Delete by an actor whose
+        server now answers 410 Gone: its keys still verify what it signed before it went, its Delete above all,
+        which may arrive after our copy went stale; refused, it would leave the actor's copies here and have its
+        server retry it for days."""
+        async with self.pool.acquire() as conn:
+            return await peers.admit_and_find(conn, host_of(uri), urldefrag(uri).url, clock=self.clock,
+                                              mode=self.mode)  # fmt: skip
 
     async def document(self, uri: str, *, budget: FetchBudget | None = None) -> dict[str, Any]:
         """Any object, straight from its origin (its id must be the URL it came from: the fetcher checks)."""

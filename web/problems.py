@@ -28,6 +28,7 @@ STATUS: list[tuple[type[errors.DomainError], int]] = [
     (errors.Unavailable, 503),
     (errors.Unauthenticated, 401),
     (errors.PermissionDenied, 403),
+    (errors.AccountGone, 410),  # RFC 9110 §15.5.11: gone for good, as Mastodon answers for a deleted account
     (errors.NotFound, 404),
     (errors.Conflict, 409),
     (errors.InvalidInput, 400),

@@ -118,7 +118,8 @@ async def access_account(conn: asyncpg.Connection, account_id: int) -> Account:
 
 
 async def access_account_by_username(conn: asyncpg.Connection, username: str) -> Account:
-    found = await queries.get_account_and_hash_by_username(conn, username.strip()[:30])
+    # 300, not a member's 30: another server's person here is NAME@HOST (their shadow account, `/u/NAME@HOST`).
+    found = await queries.get_account_and_hash_by_username(conn, username.strip()[:300])
     if found is None:
         raise NotFound(field="username", message=N_("There is no member with that username on this node."))
     return found[0]

@@ -848,16 +848,19 @@ CREATE TABLE public.notification (
     id bigint NOT NULL,
     account_id bigint NOT NULL,
     kind text NOT NULL,
-    thread_id bigint NOT NULL,
-    post_id bigint NOT NULL,
+    thread_id bigint,
+    post_id bigint,
     actor_id bigint NOT NULL,
     created_at timestamp with time zone NOT NULL,
     read_at timestamp with time zone,
     email_state text DEFAULT 'none'::text NOT NULL,
     email_attempts integer DEFAULT 0 NOT NULL,
     email_next_at timestamp with time zone,
+    title text,
+    url text,
     CONSTRAINT notification_email_state_check CHECK ((email_state = ANY (ARRAY['none'::text, 'pending'::text, 'sent'::text, 'failed'::text]))),
-    CONSTRAINT notification_kind_check CHECK ((kind = ANY (ARRAY['reply'::text, 'new_thread'::text])))
+    CONSTRAINT notification_kind_check CHECK ((kind = ANY (ARRAY['reply'::text, 'new_thread'::text, 'remote_post'::text]))),
+    CONSTRAINT notification_remote_post_check CHECK (((kind = 'remote_post'::text) = ((thread_id IS NULL) AND (post_id IS NULL) AND (url IS NOT NULL) AND (title IS NOT NULL))))
 );
 
 ALTER TABLE public.notification ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
@@ -1040,7 +1043,7 @@ CREATE TABLE public.subscription (
     target_kind text NOT NULL,
     target_id bigint NOT NULL,
     created_at timestamp with time zone NOT NULL,
-    CONSTRAINT subscription_target_kind_check CHECK ((target_kind = ANY (ARRAY['thread'::text, 'forum'::text, 'organization'::text])))
+    CONSTRAINT subscription_target_kind_check CHECK ((target_kind = ANY (ARRAY['thread'::text, 'forum'::text, 'organization'::text, 'remote_actor'::text])))
 );
 
 CREATE TABLE public.thread (
@@ -1386,6 +1389,8 @@ CREATE INDEX node_backup_finished_at ON public.node_backup USING btree (finished
 CREATE INDEX notification_account_idx ON public.notification USING btree (account_id, id DESC);
 
 CREATE INDEX notification_email_idx ON public.notification USING btree (email_next_at) WHERE (email_state = 'pending'::text);
+
+CREATE UNIQUE INDEX notification_remote_post_key ON public.notification USING btree (account_id, url) WHERE (kind = 'remote_post'::text);
 
 CREATE INDEX notification_unread_idx ON public.notification USING btree (account_id, id DESC) WHERE (read_at IS NULL);
 

@@ -10,6 +10,7 @@ leaves out the forum, the threads and posts its people wrote, the threads of its
 gave; unblocking shows them again as they were. The check is on reads, not on a copy of the block, so it takes effect
 in the transaction that blocks. Because the services and the federation layer read through the same functions, a
 hidden thread also takes no reply (it is not found) and is not relayed. Local rows (origin NULL) match no instance.
+The counters lists show (a forum's threads, a thread's posts) leave out the hidden rows the same way (`_shown_count`).
 """
 
 from __future__ import annotations
@@ -25,14 +26,6 @@ from deliberate.forums.model import Forum, Post, Revision, SearchHit, Thread
 # markup.highlight() escapes it before turning the marks into <mark> elements.
 HEADLINE_OPTIONS = "StartSel=\x01, StopSel=\x02, MaxWords=30, MinWords=10, MaxFragments=2, FragmentDelimiter=\x03"
 
-_FORUM = """f.id, f.slug, f.name, f.description, f.organization_id, o.slug AS organization_slug,
-            o.name AS organization_name, f.visibility, f.created_at, f.thread_count, f.ap_id, f.origin"""
-_FORUM_FROM = "forum f LEFT JOIN organization o ON o.id = f.organization_id"
-
-_THREAD = """t.id, t.forum_id, t.title, t.author_id, a.username AS author_username, t.as_organization_id,
-             o.name AS as_organization_name, o.slug AS as_organization_slug, t.created_at, t.last_post_at,
-             t.post_count, t.locked_at, t.ap_id"""
-_THREAD_FROM = "thread t JOIN account a ON a.id = t.author_id LEFT JOIN organization o ON o.id = t.as_organization_id"
 
 _POST = """p.id, p.thread_id, p.author_id, a.username AS author_username, a.display_name AS author_display_name,
            p.as_organization_id, o.name AS as_organization_name, o.slug AS as_organization_slug, p.reply_to_id,
@@ -44,6 +37,30 @@ _POST_FROM = "post p JOIN account a ON a.id = p.author_id LEFT JOIN organization
 # The hosts blocked now: an uncorrelated subquery, which PostgreSQL reads once per statement (an InitPlan). NULL when
 # none is, which is nearly always. The cast makes `<> ALL (...)` compare with the array, not with a subquery's rows.
 _BLOCKED = "(SELECT array_agg(b.host) FROM instance b WHERE b.blocked_at IS NOT NULL)::text[]"
+
+
+def _shown_count(counter: str, hidden: str) -> str:
+    """A stored counter (`thread.post_count`, `forum.thread_count`) less the rows a block hides (`hidden`, a count
+    of them): the lists show what a reader can open. While no server is blocked the counter is read as stored and
+    `hidden` is not run; while one is, `hidden` walks only the thread's posts or the forum's threads, by their
+    index, and looks up each author by primary key (no index on `account.origin` or on authors is needed)."""
+    return f"(CASE WHEN {_BLOCKED} IS NULL THEN {counter} ELSE {counter} - ({hidden}) END)"
+
+
+_HIDDEN_THREADS = f"""SELECT count(*) FROM thread ht JOIN account ha ON ha.id = ht.author_id
+                      WHERE ht.forum_id = f.id AND ha.origin = ANY ({_BLOCKED})"""
+_HIDDEN_POSTS = f"""SELECT count(*) FROM post hp JOIN account ha ON ha.id = hp.author_id
+                    WHERE hp.thread_id = t.id AND ha.origin = ANY ({_BLOCKED})"""
+
+_FORUM = f"""f.id, f.slug, f.name, f.description, f.organization_id, o.slug AS organization_slug,
+            o.name AS organization_name, f.visibility, f.created_at, f.ap_id, f.origin,
+            {_shown_count("f.thread_count", _HIDDEN_THREADS)} AS thread_count"""
+_FORUM_FROM = "forum f LEFT JOIN organization o ON o.id = f.organization_id"
+
+_THREAD = f"""t.id, t.forum_id, t.title, t.author_id, a.username AS author_username, t.as_organization_id,
+             o.name AS as_organization_name, o.slug AS as_organization_slug, t.created_at, t.last_post_at,
+             t.locked_at, t.ap_id, {_shown_count("t.post_count", _HIDDEN_POSTS)} AS post_count"""
+_THREAD_FROM = "thread t JOIN account a ON a.id = t.author_id LEFT JOIN organization o ON o.id = t.as_organization_id"
 
 
 def _heard(*origins: str) -> str:

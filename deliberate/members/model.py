@@ -39,6 +39,18 @@ class DeletedAccount:
 
 
 @dataclass(frozen=True)
+class AccountStanding:
+    """What decides whether a username's page is shown: the account deleted (and when), its server blocked here,
+    or the shared author of posts left behind anonymously (deleted too, yet still the author of those posts)."""
+
+    username: str
+    deleted_at: datetime | None
+    origin: str | None
+    origin_blocked: bool
+    shared_author: bool
+
+
+@dataclass(frozen=True)
 class OwnedOrganization:
     slug: str
     name: str

@@ -14,7 +14,7 @@ from typing import Any
 
 import asyncpg
 
-from deliberate.members.model import OwnedOrganization, UnverifiedOrganization
+from deliberate.members.model import AccountStanding, OwnedOrganization, UnverifiedOrganization
 
 # One section per kind of data, each a JSON array (or object) built by PostgreSQL in one round trip. Never the
 # password hash, never token hashes, never private keys, never budget_ballot.
@@ -134,6 +134,21 @@ _EXPORT = "SELECT jsonb_build_object(" + ", ".join(f"'{name}', ({sql})" for name
 async def export_member_data(conn: asyncpg.Connection, account_id: int) -> dict[str, Any]:
     data: dict[str, Any] = await conn.fetchval(_EXPORT, account_id)
     return data
+
+
+async def get_account_standing(conn: asyncpg.Connection, username: str) -> AccountStanding | None:
+    """Whether the account named `username` (a member here, or another server's person as `name@host`) is deleted,
+    whether its server is blocked here, and whether it is the shared anonymous author."""
+    row = await conn.fetchrow(
+        """
+        SELECT a.username, a.deleted_at, a.origin,
+               EXISTS (SELECT 1 FROM instance i WHERE i.host = a.origin AND i.blocked_at IS NOT NULL) AS origin_blocked,
+               EXISTS (SELECT 1 FROM anonymous_author x WHERE x.account_id = a.id) AS shared_author
+        FROM account a WHERE lower(a.username) = lower($1)
+        """,
+        username,
+    )
+    return AccountStanding(**dict(row)) if row else None
 
 
 async def lock_live_account(conn: asyncpg.Connection, account_id: int) -> tuple[str, str] | None:

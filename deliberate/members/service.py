@@ -4,6 +4,11 @@
 last owner of an organization, tombstones or hands over their posts, erases everything personal, and records the
 domain events the federation outbox turns into Deletes for peers (`post_deleted` per post for "delete", then
 `account_deleted`). Ending the member's sessions is the web layer's job after commit (sessions live in Redis).
+
+After that the account's row stays, so its username stays reserved (peers cached its key under that name); its
+page answers "gone" (`access_profile` raises AccountGone, HTTP 410, as Mastodon answers for a deleted account), and
+so does its actor URL (`find_deleted_member`, a Tombstone). The shared anonymous author is a deleted account too, but
+it still signs the posts left to it, so it keeps its page and its actor document.
 """
 
 from __future__ import annotations
@@ -13,12 +18,16 @@ from typing import Any
 
 import asyncpg
 
+from deliberate.accounts import service as accounts
 from deliberate.accounts.model import Account
 from deliberate.accounts.passwords import Passwords
 from deliberate.clock import Clock
 from deliberate.errors import (
+    N_,
     AccountAlreadyDeleted,
+    AccountGone,
     LastOwnerOfOrganization,
+    NotFound,
     NotOperator,
     Unauthenticated,
     WrongPassword,
@@ -29,6 +38,7 @@ from deliberate.members import queries
 from deliberate.members.model import (
     EXPORT_FORMAT,
     AccountDeletion,
+    AccountStanding,
     DeletedAccount,
     MemberData,
     NodeOverview,
@@ -102,6 +112,30 @@ async def delete_account(
     await queries.erase_account(conn, member.id, now=now)
     await record_event(conn, "account_deleted", {"account_id": member.id, "username": username, "posts": form.posts})
     return DeletedAccount(account_id=member.id, username=username, posts=form.posts, posts_changed=changed)
+
+
+async def access_profile(conn: asyncpg.Connection, username: str) -> Account:
+    """The account whose public page `/u/NAME` shows: a member here, or another server's person (`name@host`).
+
+    Raises AccountGone for a deleted account (not for the shared anonymous author, whose page lists what was left to
+    it), and NotFound for an unknown name and for a person of a server this node blocks: a block hides that server's
+    people as it hides their posts and forums (issue 4), and answers as for any page that is not there, which is what
+    the block's hidden forums and threads answer too. Unblocking shows the page again."""
+    standing = await queries.get_account_standing(conn, username.strip())
+    if standing is None or standing.origin_blocked:
+        raise NotFound(field="username", message=N_("There is no member with that username on this node."))
+    if standing.deleted_at is not None and not standing.shared_author:
+        raise AccountGone()
+    return await accounts.access_account_by_username(conn, standing.username)
+
+
+async def find_deleted_member(conn: asyncpg.Connection, username: str) -> AccountStanding | None:
+    """The standing of this node's member `username` when they deleted their account; None for a live member, an
+    unknown name, another server's person and the shared anonymous author (it still signs the posts left to it)."""
+    standing = await queries.get_account_standing(conn, username.strip())
+    if standing is None or standing.origin is not None or standing.shared_author or standing.deleted_at is None:
+        return None
+    return standing
 
 
 async def node_overview(conn: asyncpg.Connection, *, actor: Account | None) -> NodeOverview:

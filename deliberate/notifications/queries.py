@@ -63,7 +63,8 @@ async def fan_out(
     actor_id: int,
     now: datetime,
 ) -> int:
-    """One notification per follower of the thread, forum or organizations, in one statement; returns how many.
+    """One notification per follower of the thread, forum or organizations (or of the author, when members here
+    follow them on their own server), in one statement; returns how many.
 
     In a members-only forum only members of its organization are notified: a former member who still follows the
     thread must not read it through their notifications.
@@ -79,7 +80,10 @@ async def fan_out(
         JOIN account a ON a.id = s.account_id
         WHERE ((s.target_kind = 'thread' AND s.target_id = $3::bigint)
             OR (s.target_kind = 'forum' AND s.target_id = $4::bigint)
-            OR (s.target_kind = 'organization' AND s.target_id = ANY ($5::bigint[])))
+            OR (s.target_kind = 'organization' AND s.target_id = ANY ($5::bigint[]))
+            -- the author is a person or organization of another server, followed from here
+            OR (s.target_kind = 'remote_actor'
+                AND s.target_id IN (SELECT ra.id FROM remote_actor ra WHERE ra.account_id = $7::bigint)))
           AND s.account_id <> $7::bigint
           AND ($6::bigint IS NULL OR EXISTS (
                 SELECT 1 FROM organization_member m WHERE m.organization_id = $6 AND m.account_id = s.account_id))
@@ -97,10 +101,30 @@ async def fan_out(
     return int(result.split()[-1])
 
 
-# A post made in an organization's name shows the organization, never the member who wrote it.
-_NOTE = """n.id, n.kind, n.thread_id, t.title AS thread_title, n.post_id,
+async def fan_out_remote(
+    conn: asyncpg.Connection, *, remote_actor_id: int, actor_id: int, title: str, url: str, now: datetime
+) -> int:
+    """One `remote_post` notification per member following a remote actor, for a post of theirs that has no copy
+    here; once per member and post address. Never e-mailed (the e-mail links to a thread here)."""
+    result: str = await conn.execute(
+        """
+        INSERT INTO notification (account_id, kind, actor_id, created_at, title, url)
+        SELECT s.account_id, 'remote_post', $2::bigint, $5::timestamptz, $3::text, $4::text
+        FROM subscription s
+        WHERE s.target_kind = 'remote_actor' AND s.target_id = $1::bigint
+        ON CONFLICT (account_id, url) WHERE kind = 'remote_post' DO NOTHING
+        """,
+        remote_actor_id, actor_id, title, url, now,
+    )  # fmt: skip
+    return int(result.split()[-1])
+
+
+# A post made in an organization's name shows the organization, never the member who wrote it. A remote_post has
+# no thread nor post here: its own title and address.
+_NOTE = """n.id, n.kind, n.thread_id, coalesce(t.title, n.title) AS thread_title, n.post_id,
            CASE WHEN o.id IS NULL THEN a.username END AS actor_username, o.name AS as_organization_name,
-           n.created_at, n.read_at"""
+           n.created_at, n.read_at,
+           CASE WHEN n.kind = 'remote_post' THEN coalesce(a.display_name, a.username) END AS actor_name, n.url"""
 
 
 async def list_notifications(
@@ -110,9 +134,9 @@ async def list_notifications(
         f"""
         SELECT {_NOTE}
         FROM notification n
-        JOIN thread t ON t.id = n.thread_id
+        LEFT JOIN thread t ON t.id = n.thread_id
         JOIN account a ON a.id = n.actor_id
-        JOIN post p ON p.id = n.post_id
+        LEFT JOIN post p ON p.id = n.post_id
         LEFT JOIN organization o ON o.id = p.as_organization_id
         WHERE n.account_id = $1 AND ($2::bigint IS NULL OR n.id < $2)
         ORDER BY n.id DESC

@@ -6,7 +6,9 @@ outcome, with exponential backoff: 1, 2, 4 … minutes, giving up after 8 attemp
 
 Members following a forum mirrored from another server are what keeps the node's Follow of it: `unfollow` by the
 last of them ends that Follow (`peers.stop_following_if_unfollowed`), in the same transaction, and `follow` by
-the next one asks for a new Follow (`peers.follow_mirror_again`).
+the next one asks for a new Follow (`peers.follow_mirror_again`). The same holds for a person or organization of
+another server that members here follow (`remote_actor`): the last to stop following it ends the node's Follow,
+and the next to follow it from its page here asks for a new one.
 """
 
 from __future__ import annotations
@@ -57,6 +59,19 @@ async def notify_post(
     return count
 
 
+async def notify_remote_post(
+    conn: asyncpg.Connection, *, clock: Clock, remote_actor_id: int, author_id: int, title: str, url: str
+) -> int:
+    """Tell the members who follow a remote person or organization about a post of theirs that has no copy here (a
+    thread in a forum of another server that we do not mirror, a Mastodon status): its title, linked to its address
+    on its server. Once per member and address; how many were told. A post that does land here is told by
+    `notify_post`, like any other."""
+    title = " ".join(title.split())[:200] or url
+    return await queries.fan_out_remote(
+        conn, remote_actor_id=remote_actor_id, actor_id=author_id, title=title, url=url, now=clock.now()
+    )
+
+
 def _signed_in(actor: Account | None) -> Account:
     if actor is None:
         raise Unauthenticated()
@@ -67,22 +82,28 @@ async def follow(
     conn: asyncpg.Connection, *, clock: Clock, actor: Account | None, kind: TargetKind, target_id: int
 ) -> None:
     """Follow a target the caller has already checked `actor` may read (the web layer loads it through its service)."""
-    if kind not in ("thread", "forum", "organization"):
+    if kind not in ("thread", "forum", "organization", "remote_actor"):
         raise InvalidInput(field="kind")
     member = _signed_in(actor)
+    if kind == "remote_actor":
+        await peers.access_followable_actor(conn, target_id)
     await queries.subscribe(conn, member.id, kind=kind, target_id=target_id, now=clock.now())
     if kind == "forum":  # a mirrored forum the node stopped following: it follows it again
         await peers.follow_mirror_again(conn, forum_id=target_id, requested_by=member.id)
+    elif kind == "remote_actor":  # likewise for a person or organization of another server
+        await peers.follow_actor_again(conn, remote_actor_id=target_id, requested_by=member.id)
 
 
 async def unfollow(conn: asyncpg.Connection, *, actor: Account | None, kind: TargetKind, target_id: int) -> None:
-    """Stop following; when the last member here leaves a forum mirrored from another server, the node's Follow of
-    it ends too (in this transaction), so that server stops delivering what nobody here reads."""
+    """Stop following; when the last member here leaves a forum mirrored from another server (or a person or an
+    organization of another server), the node's Follow of it ends too (in this transaction), so that server stops
+    delivering what nobody here reads."""
     await queries.unsubscribe(conn, _signed_in(actor).id, kind=kind, target_id=target_id)
+    still_followed = partial(queries.has_subscribers, conn, kind, target_id)
     if kind == "forum":
-        await peers.stop_following_if_unfollowed(
-            conn, forum_id=target_id, still_followed=partial(queries.has_subscribers, conn, kind, target_id)
-        )
+        await peers.stop_following_if_unfollowed(conn, forum_id=target_id, still_followed=still_followed)
+    elif kind == "remote_actor":
+        await peers.stop_following_actor_if_unfollowed(conn, remote_actor_id=target_id, still_followed=still_followed)
 
 
 async def is_following(conn: asyncpg.Connection, *, actor: Account | None, kind: TargetKind, target_id: int) -> bool:

@@ -107,6 +107,18 @@ async def get_remote_actor_by_forum(conn: asyncpg.Connection, forum_id: int) -> 
     return RemoteActor(**dict(row)) if row else None
 
 
+async def get_remote_actor_by_handle(conn: asyncpg.Connection, handle: str) -> RemoteActor | None:
+    """The remote actor whose shadow account here is named `handle` (NAME@HOST, as `/u/NAME@HOST` shows it)."""
+    row = await conn.fetchrow(
+        f"""
+        SELECT {_ACTOR} FROM remote_actor
+        WHERE account_id = (SELECT id FROM account WHERE lower(username) = lower($1) AND origin IS NOT NULL)
+        """,
+        handle,
+    )
+    return RemoteActor(**dict(row)) if row else None
+
+
 async def get_remote_actor_by_account(conn: asyncpg.Connection, account_id: int) -> RemoteActor | None:
     row = await conn.fetchrow(f"SELECT {_ACTOR} FROM remote_actor WHERE account_id = $1", account_id)
     return RemoteActor(**dict(row)) if row else None
@@ -233,8 +245,39 @@ async def lock_following_of_forum(conn: asyncpg.Connection, forum_id: int) -> tu
     return None if row is None else (row["remote_actor_id"], row["uri"], row["follow_id"])
 
 
+async def lock_following(conn: asyncpg.Connection, remote_actor_id: int) -> tuple[int, str, str] | None:
+    """(remote actor id, its uri, our follow id) of the node's Follow of a remote actor, the row locked until the
+    transaction ends; None when the node does not follow it."""
+    row = await conn.fetchrow(
+        """
+        SELECT f.remote_actor_id, ra.uri, f.follow_id
+        FROM following f JOIN remote_actor ra ON ra.id = f.remote_actor_id
+        WHERE f.remote_actor_id = $1
+        FOR UPDATE OF f
+        """,
+        remote_actor_id,
+    )
+    return None if row is None else (row["remote_actor_id"], row["uri"], row["follow_id"])
+
+
 async def delete_following(conn: asyncpg.Connection, remote_actor_id: int) -> None:
     await conn.execute("DELETE FROM following WHERE remote_actor_id = $1", remote_actor_id)
+
+
+async def drop_pending_undo_of_follow(conn: asyncpg.Connection, *, inbox: str, host: str, followed_uri: str) -> int:
+    """Delete the node's Undo of its Follow of `followed_uri` while it still waits in the queue (never delivered, or
+    retrying); how many rows went. Only the node's own rows to that one inbox are read, so the body's JSON is parsed
+    for a handful of rows at most (`delivery_host_idx`)."""
+    status: str = await conn.execute(
+        """
+        DELETE FROM delivery
+        WHERE host = $1 AND state = 'pending' AND inbox = $2 AND signer_kind = 'application'
+          AND convert_from(body, 'UTF8')::jsonb @> jsonb_build_object(
+                'type', 'Undo', 'object', jsonb_build_object('type', 'Follow', 'object', $3::text))
+        """,
+        host, inbox, followed_uri,
+    )  # fmt: skip
+    return int(status.split()[-1])
 
 
 async def reject_following_by_id(conn: asyncpg.Connection, *, host: str, follow_id: str, now: datetime) -> bool:

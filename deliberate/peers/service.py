@@ -6,6 +6,9 @@ The same rules decide what we send: nothing leaves for a blocked host nor, in al
 not allowed (`claim_deliveries`); such rows wait, and go out once the host is unblocked or allowed.
 Remote authors become shadow accounts on first contact, so the forum services treat their posts with the same rules
 as local ones. Remote forums are mirrored as forums whose slug is NAME@HOST.
+The node follows a remote actor (a Group whose forum it mirrors, or a person or organization members here follow)
+once, from its Application actor, however many members follow it: one `following` row per remote actor, kept while
+any member here follows it, ended (`following_ended`, which the outbox turns into an Undo) when the last one stops.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ import asyncpg
 
 from deliberate.accounts.model import Account
 from deliberate.clock import Clock
-from deliberate.errors import InstanceBlocked, InvalidInput, NotOperator
+from deliberate.errors import InstanceBlocked, InvalidInput, NotFound, NotOperator
 from deliberate.events import record_event
 from deliberate.forums import queries as forum_queries
 from deliberate.peers import queries
@@ -35,6 +38,9 @@ from deliberate.peers.model import (
     RemoteActor,
     SignerKind,
 )
+
+# The remote actors a member here may follow as such (a Group is followed as a forum, through its mirror).
+PEOPLE_TYPES = ("Person", "Organization")
 
 
 @dataclass(frozen=True)
@@ -124,6 +130,27 @@ async def actor_by_id(conn: asyncpg.Connection, remote_actor_id: int) -> RemoteA
     return await queries.get_remote_actor_by_id(conn, remote_actor_id)
 
 
+async def actor_by_handle(conn: asyncpg.Connection, handle: str) -> RemoteActor | None:
+    """The remote actor whose page here is `/u/NAME@HOST` (its shadow account's name); None when there is none."""
+    if "@" not in handle:
+        return None
+    return await queries.get_remote_actor_by_handle(conn, handle.strip()[:400])
+
+
+def is_followable(actor: RemoteActor) -> bool:
+    """A person or an organization, which members here may follow as such; a forum's Group is followed through its
+    mirror, so that its Follow is kept by the mirror's followers."""
+    return actor.type in PEOPLE_TYPES and actor.forum_id is None
+
+
+async def access_followable_actor(conn: asyncpg.Connection, remote_actor_id: int) -> RemoteActor:
+    """A remote actor that a member here may follow (`is_followable`); NotFound for anything else."""
+    actor = await queries.get_remote_actor_by_id(conn, remote_actor_id)
+    if actor is None or not is_followable(actor):
+        raise NotFound()
+    return actor
+
+
 async def actor_of_forum(conn: asyncpg.Connection, forum_id: int) -> RemoteActor | None:
     """The remote Group a mirrored forum stands for; None for a local forum."""
     return await queries.get_remote_actor_by_forum(conn, forum_id)
@@ -165,12 +192,21 @@ async def mirror_forum(conn: asyncpg.Connection, actor: RemoteActor, *, clock: C
 async def follow_remote(
     conn: asyncpg.Connection, actor: RemoteActor, *, follow_id: str, requested_by: int, clock: Clock
 ) -> tuple[str, bool]:
-    """Record the node's Follow of a remote Group; (follow id, True when a Follow must be sent). Decided by the
-    upsert itself, not by a read before it, so a Follow that a concurrent `stop_following_if_unfollowed` ended is
-    sent again."""
+    """Record the node's Follow of a remote Group, person or organization; (follow id, True when a Follow must be
+    sent). Decided by the upsert itself, not by a read before it, so a Follow that a concurrent
+    `stop_following_if_unfollowed` ended is sent again."""
     in_force = await queries.upsert_following(
         conn, remote_actor_id=actor.id, follow_id=follow_id, requested_by=requested_by, now=clock.now()
     )
+    if in_force == follow_id:
+        # An Undo of the node's earlier Follow may still wait in the queue (the peer was down when the last member
+        # here left). Sent after this Follow, it would end it: Mastodon, Lemmy and we end a follow on an Undo
+        # whatever Follow id it names, and retries do not keep the two in order. The peer never heard that Undo,
+        # so it still counts us as a follower; dropping it leaves the new Follow to confirm that.
+        recipient = recipient_of(actor)
+        await queries.drop_pending_undo_of_follow(
+            conn, inbox=recipient.inbox, host=recipient.host, followed_uri=actor.uri
+        )
     return in_force, in_force == follow_id
 
 
@@ -186,6 +222,18 @@ async def follow_mirror_again(conn: asyncpg.Connection, *, forum_id: int, reques
     return True
 
 
+async def follow_actor_again(conn: asyncpg.Connection, *, remote_actor_id: int, requested_by: int) -> bool:
+    """A member follows a remote person or organization (from its page here) that the node does not follow, since
+    its last follower here left: `following_wanted` asks the outbox to send it a new Follow. True when one was
+    asked for."""
+    if await queries.following_state(conn, remote_actor_id) is not None:
+        return False
+    await record_event(
+        conn, "following_wanted", {"remote_actor_id": remote_actor_id, "forum_id": None, "by": requested_by}
+    )
+    return True
+
+
 async def stop_following_if_unfollowed(
     conn: asyncpg.Connection, *, forum_id: int, still_followed: Callable[[], Awaitable[bool]]
 ) -> bool:
@@ -194,6 +242,26 @@ async def stop_following_if_unfollowed(
     deleted (the mirror and what it holds stay readable; a later follow sends a new Follow) and `following_ended`
     carries what the outbox needs to send the Group an Undo of that Follow. True when it ended."""
     following = await queries.lock_following_of_forum(conn, forum_id)
+    return await _end_following(conn, following, still_followed, forum_id=forum_id)
+
+
+async def stop_following_actor_if_unfollowed(
+    conn: asyncpg.Connection, *, remote_actor_id: int, still_followed: Callable[[], Awaitable[bool]]
+) -> bool:
+    """`stop_following_if_unfollowed` for a remote person or organization: the last member here who followed it
+    stopped, so the node's Follow of it ends and the outbox sends it an Undo. True when it ended. Never a Group's:
+    the followers of its mirror keep that Follow."""
+    actor = await queries.get_remote_actor_by_id(conn, remote_actor_id)
+    if actor is None or not is_followable(actor):
+        return False
+    following = await queries.lock_following(conn, remote_actor_id)
+    return await _end_following(conn, following, still_followed, forum_id=None)
+
+
+async def _end_following(
+    conn: asyncpg.Connection, following: tuple[int, str, str] | None, still_followed: Callable[[], Awaitable[bool]],
+    *, forum_id: int | None,
+) -> bool:  # fmt: skip
     if following is None or await still_followed():
         return False
     remote_actor_id, uri, follow_id = following

@@ -295,3 +295,46 @@ async def test_a_relayed_reply_survives_its_authors_node_being_down(node_factory
     await _drive(ves, vmt, lurin)
     assert await value(lurin, "SELECT count(*) FROM post WHERE source = $1", reply) == 1
     assert await value(lurin, waiting) == 0
+
+
+async def test_an_undo_still_waiting_does_not_end_the_follow_sent_after_it(node_factory: Any) -> None:
+    """rosa, VMT's only follower of the mirror, leaves while VES is down: the node's Undo waits on its backoff. She
+    follows again once VES is back; the new Follow goes out at once, and the old Undo, due minutes later, must not
+    reach VES after it (VES would end the follow whatever Follow id the Undo names)."""
+    clock = FrozenClock()
+    ves = await start(node_factory, "ves", clock=clock)
+    vmt = await start(node_factory, "vmt", clock=clock)
+    operator = await member(ves, "operadora", "operator", "moderator")
+    response = await operator.submit("/forums", {"name": "Obras y servicios"}, form_page="/forums/new")
+    assert response.status == 200, operator.last_html
+    rosa = await member(vmt, "rosa")
+    mirror = f"obras-y-servicios@{host(ves)}"
+    follow = {"kind": "forum", "target": mirror, "next": f"/f/{mirror}"}
+    response = await rosa.submit("/forums/remote", {"address": mirror})
+    assert response.status == 200, rosa.last_html
+    await settle_at(clock, ves, vmt)
+    assert await value(vmt, "SELECT state FROM following") == "accepted"
+
+    await _go_offline(ves)
+    response = await rosa.submit("/follow", follow | {"follow": "0"}, form_page=f"/f/{mirror}")
+    assert response.status == 200, rosa.last_html
+    assert await value(vmt, "SELECT count(*) FROM following") == 0
+    for step in (0, 31, 61):  # the Undo fails three times: its next attempt is about two minutes away
+        clock.advance(seconds=step)
+        await _run_worker(vmt)
+    undo = "SELECT attempts FROM delivery WHERE convert_from(body, 'UTF8')::jsonb ->> 'type' = 'Undo'"
+    assert await value(vmt, undo) == 3
+
+    await _serve(ves)
+    response = await rosa.submit("/follow", follow | {"follow": "1"}, form_page=f"/f/{mirror}")
+    assert response.status == 200, rosa.last_html
+    await settle_at(clock, ves, vmt)
+    assert await value(vmt, "SELECT state FROM following") == "accepted"
+    clock.advance(minutes=10)  # past the Undo's next attempt, had it been left in the queue
+    await settle_at(clock, ves, vmt)
+    assert await value(ves, "SELECT count(*) FROM follower WHERE actor_kind = 'group'") == 1
+    assert await value(ves, "SELECT count(*) FROM inbox_activity WHERE type = 'Undo'") == 0
+    assert await _queue(vmt) == []
+    thread = await _discuss(await member(ves, "ana"), BODIES[:1])
+    await settle_at(clock, ves, vmt)
+    assert await value(vmt, "SELECT count(*) FROM thread WHERE ap_id = $1", ves.base_url + thread) == 1

@@ -12,7 +12,10 @@ from deliberate.accounts import service as accounts
 from deliberate.budgets import service as budgets
 from deliberate.errors import DomainError, InvalidInput, RateLimited, Unavailable, WrongCredentials
 from deliberate.forums import service as forums
+from deliberate.members import service as members
+from deliberate.notifications import service as notifications
 from deliberate.organizations import service as orgs
+from deliberate.peers import service as peers
 from web.forms import form_page
 from web.handlers.common import form_data, redirect, require_user, safe_next
 from web.handlers.federation import person_document, wants_activity_json
@@ -189,12 +192,21 @@ async def revoke_token(request: web.Request) -> web.Response:
 
 
 async def profile(request: web.Request) -> web.Response:
-    """A member's public page: their name, the organizations they chose to appear in, the threads they started."""
+    """A member's public page: their name, the organizations they chose to appear in, the threads they started.
+    `/u/NAME@HOST` is a person or an organization of another server as this node knows them (what they wrote here),
+    with a button to follow them: their posts then reach the notices of whoever follows them."""
     if wants_activity_json(request):
         return await person_document(request, request.match_info["username"])
     viewer = request.get(USER)
     async with state(request).db.acquire() as conn:
-        member = await accounts.access_account_by_username(conn, request.match_info["username"])
+        member = await members.access_profile(conn, request.match_info["username"])  # gone: 410; blocked: 404
+        remote = await peers.actor_by_handle(conn, member.username)
+        followable, following, follow_state = False, False, None
+        if remote is not None and peers.is_followable(remote):
+            followable = True
+            following = await notifications.is_following(conn, actor=viewer, kind="remote_actor", target_id=remote.id)
+            # Until the other server answers (or if it refused), the button alone would promise too much.
+            follow_state = await peers.following_state(conn, remote) if following else None
         organizations = await orgs.public_memberships(conn, member)
         threads = await forums.threads_of_member(conn, author_id=member.id, viewer=viewer)
         # Officials see whether the member is a verified resident; nobody else is told.
@@ -206,5 +218,6 @@ async def profile(request: web.Request) -> web.Response:
     return page(
         request,
         "accounts/profile.html",
-        {"member": member, "organizations": organizations, "threads": threads, "residency": residency},
-    )
+        {"member": member, "organizations": organizations, "threads": threads, "residency": residency,
+         "remote": remote, "followable": followable, "following": following, "follow_state": follow_state},
+    )  # fmt: skip

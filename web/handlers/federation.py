@@ -15,8 +15,9 @@ from aiohttp import web
 
 from deliberate.accounts import service as accounts
 from deliberate.consultations import service as consultations
-from deliberate.errors import InvalidInput, NotFound, RemoteUnreachable
+from deliberate.errors import AccountGone, InvalidInput, NotFound, RemoteUnreachable
 from deliberate.forums import service as forums
+from deliberate.members import service as members
 from deliberate.node import service as node
 from deliberate.organizations import service as orgs
 from deliberate.peers import service as peers
@@ -38,17 +39,24 @@ def wants_activity_json(request: web.Request) -> bool:
     return any(kind in accept for kind in AS2_TYPES)
 
 
-def activity_response(document: dict[str, Any]) -> web.Response:
-    response = web.json_response(document, content_type="application/activity+json")
+def activity_response(document: dict[str, Any], *, status: int = 200) -> web.Response:
+    response = web.json_response(document, status=status, content_type="application/activity+json")
     response.headers["Vary"] = "Accept"
     return response
 
 
 async def person_document(request: web.Request, username: str) -> web.Response:
+    """A member's Person; once they deleted their account, 410 Gone with a Tombstone (as Mastodon answers), so a
+    peer that fetches the actor again drops it instead of keeping a key nobody signs with any more."""
     app = state(request)
     if "@" in username:  # another server's member as this node knows them: their own server speaks for them
         raise NotFound()
     async with app.db.acquire() as conn, conn.transaction():
+        gone = await members.find_deleted_member(conn, username)
+        if gone is not None and gone.deleted_at is not None:
+            return activity_response(
+                actors.person_tombstone(app.settings.base_url, gone.username, deleted_at=gone.deleted_at), status=410
+            )
         account = await accounts.access_account_by_username(conn, username)
         keys = await node.ensure_actor_keys(conn, clock=app.clock, kind="person", actor_id=account.id)
     return activity_response(
@@ -149,8 +157,12 @@ async def webfinger(request: web.Request) -> web.Response:
     async with app.db.acquire() as conn:
         if query.name == host:
             found.append(("Application", f"{base}/actor"))
+        # A deleted member's name stays taken (peers cached its key under it), so a lookup says it is gone rather
+        # than unknown: 410, as Mastodon's WebFinger answers for a deleted account. A peer treats it as "no such
+        # actor" either way; 410 also tells it not to ask again.
+        gone = await members.find_deleted_member(conn, query.name)
         for kind, load in (
-            ("Person", lambda: accounts.access_account_by_username(conn, query.name)),
+            ("Person", lambda: _live_member(conn, query.name, gone=gone is not None)),
             ("Organization", lambda: orgs.access_organization(conn, query.name)),
             ("Group", lambda: forums.access_forum(conn, query.name, viewer=None)),
         ):
@@ -161,10 +173,16 @@ async def webfinger(request: web.Request) -> web.Response:
             path = {"Person": "u", "Organization": "o", "Group": "f"}[kind]
             found.append((kind, f"{base}/{path}/{query.name}"))
     if not found:
-        raise NotFound()
+        raise AccountGone() if gone is not None else NotFound()
     response = web.json_response(discovery.jrd(f"acct:{query.name}@{host}", found), content_type="application/jrd+json")
     response.headers["Access-Control-Allow-Origin"] = "*"  # RFC 7033 §5: WebFinger is meant to be read from anywhere
     return response
+
+
+async def _live_member(conn: Any, username: str, *, gone: bool) -> None:
+    if gone:
+        raise NotFound()
+    await accounts.access_account_by_username(conn, username)
 
 
 async def nodeinfo_links(request: web.Request) -> web.Response:
@@ -238,6 +256,8 @@ async def _signer_for(conn: Any, kind: str, name: str) -> Signer:
         return Signer("group", forum.id)
     if kind == "o":
         return Signer("organization", (await orgs.access_organization(conn, name)).id)
+    if await members.find_deleted_member(conn, name) is not None:
+        raise AccountGone()  # its collections went with it, as its actor did
     return Signer("person", (await accounts.access_account_by_username(conn, name)).id)
 
 

@@ -9,6 +9,7 @@ from deliberate.forums import service as forums
 from deliberate.notifications import service as notifications
 from deliberate.notifications.model import TargetKind
 from deliberate.organizations import service as orgs
+from deliberate.peers import service as peers
 from web.forms import form_page
 from web.handlers.common import form_data, redirect, require_user, safe_next
 from web.state import state
@@ -58,7 +59,8 @@ async def email_choice(request: web.Request) -> web.Response:
 
 
 async def follow(request: web.Request) -> web.Response:
-    """POST kind=thread|forum|organization, target=<id or slug>, follow=1|0, next=<page to return to>."""
+    """POST kind=thread|forum|organization|remote_actor, target=<id, slug or NAME@HOST>, follow=1|0, next=<page to
+    return to>."""
     user = require_user(request)
     data = await form_data(request)
     kind, target = str(data.get("kind", "")), str(data.get("target", ""))
@@ -73,6 +75,8 @@ async def follow(request: web.Request) -> web.Response:
             target_kind, target_id = "forum", (await forums.access_forum(conn, target, viewer=user)).id
         elif kind == "organization":
             target_kind, target_id = "organization", (await orgs.access_organization(conn, target)).id
+        elif kind == "remote_actor" and (remote := await peers.actor_by_handle(conn, target)) is not None:
+            target_kind, target_id = "remote_actor", remote.id  # a person or organization of another server
         else:
             raise NotFound()
         if data.get("follow", "1") == "1":

@@ -1,11 +1,13 @@
-"""The operators' federation page: the delivery queue per peer server, and blocking or unblocking a server."""
+"""The operators' federation page: the delivery queue per peer server, and blocking or unblocking a server. And,
+for every member, the page where they follow a person or an organization of another server by its address."""
 
 from __future__ import annotations
 
 from aiohttp import web
 
-from deliberate.errors import InvalidInput
+from deliberate.errors import InvalidInput, RemoteUnreachable
 from deliberate.peers import service as peers
+from federation import follows
 from web.forms import form_page
 from web.handlers.common import form_data, redirect, require_user
 from web.state import state
@@ -41,6 +43,25 @@ async def block(request: web.Request) -> web.Response:
     return redirect("/admin/federation")
 
 
+async def remote_actor_form(request: web.Request) -> web.Response:
+    require_user(request)
+    return form_page(request, "notifications/remote.html", keep=("address",))
+
+
+async def follow_remote_actor(request: web.Request) -> web.Response:
+    """POST address=name@server (or the actor's URL): follow them, then see their page here, with its button."""
+    user = require_user(request)
+    data = await form_data(request)
+    app = state(request)
+    try:
+        actor = await follows.follow_actor(app.fed.resolver, member=user, address=str(data.get("address", "")))
+    except (InvalidInput, RemoteUnreachable) as error:
+        return form_page(request, "notifications/remote.html", data=data, keep=("address",), error=error)
+    return redirect(f"/u/{actor.handle}")
+
+
 def add_routes(router: web.UrlDispatcher) -> None:
     router.add_get("/admin/federation", status_page, name="admin_federation")
     router.add_post("/admin/federation/{action:block|unblock}", block)
+    router.add_get("/follow/remote", remote_actor_form)
+    router.add_post("/follow/remote", follow_remote_actor)
