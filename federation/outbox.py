@@ -331,10 +331,15 @@ async def _following_ended_event(
     """Nobody here follows a mirrored forum any more: the node undoes the Follow it sent the Group (that Follow, by
     its id, embedded), signed by the node's actor as the Follow was, so the Group's server stops delivering. Not
     sent when a member followed it again before this event was translated: that new Follow stands, and an Undo
-    arriving after it would end it (Mastodon and we end a follow on an Undo whatever Follow id it names)."""
+    arriving after it would end it (Mastodon and we end a follow on an Undo whatever Follow id it names).
+
+    A Follow still waiting in the queue (its peer was down) is dropped: it never reached the peer, and retried
+    after the Undo (backoff keeps no order between them) it would leave the peer counting us as a follower while
+    we follow nothing there. The Undo is sent all the same, since a Follow being sent right now cannot be recalled."""
     group = await peers.actor_by_id(conn, int(payload["remote_actor_id"]))
     if group is None or await peers.following_state(conn, group) is not None:
         return
+    await peers.withdraw_unsent_follow(conn, group, follow_id=str(payload["follow_id"]))
     node = f"{outbox.base_url}/actor"
     follow = activities.follow(str(payload["follow_id"]), node, str(payload["uri"]))
     undo = activities.undo(_activity_id(outbox, event_id), node, follow)

@@ -542,6 +542,7 @@ async def _delete(conn: asyncpg.Connection, processor: Processor, actor: RemoteA
     if activity.object_id == actor.uri:
         # A person deleting their own account (Mastodon and deliberate send this): the signer is the actor itself.
         await peers.actor_deleted(conn, actor, clock=processor.resolver.clock)
+        await notifications.forget_deleted_actor(conn, remote_actor_id=actor.id)
         return
     post_id, _ = await forums.find_remote(conn, activity.object_id or "")
     if post_id is None:

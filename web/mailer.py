@@ -30,13 +30,15 @@ log = logging.getLogger(__name__)
 
 def compose(settings: Settings, job: EmailJob, catalog: NullTranslations) -> EmailMessage:
     """The e-mail in the node's default language (members have no stored language yet)."""
+    if job.kind == "remote_post":
+        return _compose_remote_post(settings, job, catalog)
     gettext = catalog.gettext
     message = EmailMessage()
     subject = (gettext("New reply in “%(title)s”") if job.kind == "reply" else gettext("New thread: “%(title)s”")) % {
         "title": job.thread_title
     }
     message["Subject"] = subject
-    message["From"] = settings.smtp_from or f"noreply@{urlsplit(settings.base_url).hostname}"
+    message["From"] = _sender(settings)
     message["To"] = job.email
     link = f"{settings.base_url}/t/{job.thread_id}#p{job.post_id}"
     message.set_content(
@@ -48,6 +50,33 @@ def compose(settings: Settings, job: EmailJob, catalog: NullTranslations) -> Ema
         + f"\n{settings.base_url}/notifications\n"
     )
     return message
+
+
+def _compose_remote_post(settings: Settings, job: EmailJob, catalog: NullTranslations) -> EmailMessage:
+    """A post of a person or organization of another server, followed from here, that has no copy here: the e-mail
+    links to it on its own server, as the notices page does. Their name comes from that server: it is put on one
+    line (a header with a line break in it cannot be sent)."""
+    gettext = catalog.gettext
+    author = " ".join((job.actor_name or job.actor_username).split())
+    title = " ".join(job.thread_title.split())
+    message = EmailMessage()
+    message["Subject"] = gettext("%(author)s posted: “%(title)s”") % {"author": author, "title": title}
+    message["From"] = _sender(settings)
+    message["To"] = job.email
+    message.set_content(
+        gettext("Hello %(name)s,") % {"name": job.username}
+        + "\n\n"
+        + gettext("%(author)s posted “%(title)s” on their server:") % {"author": author, "title": title}
+        + f"\n{job.url}\n\n"
+        + gettext("You receive this because you follow %(author)s. You can stop e-mails on your notices page.")
+        % {"author": author}
+        + f"\n{settings.base_url}/notifications\n"
+    )
+    return message
+
+
+def _sender(settings: Settings) -> str:
+    return settings.smtp_from or f"noreply@{urlsplit(settings.base_url).hostname}"
 
 
 def send(settings: Settings, message: EmailMessage) -> None:

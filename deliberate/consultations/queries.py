@@ -20,6 +20,7 @@ from deliberate.consultations.model import (
     Section,
     Update,
 )
+from deliberate.forums.queries import SHOWN_POST_COUNT
 
 _CONSULTATION = """c.id, c.slug, c.version, c.previous_id, c.superseded_at, c.title, c.summary, c.opens_at,
     c.closes_at, c.answer_due_at, c.audience, c.ask_stances, c.forum_id, c.published_by,
@@ -283,10 +284,11 @@ async def insert_section(
 
 
 async def list_sections(conn: asyncpg.Connection, consultation_id: int) -> list[Section]:
+    # The opening post is the section's text, not a comment; posts a block hides are not counted, as in the forum.
     rows = await conn.fetch(
-        """
+        f"""
         SELECT s.id, s.number, s.heading, s.source, s.html, t.id AS thread_id,
-               greatest(coalesce(t.post_count, 1) - 1, 0) AS comment_count
+               greatest(coalesce({SHOWN_POST_COUNT}, 1) - 1, 0) AS comment_count
         FROM consultation_section s
         LEFT JOIN thread t ON t.id = coalesce(s.thread_id, (SELECT m.id FROM thread m WHERE m.ap_id = s.thread_ap_id))
         WHERE s.consultation_id = $1 ORDER BY s.number

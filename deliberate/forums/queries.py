@@ -57,9 +57,12 @@ _FORUM = f"""f.id, f.slug, f.name, f.description, f.organization_id, o.slug AS o
             {_shown_count("f.thread_count", _HIDDEN_THREADS)} AS thread_count"""
 _FORUM_FROM = "forum f LEFT JOIN organization o ON o.id = f.organization_id"
 
+# A thread's post count as readers see it, for any query that reads the thread as `t` (a consultation's sections).
+SHOWN_POST_COUNT = _shown_count("t.post_count", _HIDDEN_POSTS)
+
 _THREAD = f"""t.id, t.forum_id, t.title, t.author_id, a.username AS author_username, t.as_organization_id,
              o.name AS as_organization_name, o.slug AS as_organization_slug, t.created_at, t.last_post_at,
-             t.locked_at, t.ap_id, {_shown_count("t.post_count", _HIDDEN_POSTS)} AS post_count"""
+             t.locked_at, t.ap_id, {SHOWN_POST_COUNT} AS post_count"""
 _THREAD_FROM = "thread t JOIN account a ON a.id = t.author_id LEFT JOIN organization o ON o.id = t.as_organization_id"
 
 

@@ -60,10 +60,15 @@ _SECTIONS: dict[str, str] = {
             SELECT post_id, kind, created_at FROM reaction WHERE account_id = $1) x""",
     "subscriptions": """
         SELECT coalesce(jsonb_agg(to_jsonb(x) ORDER BY x.created_at), '[]') FROM (
-            SELECT target_kind, target_id, created_at FROM subscription WHERE account_id = $1) x""",
+            SELECT s.target_kind, s.target_id, ra.uri AS remote_actor, s.created_at
+            FROM subscription s
+            LEFT JOIN remote_actor ra ON s.target_kind = 'remote_actor' AND ra.id = s.target_id
+            WHERE s.account_id = $1) x""",
+    # A remote_post has no thread or post here: its title and its address on its server say what it was.
     "notifications": """
         SELECT coalesce(jsonb_agg(to_jsonb(x) ORDER BY x.id), '[]') FROM (
-            SELECT id, kind, thread_id, post_id, created_at, read_at FROM notification WHERE account_id = $1) x""",
+            SELECT id, kind, thread_id, post_id, title, url, created_at, read_at
+            FROM notification WHERE account_id = $1) x""",
     "reports_made": """
         SELECT coalesce(jsonb_agg(to_jsonb(x) ORDER BY x.id), '[]') FROM (
             SELECT id, post_id, reason, text, created_at, resolved_at, resolution

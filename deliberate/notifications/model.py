@@ -6,7 +6,7 @@ many of their subscriptions matched. A followed remote actor's post that has no 
 (`remote_post`), with its title and its address on its own server. Starting or replying to a thread follows it
 automatically. Notifications are rows in PostgreSQL, written in the same transaction as the post, so none is lost;
 the unread count is one indexed query. Members who asked for e-mail get one per notification when the node has SMTP
-(not for a remote_post: the e-mail links to a thread here).
+(a remote_post's links to the post on its server, the others' to the thread here).
 """
 
 from __future__ import annotations
@@ -39,8 +39,10 @@ class EmailJob:
     email: str
     username: str
     kind: str
-    thread_id: int
-    thread_title: str
-    post_id: int
+    thread_id: int | None  # None for a remote_post, as in Notification
+    thread_title: str  # a remote_post's own title
+    post_id: int | None
     actor_username: str
     attempts: int
+    actor_name: str | None = None  # a remote_post's author, by the name they give themselves
+    url: str | None = None  # a remote_post's address on its server

@@ -31,6 +31,14 @@ async def unsubscribe(conn: asyncpg.Connection, account_id: int, *, kind: str, t
     )
 
 
+async def delete_subscriptions_to(conn: asyncpg.Connection, kind: str, target_id: int) -> int:
+    """Every member's subscription to one target; how many there were."""
+    status: str = await conn.execute(
+        "DELETE FROM subscription WHERE target_kind = $1 AND target_id = $2", kind, target_id
+    )
+    return int(status.split()[-1])
+
+
 async def has_subscribers(conn: asyncpg.Connection, kind: str, target_id: int) -> bool:
     found: bool = await conn.fetchval(
         "SELECT EXISTS (SELECT 1 FROM subscription WHERE target_kind = $1 AND target_id = $2)", kind, target_id
@@ -105,12 +113,15 @@ async def fan_out_remote(
     conn: asyncpg.Connection, *, remote_actor_id: int, actor_id: int, title: str, url: str, now: datetime
 ) -> int:
     """One `remote_post` notification per member following a remote actor, for a post of theirs that has no copy
-    here; once per member and post address. Never e-mailed (the e-mail links to a thread here)."""
+    here; once per member and post address. E-mailed, like any notice, to members who asked for e-mail."""
     result: str = await conn.execute(
         """
-        INSERT INTO notification (account_id, kind, actor_id, created_at, title, url)
-        SELECT s.account_id, 'remote_post', $2::bigint, $5::timestamptz, $3::text, $4::text
+        INSERT INTO notification (account_id, kind, actor_id, created_at, title, url, email_state, email_next_at)
+        SELECT s.account_id, 'remote_post', $2::bigint, $5::timestamptz, $3::text, $4::text,
+               CASE WHEN a.email_notifications AND a.email IS NOT NULL THEN 'pending' ELSE 'none' END,
+               CASE WHEN a.email_notifications AND a.email IS NOT NULL THEN $5::timestamptz END
         FROM subscription s
+        JOIN account a ON a.id = s.account_id
         WHERE s.target_kind = 'remote_actor' AND s.target_id = $1::bigint
         ON CONFLICT (account_id, url) WHERE kind = 'remote_post' DO NOTHING
         """,
@@ -193,14 +204,17 @@ async def claim_email_jobs(
             FOR UPDATE SKIP LOCKED
         ), leased AS (
             UPDATE notification n SET email_next_at = $2 FROM due WHERE n.id = due.id
-            RETURNING n.id, n.account_id, n.kind, n.thread_id, n.post_id, n.actor_id, n.email_attempts
+            RETURNING n.id, n.account_id, n.kind, n.thread_id, n.post_id, n.actor_id, n.email_attempts, n.title,
+                      n.url
         )
-        SELECT l.id AS notification_id, r.email, r.username, l.kind, l.thread_id, t.title AS thread_title,
-               l.post_id, a.username AS actor_username, l.email_attempts AS attempts
+        SELECT l.id AS notification_id, r.email, r.username, l.kind, l.thread_id,
+               coalesce(t.title, l.title) AS thread_title, l.post_id, a.username AS actor_username,
+               l.email_attempts AS attempts,
+               CASE WHEN l.kind = 'remote_post' THEN coalesce(a.display_name, a.username) END AS actor_name, l.url
         FROM leased l
         JOIN account r ON r.id = l.account_id
         JOIN account a ON a.id = l.actor_id
-        JOIN thread t ON t.id = l.thread_id
+        LEFT JOIN thread t ON t.id = l.thread_id  -- a remote_post has no thread here
         """,
         now,
         lease_until,

@@ -64,12 +64,19 @@ async def notify_remote_post(
 ) -> int:
     """Tell the members who follow a remote person or organization about a post of theirs that has no copy here (a
     thread in a forum of another server that we do not mirror, a Mastodon status): its title, linked to its address
-    on its server. Once per member and address; how many were told. A post that does land here is told by
-    `notify_post`, like any other."""
+    on its server, and e-mailed so to those who asked for e-mail. Once per member and address; how many were told.
+    A post that does land here is told by `notify_post`, like any other."""
     title = " ".join(title.split())[:200] or url
     return await queries.fan_out_remote(
         conn, remote_actor_id=remote_actor_id, actor_id=author_id, title=title, url=url, now=clock.now()
     )
+
+
+async def forget_deleted_actor(conn: asyncpg.Connection, *, remote_actor_id: int) -> int:
+    """A person or organization of another server deleted their account (`peers.actor_deleted`): the members here
+    who followed them follow them no more. The node's Follow of them ended with the account, so no Undo is asked
+    for (`unfollow` would ask for one). How many subscriptions ended; the notices they gave stay."""
+    return await queries.delete_subscriptions_to(conn, "remote_actor", remote_actor_id)
 
 
 def _signed_in(actor: Account | None) -> Account:

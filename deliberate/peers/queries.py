@@ -170,10 +170,12 @@ async def remove_follower(conn: asyncpg.Connection, *, actor_kind: str, actor_id
 
 
 async def forget_deleted_actor(conn: asyncpg.Connection, remote_actor_id: int, *, now: datetime) -> None:
-    """A remote person deleted their account: they follow nothing here any more, and their shadow account (if they
-    ever posted or reacted here) is marked deleted with its display name cleared; their posts stay as their origin
-    left them (it sends a Delete for each post it removes)."""
+    """A remote person deleted their account: they follow nothing here any more, the node no longer follows them
+    (nothing to undo: there is nobody left to tell), and their shadow account (if they ever posted or reacted here,
+    or members here followed them) is marked deleted with its display name cleared; their posts stay as their
+    origin left them (it sends a Delete for each post it removes)."""
     await conn.execute("DELETE FROM follower WHERE remote_actor_id = $1", remote_actor_id)
+    await conn.execute("DELETE FROM following WHERE remote_actor_id = $1", remote_actor_id)
     await conn.execute(
         """
         UPDATE account SET deleted_at = $2, display_name = NULL
@@ -276,6 +278,19 @@ async def drop_pending_undo_of_follow(conn: asyncpg.Connection, *, inbox: str, h
                 'type', 'Undo', 'object', jsonb_build_object('type', 'Follow', 'object', $3::text))
         """,
         host, inbox, followed_uri,
+    )  # fmt: skip
+    return int(status.split()[-1])
+
+
+async def drop_pending_follow(conn: asyncpg.Connection, *, inbox: str, host: str, follow_id: str) -> int:
+    """Delete the node's Follow `follow_id` while it still waits in the queue (never delivered, or retrying); how
+    many rows went. The Follow is its own activity (its id is the delivery's activity_id), so no body is read."""
+    status: str = await conn.execute(
+        """
+        DELETE FROM delivery
+        WHERE host = $1 AND state = 'pending' AND inbox = $2 AND signer_kind = 'application' AND activity_id = $3
+        """,
+        host, inbox, follow_id,
     )  # fmt: skip
     return int(status.split()[-1])
 

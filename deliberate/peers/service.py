@@ -171,7 +171,9 @@ async def author_account(conn: asyncpg.Connection, actor: RemoteActor, *, clock:
 
 
 async def actor_deleted(conn: asyncpg.Connection, actor: RemoteActor, *, clock: Clock) -> None:
-    """A remote person's own Delete of their actor: forget their follows and mark their shadow account deleted."""
+    """A remote person's own Delete of their actor: forget their follows and the node's Follow of them (no Undo is
+    sent: the actor is gone), and mark their shadow account deleted. Members' subscriptions to them are the
+    notifications area's (`notifications.forget_deleted_actor`)."""
     await queries.forget_deleted_actor(conn, actor.id, now=clock.now())
     await record_event(conn, "remote_actor_deleted", {"remote_actor_id": actor.id, "uri": actor.uri})
 
@@ -208,6 +210,14 @@ async def follow_remote(
             conn, inbox=recipient.inbox, host=recipient.host, followed_uri=actor.uri
         )
     return in_force, in_force == follow_id
+
+
+async def withdraw_unsent_follow(conn: asyncpg.Connection, actor: RemoteActor, *, follow_id: str) -> int:
+    """The node's Follow `follow_id` of `actor` ended before it was delivered (the peer was down): drop it from the
+    queue, so that it cannot reach the peer after the Undo that ends it. How many deliveries went (0 when it was
+    delivered already, or is being sent right now: the Undo still ends it then)."""
+    recipient = recipient_of(actor)
+    return await queries.drop_pending_follow(conn, inbox=recipient.inbox, host=recipient.host, follow_id=follow_id)
 
 
 async def follow_mirror_again(conn: asyncpg.Connection, *, forum_id: int, requested_by: int) -> bool:

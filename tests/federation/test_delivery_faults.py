@@ -338,3 +338,53 @@ async def test_an_undo_still_waiting_does_not_end_the_follow_sent_after_it(node_
     thread = await _discuss(await member(ves, "ana"), BODIES[:1])
     await settle_at(clock, ves, vmt)
     assert await value(vmt, "SELECT count(*) FROM thread WHERE ap_id = $1", ves.base_url + thread) == 1
+
+
+async def test_a_follow_still_waiting_when_the_last_member_leaves_never_reaches_the_peer(node_factory: Any) -> None:
+    """rosa stopped following the mirror, and follows it again from its page while VES is down: the node's new
+    Follow waits on its backoff. She leaves again before VES returns: the node's Undo waits too, due sooner than
+    the Follow. Retried in that order, VES would count VMT as a follower while VMT follows nothing there, and
+    keep sending; the waiting Follow is dropped instead (the Undo still goes)."""
+    clock = FrozenClock()
+    ves = await start(node_factory, "ves", clock=clock)
+    vmt = await start(node_factory, "vmt", clock=clock)
+    operator = await member(ves, "operadora", "operator", "moderator")
+    response = await operator.submit("/forums", {"name": "Obras y servicios"}, form_page="/forums/new")
+    assert response.status == 200, operator.last_html
+    rosa = await member(vmt, "rosa")
+    mirror = f"obras-y-servicios@{host(ves)}"
+    follow = {"kind": "forum", "target": mirror, "next": f"/f/{mirror}"}
+    response = await rosa.submit("/forums/remote", {"address": mirror})
+    assert response.status == 200, rosa.last_html
+    await settle_at(clock, ves, vmt)
+    response = await rosa.submit("/follow", follow | {"follow": "0"}, form_page=f"/f/{mirror}")
+    assert response.status == 200, rosa.last_html
+    await settle_at(clock, ves, vmt)
+    assert await value(ves, "SELECT count(*) FROM follower WHERE actor_kind = 'group'") == 0
+
+    await _go_offline(ves)
+    response = await rosa.submit("/follow", follow | {"follow": "1"}, form_page=f"/f/{mirror}")
+    assert response.status == 200, rosa.last_html
+    for step in (0, 31, 61):  # the Follow fails three times: its next attempt is about two minutes away
+        clock.advance(seconds=step)
+        await _run_worker(vmt)
+    of_type = "FROM delivery WHERE convert_from(body, 'UTF8')::jsonb ->> 'type' = $1"
+    assert await value(vmt, "SELECT attempts " + of_type, "Follow") == 3
+    response = await rosa.submit("/follow", follow | {"follow": "0"}, form_page=f"/f/{mirror}")
+    assert response.status == 200, rosa.last_html
+    await _run_worker(vmt)  # the Undo fails once: due again in under a minute, before the Follow
+    assert await value(vmt, "SELECT count(*) FROM following") == 0
+    assert await value(vmt, "SELECT count(*) " + of_type, "Follow") == 0
+    assert await value(vmt, "SELECT count(*) " + of_type, "Undo") == 1
+
+    await _serve(ves)
+    for _ in range(6):  # past every retry either of them could have had
+        clock.advance(minutes=10)
+        await settle_at(clock, ves, vmt)
+    assert await _queue(vmt) == []
+    assert await value(ves, "SELECT count(*) FROM follower WHERE actor_kind = 'group'") == 0
+    assert await value(vmt, "SELECT count(*) FROM following") == 0
+    await _discuss(await member(ves, "ana"), BODIES[:1])
+    await settle_at(clock, ves, vmt)
+    # VES sends nothing to a node that follows nothing there.
+    assert await value(vmt, "SELECT count(*) FROM inbox_activity WHERE type = 'Announce'") == 0
