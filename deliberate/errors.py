@@ -132,6 +132,16 @@ class PostDeleted(Conflict):
     message = N_("That post was deleted.")
 
 
+class ForumDeletedAtOrigin(Conflict):
+    """A forum of another server that its server deleted: its mirror here stays readable, but nothing new can be
+    written in it (Lemmy refuses new posts and comments in a deleted community too)."""
+
+    code = "forum_deleted_at_origin"
+    message = N_(
+        "This forum was deleted on its server. It can still be read, but new threads and replies are not possible."
+    )
+
+
 class NotAuthor(PermissionDenied):
     code = "not_author"
     message = N_("Only the author can change or delete this post.")

@@ -541,8 +541,8 @@ async def _delete(conn: asyncpg.Connection, processor: Processor, actor: RemoteA
                   raw: dict[str, Any], budget: FetchBudget) -> None:  # fmt: skip
     if activity.object_id == actor.uri:
         # A person deleting their own account (Mastodon and deliberate send this): the signer is the actor itself.
-        await peers.actor_deleted(conn, actor, clock=processor.resolver.clock)
-        await notifications.forget_deleted_actor(conn, remote_actor_id=actor.id)
+        # Likewise a Group deleting itself: a forum we mirror.
+        await _actor_deleted(conn, processor, actor)
         return
     post_id, _ = await forums.find_remote(conn, activity.object_id or "")
     if post_id is None:
@@ -551,6 +551,13 @@ async def _delete(conn: asyncpg.Connection, processor: Processor, actor: RemoteA
     if author is None:
         return
     await forums.accept_remote_delete(conn, clock=processor.resolver.clock, author=author, post_id=post_id)
+
+
+async def _actor_deleted(conn: asyncpg.Connection, processor: Processor, actor: RemoteActor) -> None:
+    await peers.actor_deleted(conn, actor, clock=processor.resolver.clock)
+    await notifications.forget_deleted_actor(conn, remote_actor_id=actor.id)
+    if actor.forum_id is not None:  # a forum we mirror: its mirror stays readable, but nobody follows it any more
+        await notifications.forget_deleted_forum(conn, forum_id=actor.forum_id)
 
 
 async def _verified_post(processor: Processor, raw: Any, budget: FetchBudget) -> tuple[Post, dict[str, Any]]:
@@ -627,6 +634,11 @@ async def _announce(conn: asyncpg.Connection, processor: Processor, group: Remot
     if not isinstance(relayed, Activity) or kind not in ("Delete", "Like", "Undo"):
         return
     target = relayed.object_id or ""
+    if kind == "Delete" and target == group.uri and host_of(relayed.actor) == group.host:
+        # Lemmy deletes a community (and an admin there removes one) with a moderator's Delete of it, announced by
+        # the community to its followers: the Group is gone as surely as by its own Delete.
+        await _actor_deleted(conn, processor, group)
+        return
     undone = relayed.object.type if kind == "Undo" and isinstance(relayed.object, Activity) else None
     if undone in ("Like", "Delete"):
         target = relayed.object.object_id or "" if isinstance(relayed.object, Activity) else ""

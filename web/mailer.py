@@ -33,9 +33,12 @@ def compose(settings: Settings, job: EmailJob, catalog: NullTranslations) -> Ema
     if job.kind == "remote_post":
         return _compose_remote_post(settings, job, catalog)
     gettext = catalog.gettext
+    # A title can hold a line break (a thread from another server named after its text's first words; a form posted
+    # by hand): a header with one in it cannot be sent, so it is put on one line.
+    title = " ".join(job.thread_title.split())
     message = EmailMessage()
     subject = (gettext("New reply in “%(title)s”") if job.kind == "reply" else gettext("New thread: “%(title)s”")) % {
-        "title": job.thread_title
+        "title": title
     }
     message["Subject"] = subject
     message["From"] = _sender(settings)
@@ -44,7 +47,7 @@ def compose(settings: Settings, job: EmailJob, catalog: NullTranslations) -> Ema
     message.set_content(
         gettext("Hello %(name)s,") % {"name": job.username}
         + "\n\n"
-        + gettext("%(author)s wrote in “%(title)s”:") % {"author": "@" + job.actor_username, "title": job.thread_title}
+        + gettext("%(author)s wrote in “%(title)s”:") % {"author": "@" + job.actor_username, "title": title}
         + f"\n{link}\n\n"
         + gettext("You receive this because you follow this conversation. You can stop e-mails on your notices page.")
         + f"\n{settings.base_url}/notifications\n"
@@ -106,13 +109,25 @@ async def send_due_emails(app_state: AppState) -> int:
             await asyncio.to_thread(send, app_state.settings, compose(app_state.settings, job, catalog))
         except (OSError, smtplib.SMTPException) as exc:
             log.warning("e-mail failed", extra={"fields": {"notification": job.notification_id, "error": str(exc)}})
-            async with app_state.db.acquire() as conn:
-                await notifications.record_email_failed(conn, clock=app_state.clock, job=job)
+            await _record_failure(app_state, job)
+            continue
+        except Exception:
+            # Anything else (a template that fails on this notice, a header value from another server's data that
+            # cannot be sent): this e-mail fails, not the round. Left to propagate, it would leave the job leased,
+            # claimed first again next round with its attempts unchanged, and every e-mail behind it would wait
+            # forever; recorded as a failure, it is retried with backoff and given up like an SMTP failure.
+            log.exception("e-mail could not be built or sent", extra={"fields": {"notification": job.notification_id}})
+            await _record_failure(app_state, job)
             continue
         async with app_state.db.acquire() as conn:
             await notifications.record_email_sent(conn, notification_id=job.notification_id)
         sent += 1
     return sent
+
+
+async def _record_failure(app_state: AppState, job: EmailJob) -> None:
+    async with app_state.db.acquire() as conn:
+        await notifications.record_email_failed(conn, clock=app_state.clock, job=job)
 
 
 async def _loop(app_state: AppState) -> None:

@@ -60,9 +60,14 @@ _FORUM_FROM = "forum f LEFT JOIN organization o ON o.id = f.organization_id"
 # A thread's post count as readers see it, for any query that reads the thread as `t` (a consultation's sections).
 SHOWN_POST_COUNT = _shown_count("t.post_count", _HIDDEN_POSTS)
 
-_THREAD = f"""t.id, t.forum_id, t.title, t.author_id, a.username AS author_username, t.as_organization_id,
-             o.name AS as_organization_name, o.slug AS as_organization_slug, t.created_at, t.last_post_at,
-             t.locked_at, t.ap_id, {SHOWN_POST_COUNT} AS post_count"""
+
+def _thread_columns(last_post_at: str) -> str:
+    return f"""t.id, t.forum_id, t.title, t.author_id, a.username AS author_username, t.as_organization_id,
+               o.name AS as_organization_name, o.slug AS as_organization_slug, t.created_at,
+               {last_post_at} AS last_post_at, t.locked_at, t.ap_id, {SHOWN_POST_COUNT} AS post_count"""
+
+
+_THREAD = _thread_columns("t.last_post_at")
 _THREAD_FROM = "thread t JOIN account a ON a.id = t.author_id LEFT JOIN organization o ON o.id = t.as_organization_id"
 
 
@@ -128,6 +133,14 @@ async def insert_forum(
 
 async def unlist_forum(conn: asyncpg.Connection, forum_id: int) -> None:
     await conn.execute("UPDATE forum SET listed = false WHERE id = $1", forum_id)
+
+
+async def deleted_at_origin(conn: asyncpg.Connection, forum_id: int) -> bool:
+    """Whether the forum mirrors a Group that its server deleted (`peers.actor_deleted` keeps it as a Tombstone)."""
+    deleted: bool = await conn.fetchval(
+        "SELECT EXISTS (SELECT 1 FROM remote_actor WHERE forum_id = $1 AND type = 'Tombstone')", forum_id
+    )
+    return deleted
 
 
 async def forum_slug_exists(conn: asyncpg.Connection, slug: str) -> bool:
@@ -200,16 +213,58 @@ async def get_thread(conn: asyncpg.Connection, thread_id: int, *, for_update: bo
     return Thread(**dict(row)) if row else None
 
 
+# The time of a thread `t`'s last post that readers see: a blocked server's replies are left out.
+_SHOWN_LAST_POST_AT = f"""(SELECT max(sp.created_at) FROM post sp WHERE sp.thread_id = t.id
+                           AND coalesce({_origin_of_account("sp.author_id")} <> ALL ({_BLOCKED}), true))"""
+
+
 async def list_threads(
     conn: asyncpg.Connection, forum_id: int, *, before: tuple[datetime, int] | None, limit: int
 ) -> list[Thread]:
+    """A forum's threads, the latest activity first. While a server is blocked, a thread whose latest posts came from
+    it is placed (and dated, so the page's cursor follows the same order) by its last post that readers see.
+
+    Two branches, of which PostgreSQL runs one: each is gated by whether any server is blocked, a one-time filter on
+    the uncorrelated `_BLOCKED`. While none is, the first branch is the plain keyset walk down
+    `thread_forum_activity_idx` that stops after `limit` rows, as before blocks were looked at.
+
+    While one is, no index holds the order (it depends on which servers are blocked now), but the stored time bounds
+    it: a thread's shown time is never later than its stored `last_post_at`. The `limit` threads that come next in
+    the stored order are all on or after this page's place, so the page's last row is no earlier (in shown time and
+    id) than the earliest of them (`bound`), and only threads stored at or after `bound` can be on the page: those
+    are read by the same index, their shown times computed (each through `post_thread_idx`) and sorted. That is
+    about `limit` threads on the first page unless a blocked server bumped old ones; a later page also rereads the
+    threads of the pages before it, which a block may have moved down past it."""
     rows = await conn.fetch(
         f"""
-        SELECT {_THREAD} FROM {_THREAD_FROM}
-        WHERE t.forum_id = $1 AND ($2::timestamptz IS NULL OR (t.last_post_at, t.id) < ($2, $3))
-          AND {_heard("a.origin")}
-        ORDER BY t.last_post_at DESC, t.id DESC
-        LIMIT $4
+        SELECT * FROM (
+            (SELECT {_THREAD} FROM {_THREAD_FROM}
+             WHERE {_BLOCKED} IS NULL
+               AND t.forum_id = $1 AND ($2::timestamptz IS NULL OR (t.last_post_at, t.id) < ($2, $3))
+             ORDER BY t.last_post_at DESC, t.id DESC
+             LIMIT $4)
+            UNION ALL
+            (WITH next_stored AS (
+                SELECT t.id, {_SHOWN_LAST_POST_AT} AS shown FROM thread t JOIN account a ON a.id = t.author_id
+                WHERE t.forum_id = $1 AND {_heard("a.origin")}
+                  AND ($2::timestamptz IS NULL OR (t.last_post_at, t.id) < ($2, $3))
+                ORDER BY t.last_post_at DESC, t.id DESC
+                LIMIT $4
+             ), bound AS (
+                SELECT shown, id FROM next_stored WHERE (SELECT count(*) FROM next_stored) = $4
+                ORDER BY shown, id LIMIT 1
+             )
+             SELECT * FROM (
+                SELECT {_thread_columns(_SHOWN_LAST_POST_AT)} FROM {_THREAD_FROM}
+                WHERE {_BLOCKED} IS NOT NULL AND t.forum_id = $1 AND {_heard("a.origin")}
+                  AND (t.last_post_at, t.id) >= (coalesce((SELECT shown FROM bound), '-infinity'),
+                                                 coalesce((SELECT id FROM bound), 0))
+             ) shown
+             WHERE $2::timestamptz IS NULL OR (shown.last_post_at, shown.id) < ($2, $3)
+             ORDER BY shown.last_post_at DESC, shown.id DESC
+             LIMIT $4)
+        ) page
+        ORDER BY page.last_post_at DESC, page.id DESC
         """,
         forum_id,
         before[0] if before else None,

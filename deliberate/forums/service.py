@@ -3,7 +3,8 @@
 The rules for who may read and write live here once, shared by the web pages, the JSON API and (with federation)
 the inbox: a members-only forum does not exist for anyone outside its organization (NotFound, so its existence does
 not leak); posting as an organization needs an admin of it; a locked thread takes no replies; a deleted post takes
-no replies and no edits. Replies lock their thread row, so a lock and a reply racing each other are ordered.
+no replies and no edits; the mirror of a forum that its own server deleted takes no new threads and no replies.
+Replies lock their thread row, so a lock and a reply racing each other are ordered.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from deliberate.accounts.model import Account
 from deliberate.clock import Clock
 from deliberate.errors import (
     N_,
+    ForumDeletedAtOrigin,
     InvalidInput,
     NotAuthor,
     NotForumMember,
@@ -183,6 +185,10 @@ async def _check_can_post(conn: asyncpg.Connection, forum: Forum, actor: Account
     await _check_can_read(conn, forum, actor)
     if forum.visibility == "members" and not await _is_member(conn, forum, actor):
         raise NotForumMember()
+    if forum.remote and await queries.deleted_at_origin(conn, forum.id):
+        # What is written here would go to a Group that no longer exists. Lemmy refuses new posts and comments in a
+        # deleted community as well (check_community_deleted_or_removed); the threads stay readable.
+        raise ForumDeletedAtOrigin()
 
 
 async def _speaking_for(conn: asyncpg.Connection, actor: Account, organization_slug: str | None) -> int | None:

@@ -79,6 +79,13 @@ async def forget_deleted_actor(conn: asyncpg.Connection, *, remote_actor_id: int
     return await queries.delete_subscriptions_to(conn, "remote_actor", remote_actor_id)
 
 
+async def forget_deleted_forum(conn: asyncpg.Connection, *, forum_id: int) -> int:
+    """The server of a forum mirrored here deleted it (`peers.actor_deleted` of its Group): the members here who
+    followed the mirror follow it no more, since nothing new can come from it or be written in it. The node's Follow
+    ended with the Group, so no Undo is asked for. How many subscriptions ended; the notices they gave stay."""
+    return await queries.delete_subscriptions_to(conn, "forum", forum_id)
+
+
 def _signed_in(actor: Account | None) -> Account:
     if actor is None:
         raise Unauthenticated()

@@ -186,6 +186,12 @@ async def forget_deleted_actor(conn: asyncpg.Connection, remote_actor_id: int, *
     )
 
 
+async def keep_as_tombstone(conn: asyncpg.Connection, remote_actor_id: int) -> None:
+    """The actor is what its server now serves in its place, an AS2 Tombstone (Lemmy answers so for a deleted
+    community). A later fetch that finds the actor again (its server restored it) stores its real type again."""
+    await conn.execute("UPDATE remote_actor SET type = 'Tombstone' WHERE id = $1", remote_actor_id)
+
+
 async def follower_inboxes(conn: asyncpg.Connection, *, actor_kind: str, actor_id: int) -> list[Recipient]:
     """One inbox per server where possible: followers sharing a shared inbox get one delivery."""
     rows = await conn.fetch(

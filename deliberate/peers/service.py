@@ -173,8 +173,12 @@ async def author_account(conn: asyncpg.Connection, actor: RemoteActor, *, clock:
 async def actor_deleted(conn: asyncpg.Connection, actor: RemoteActor, *, clock: Clock) -> None:
     """A remote person's own Delete of their actor: forget their follows and the node's Follow of them (no Undo is
     sent: the actor is gone), and mark their shadow account deleted. Members' subscriptions to them are the
-    notifications area's (`notifications.forget_deleted_actor`)."""
+    notifications area's (`notifications.forget_deleted_actor`). A Group whose forum is mirrored here is kept as a
+    Tombstone: its mirror stays readable but takes nothing new (`forums` refuses it, as Lemmy does in a deleted
+    community)."""
     await queries.forget_deleted_actor(conn, actor.id, now=clock.now())
+    if actor.forum_id is not None:
+        await queries.keep_as_tombstone(conn, actor.id)
     await record_event(conn, "remote_actor_deleted", {"remote_actor_id": actor.id, "uri": actor.uri})
 
 
@@ -222,9 +226,10 @@ async def withdraw_unsent_follow(conn: asyncpg.Connection, actor: RemoteActor, *
 
 async def follow_mirror_again(conn: asyncpg.Connection, *, forum_id: int, requested_by: int) -> bool:
     """A member follows a mirrored forum (from its page) that the node no longer follows, since its last follower
-    here left: `following_wanted` asks the outbox to send the Group a new Follow. True when one was asked for."""
+    here left: `following_wanted` asks the outbox to send the Group a new Follow. True when one was asked for. None
+    is asked of a Group that its server deleted (`actor_deleted`)."""
     actor = await queries.get_remote_actor_by_forum(conn, forum_id)
-    if actor is None or await queries.following_state(conn, actor.id) is not None:
+    if actor is None or actor.type == "Tombstone" or await queries.following_state(conn, actor.id) is not None:
         return False
     await record_event(
         conn, "following_wanted", {"remote_actor_id": actor.id, "forum_id": forum_id, "by": requested_by}

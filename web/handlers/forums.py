@@ -80,7 +80,11 @@ async def start_thread(request: web.Request) -> web.Response:
                 conn, clock=app.clock, actor=user, forum_slug=request.match_info["slug"], data=data,
                 as_organization=str(data.get("as_organization") or "") or None,
             )  # fmt: skip
-    except InvalidInput as error:
+    except DomainError as error:
+        # A refusal about what was written, or about the forum itself (its server deleted it): the form again,
+        # with the text kept.
+        if not (isinstance(error, InvalidInput) or error.code == "forum_deleted_at_origin"):
+            raise
         return form_page(
             request, "forums/forum.html", data=data, keep=("title", "body"), error=error,
             context=await _forum_context(request),
@@ -134,7 +138,8 @@ async def reply(request: web.Request) -> web.Response:
                 as_organization=str(data.get("as_organization") or "") or None,
             )  # fmt: skip
     except DomainError as error:
-        if isinstance(error, InvalidInput) or error.field or error.code in ("thread_locked", "post_deleted"):
+        kept = ("thread_locked", "post_deleted", "forum_deleted_at_origin")  # refusals the thread page explains
+        if isinstance(error, InvalidInput) or error.field or error.code in kept:
             return form_page(
                 request, "forums/thread.html", data=data, keep=("body", "reply_to"), error=error,
                 context=await _thread_context(request),
