@@ -13,8 +13,9 @@
   document; and after a successful write, a wake-up for the federation worker, which looks for new events at once.
 
 Layers that always run together are one middleware: each layer is a call and a coroutine on every request. A peer's
-signed POST to an inbox (authenticated by its HTTP signature, never by a session) takes the shortest way through
-both: no session, no CSRF, no page cache; its outcome counted, the worker woken after a 202.
+signed POST to an inbox (authenticated by its HTTP signature, never by a session) does not enter the session layer
+at all: `observe` hands it to its handler (`_peer_delivery`), with no session, no CSRF, no page cache; its outcome
+counted next to the handler, the worker woken after a 202.
 """
 
 from __future__ import annotations
@@ -102,7 +103,10 @@ async def observe(request: web.Request, handler: Handler) -> web.StreamResponse:
             response = _kept_response(request, page)
         else:
             try:
-                response = await handler(request)
+                if request.method == "POST" and is_inbox(request.path):
+                    response = await _peer_delivery(request, app_state)
+                else:
+                    response = await handler(request)
             except DomainError as exc:
                 response = problems.domain_error_response(request, exc)
             except web.HTTPException as exc:
@@ -133,6 +137,28 @@ async def observe(request: web.Request, handler: Handler) -> web.StreamResponse:
             }
             log_fields(log, logging.INFO, "request", fields)
         request_id_var.reset(token)
+
+
+async def _peer_delivery(request: web.Request, app_state: AppState) -> web.StreamResponse:
+    """A peer's signed POST to an inbox (web/handlers/federation.py), handed straight to its handler: what the
+    session layer would do for it is only this. It is authenticated by its HTTP signature, never by a session or a
+    token of ours, and exempt from CSRF (web/csrf.py), so no one is signed in; its outcome is counted next to the
+    handler (web/metrics.py), before the error mapping turns a typed error into a problem document; after a 202 the
+    federation worker is woken. One coroutine layer fewer on the path every peer delivery takes."""
+    request[USER] = None
+    request[TOKEN_AUTH] = False
+    request[UNREAD] = 0
+    request[KIOSK] = False
+    metrics = app_state.metrics
+    try:
+        response = await request.match_info.handler(request)
+    except Exception as exc:
+        metrics.count_inbox_refusal(exc)
+        raise
+    metrics.count_inbox_answer(response.status)
+    if response.status < 400 and app_state.federation is not None:
+        app_state.federation.worker.wake()
+    return response
 
 
 def _request_id(request: web.Request, app_state: AppState) -> str:
@@ -219,34 +245,31 @@ async def session(request: web.Request, handler: Handler) -> web.StreamResponse:
     request[UNREAD] = 0
     app_state = state(request)
     store: SessionStore | None = None
-    if request.method == "POST" and is_inbox(request.path):
-        # A peer's signed delivery (web/handlers/federation.py): authenticated by its HTTP signature, never by a
-        # session or a token of ours, and exempt from CSRF (web/csrf.py), so none of that applies to it.
-        request[KIOSK] = False
+    # A peer's signed POST to an inbox does not come here: `observe` hands it to its handler (`_peer_delivery`).
+    request[KIOSK] = is_kiosk_cookie(app_state.secret_key, request.cookies.get(KIOSK_COOKIE))
+    authorization = request.headers.get("Authorization", "")
+    if authorization.startswith("Bearer "):
+        async with app_state.db.acquire() as conn:
+            request[USER] = await accounts.authenticate_token(
+                conn, clock=app_state.clock, token=authorization.removeprefix("Bearer ").strip()
+            )
+        request[TOKEN_AUTH] = True
     else:
-        request[KIOSK] = is_kiosk_cookie(app_state.secret_key, request.cookies.get(KIOSK_COOKIE))
-        authorization = request.headers.get("Authorization", "")
-        if authorization.startswith("Bearer "):
-            async with app_state.db.acquire() as conn:
-                request[USER] = await accounts.authenticate_token(
-                    conn, clock=app_state.clock, token=authorization.removeprefix("Bearer ").strip()
-                )
-            request[TOKEN_AUTH] = True
-        else:
-            store = SessionStore(app_state.kv, app_state.clock)
-            session_id = request.cookies.get(SESSION_COOKIE)
-            if session_id and not request.path.startswith("/static/"):
-                # A live-update stream (web/handlers/live.py) reconnects by itself: it is not someone using the page.
-                by_itself = request.headers.get("Accept", "").startswith("text/event-stream")
-                account_id = await store.load(session_id, kiosk=request[KIOSK], activity=not by_itself)
-                if account_id is not None:
-                    async with app_state.db.acquire() as conn:
-                        user = await accounts.find_account(conn, account_id)
-                        request[USER] = user
-                        # The header of every page shows the unread count: one indexed count, same connection.
-                        request[UNREAD] = await notifications.unread_count(conn, actor=user)
-            await check_csrf(request)
+        store = SessionStore(app_state.kv, app_state.clock)
+        session_id = request.cookies.get(SESSION_COOKIE)
+        if session_id and not request.path.startswith("/static/"):
+            # A live-update stream (web/handlers/live.py) reconnects by itself: it is not someone using the page.
+            by_itself = request.headers.get("Accept", "").startswith("text/event-stream")
+            account_id = await store.load(session_id, kiosk=request[KIOSK], activity=not by_itself)
+            if account_id is not None:
+                async with app_state.db.acquire() as conn:
+                    user = await accounts.find_account(conn, account_id)
+                    request[USER] = user
+                    # The header of every page shows the unread count: one indexed count, same connection.
+                    request[UNREAD] = await notifications.unread_count(conn, actor=user)
+        await check_csrf(request)
     if is_inbox_request(request):
+        # Paths ending in /inbox that are not an inbox (web/csrf.py `is_inbox`) still count here, after CSRF.
         # Next to the handler, so the counter sees the typed error before `observe` maps it.
         try:
             response = await handler(request)

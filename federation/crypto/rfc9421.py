@@ -103,10 +103,27 @@ def signature_base(message: HttpMessage, signature_input: SignatureInput, *, req
              for identifier, component in zip(identifiers[:covered], components[:covered], strict=True)]  # fmt: skip
     if duplicate is not None:
         raise MalformedSignature(f"{identifiers[duplicate]} is covered twice (§2.5 step 2.1)")
-    # `signature_input.serialize()`, reusing the identifiers serialized above.
-    params = serialize_parameters(signature_input.params)
-    lines.append(f'"@signature-params": ({" ".join(identifiers)}){params}')
+    lines.append(_signature_params_line(identifiers, signature_input.params))
     return "\n".join(lines)
+
+
+def _signature_params_line(identifiers: tuple[str, ...], params: tuple[tuple[str, BareItem], ...]) -> str:
+    """The `@signature-params` line: `signature_input.serialize()`, reusing the identifiers serialized already.
+    A peer's requests signed in the same second share it, so it is kept when every parameter is a plain `str` or
+    `int`: between such values, equal keys serialize alike. A `bool` (or any other type) is never kept, as `True`
+    and `1` compare and hash alike yet serialize as `;x` and `;x=1`."""
+    for _, value in params:
+        kind = value.__class__
+        if kind is not str and kind is not int:
+            return _serialize_signature_params_line(identifiers, params)
+    return _kept_signature_params_line(identifiers, params)
+
+
+def _serialize_signature_params_line(identifiers: tuple[str, ...], params: tuple[tuple[str, BareItem], ...]) -> str:
+    return f'"@signature-params": ({" ".join(identifiers)}){serialize_parameters(params)}'
+
+
+_kept_signature_params_line = functools.lru_cache(maxsize=256)(_serialize_signature_params_line)
 
 
 def _identifiers(components: tuple[Item, ...]) -> tuple[tuple[str, ...], int | None]:
