@@ -297,11 +297,8 @@ async def test_a_relayed_reply_survives_its_authors_node_being_down(node_factory
     assert await value(lurin, waiting) == 0
 
 
-async def test_an_undo_still_waiting_does_not_end_the_follow_sent_after_it(node_factory: Any) -> None:
-    """rosa, VMT's only follower of the mirror, leaves while VES is down: the node's Undo waits on its backoff. She
-    follows again once VES is back; the new Follow goes out at once, and the old Undo, due minutes later, must not
-    reach VES after it (VES would end the follow whatever Follow id the Undo names)."""
-    clock = FrozenClock()
+async def _rosa_follows_the_mirror(node_factory: Any, clock: FrozenClock) -> tuple[Node, Node, Visitor, str]:
+    """VES hosts a forum; rosa on VMT follows it (the node's Follow accepted). VES, VMT, rosa and the mirror's name."""
     ves = await start(node_factory, "ves", clock=clock)
     vmt = await start(node_factory, "vmt", clock=clock)
     operator = await member(ves, "operadora", "operator", "moderator")
@@ -309,10 +306,19 @@ async def test_an_undo_still_waiting_does_not_end_the_follow_sent_after_it(node_
     assert response.status == 200, operator.last_html
     rosa = await member(vmt, "rosa")
     mirror = f"obras-y-servicios@{host(ves)}"
-    follow = {"kind": "forum", "target": mirror, "next": f"/f/{mirror}"}
     response = await rosa.submit("/forums/remote", {"address": mirror})
     assert response.status == 200, rosa.last_html
     await settle_at(clock, ves, vmt)
+    return ves, vmt, rosa, mirror
+
+
+async def test_an_undo_still_waiting_does_not_end_the_follow_sent_after_it(node_factory: Any) -> None:
+    """rosa, VMT's only follower of the mirror, leaves while VES is down: the node's Undo waits on its backoff. She
+    follows again once VES is back; the new Follow goes out at once, and the old Undo, due minutes later, must not
+    reach VES after it (VES would end the follow whatever Follow id the Undo names)."""
+    clock = FrozenClock()
+    ves, vmt, rosa, mirror = await _rosa_follows_the_mirror(node_factory, clock)
+    follow = {"kind": "forum", "target": mirror, "next": f"/f/{mirror}"}
     assert await value(vmt, "SELECT state FROM following") == "accepted"
 
     await _go_offline(ves)
@@ -346,17 +352,8 @@ async def test_a_follow_still_waiting_when_the_last_member_leaves_never_reaches_
     the Follow. Retried in that order, VES would count VMT as a follower while VMT follows nothing there, and
     keep sending; the waiting Follow is dropped instead (the Undo still goes)."""
     clock = FrozenClock()
-    ves = await start(node_factory, "ves", clock=clock)
-    vmt = await start(node_factory, "vmt", clock=clock)
-    operator = await member(ves, "operadora", "operator", "moderator")
-    response = await operator.submit("/forums", {"name": "Obras y servicios"}, form_page="/forums/new")
-    assert response.status == 200, operator.last_html
-    rosa = await member(vmt, "rosa")
-    mirror = f"obras-y-servicios@{host(ves)}"
+    ves, vmt, rosa, mirror = await _rosa_follows_the_mirror(node_factory, clock)
     follow = {"kind": "forum", "target": mirror, "next": f"/f/{mirror}"}
-    response = await rosa.submit("/forums/remote", {"address": mirror})
-    assert response.status == 200, rosa.last_html
-    await settle_at(clock, ves, vmt)
     response = await rosa.submit("/follow", follow | {"follow": "0"}, form_page=f"/f/{mirror}")
     assert response.status == 200, rosa.last_html
     await settle_at(clock, ves, vmt)
