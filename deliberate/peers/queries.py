@@ -238,21 +238,6 @@ async def following_state(conn: asyncpg.Connection, remote_actor_id: int) -> str
     return state
 
 
-async def lock_following_of_forum(conn: asyncpg.Connection, forum_id: int) -> tuple[int, str, str] | None:
-    """(remote actor id, its uri, our follow id) of the node's Follow of the Group a mirrored forum stands for, the
-    row locked until the transaction ends; None for a local forum or one we do not follow."""
-    row = await conn.fetchrow(
-        """
-        SELECT f.remote_actor_id, ra.uri, f.follow_id
-        FROM following f JOIN remote_actor ra ON ra.id = f.remote_actor_id
-        WHERE ra.forum_id = $1
-        FOR UPDATE OF f
-        """,
-        forum_id,
-    )
-    return None if row is None else (row["remote_actor_id"], row["uri"], row["follow_id"])
-
-
 async def lock_following(conn: asyncpg.Connection, remote_actor_id: int) -> tuple[int, str, str] | None:
     """(remote actor id, its uri, our follow id) of the node's Follow of a remote actor, the row locked until the
     transaction ends; None when the node does not follow it."""

@@ -252,38 +252,40 @@ async def follow_actor_again(conn: asyncpg.Connection, *, remote_actor_id: int, 
 async def stop_following_if_unfollowed(
     conn: asyncpg.Connection, *, forum_id: int, still_followed: Callable[[], Awaitable[bool]]
 ) -> bool:
-    """Nobody here follows a mirrored forum any more (`still_followed`, asked once the node's Follow is locked, so
-    of two members leaving at once the second sees the first gone): the node's Follow of its Group ends. The row is
-    deleted (the mirror and what it holds stay readable; a later follow sends a new Follow) and `following_ended`
-    carries what the outbox needs to send the Group an Undo of that Follow. True when it ended."""
-    following = await queries.lock_following_of_forum(conn, forum_id)
-    return await _end_following(conn, following, still_followed, forum_id=forum_id)
+    """Nobody here follows a mirrored forum any more: the node's Follow of its Group ends (`_stop_following`). The
+    mirror and what it holds stay readable; a later follow sends a new Follow. False for a local forum."""
+    actor = await queries.get_remote_actor_by_forum(conn, forum_id)
+    if actor is None:
+        return False
+    return await _stop_following(conn, actor, still_followed)
 
 
 async def stop_following_actor_if_unfollowed(
     conn: asyncpg.Connection, *, remote_actor_id: int, still_followed: Callable[[], Awaitable[bool]]
 ) -> bool:
-    """`stop_following_if_unfollowed` for a remote person or organization: the last member here who followed it
-    stopped, so the node's Follow of it ends and the outbox sends it an Undo. True when it ended. Never a Group's:
-    the followers of its mirror keep that Follow."""
+    """The last member here who followed a remote person or organization stopped: the node's Follow of it ends
+    (`_stop_following`). Never a Group's: the followers of its mirror keep that Follow."""
     actor = await queries.get_remote_actor_by_id(conn, remote_actor_id)
     if actor is None or not is_followable(actor):
         return False
-    following = await queries.lock_following(conn, remote_actor_id)
-    return await _end_following(conn, following, still_followed, forum_id=None)
+    return await _stop_following(conn, actor, still_followed)
 
 
-async def _end_following(
-    conn: asyncpg.Connection, following: tuple[int, str, str] | None, still_followed: Callable[[], Awaitable[bool]],
-    *, forum_id: int | None,
-) -> bool:  # fmt: skip
+async def _stop_following(
+    conn: asyncpg.Connection, actor: RemoteActor, still_followed: Callable[[], Awaitable[bool]]
+) -> bool:
+    """Nobody here follows `actor` any more (`still_followed`, asked once the node's Follow is locked, so of two
+    members leaving at once the second sees the first gone): the node's Follow of it ends. The row is deleted and
+    `following_ended` carries what the outbox needs to send an Undo of that Follow, and the mirrored forum it was
+    for (None for a person or an organization). True when it ended."""
+    following = await queries.lock_following(conn, actor.id)
     if following is None or await still_followed():
         return False
     remote_actor_id, uri, follow_id = following
     await queries.delete_following(conn, remote_actor_id)
     await record_event(
         conn, "following_ended", {"remote_actor_id": remote_actor_id, "uri": uri, "follow_id": follow_id,
-                                  "forum_id": forum_id},
+                                  "forum_id": actor.forum_id},
     )  # fmt: skip
     return True
 

@@ -10,7 +10,7 @@ from typing import Any
 
 from deliberate.budgets import exchange
 from deliberate.budgets import service as budgets
-from deliberate.budgets.model import WHOLE_DISTRICT
+from deliberate.budgets.model import WHOLE_DISTRICT, BudgetProcess, BudgetProject
 from deliberate.clock import FrozenClock
 from deliberate.validation import LIMA
 from tests.budgets.test_texts_by_ballot_kind import shown_in
@@ -35,7 +35,8 @@ v2;1,2
 IMPORTED = "Imported from a pabulib file."
 
 
-async def test_an_imported_projects_review_is_shown_in_the_readers_language(node_factory: Any) -> None:
+async def _imported(node_factory: Any) -> tuple[Node, BudgetProcess, BudgetProject]:
+    """VES with a process an official imported from `PB_APPROVAL`; the process and its first project."""
     clock = FrozenClock()
     node = await node_factory("ves", clock=clock)
     conn = await node.connect()
@@ -44,9 +45,14 @@ async def test_an_imported_projects_review_is_shown_in_the_readers_language(node
         async with conn.transaction():
             process = await exchange.import_pabulib(conn, clock=clock, actor=official, text=PB_APPROVAL)
         project = (await budgets.list_projects(conn, process.id))[0]
-        assert project.feasible and project.review_reason is None  # nothing stored in any language
     finally:
         await conn.close()
+    return node, process, project
+
+
+async def test_an_imported_projects_review_is_shown_in_the_readers_language(node_factory: Any) -> None:
+    node, process, project = await _imported(node_factory)
+    assert project.feasible and project.review_reason is None  # nothing stored in any language
     for lang in ("es", "qu", "en"):
         visitor = await node.visitor(**{"Accept-Language": lang})
         await visitor.get(f"/b/{process.slug}/p/{project.id}")
@@ -54,14 +60,9 @@ async def test_an_imported_projects_review_is_shown_in_the_readers_language(node
 
 
 async def test_a_project_imported_with_the_old_spanish_reason_reads_in_the_readers_language(node_factory: Any) -> None:
-    clock = FrozenClock()
-    node = await node_factory("ves", clock=clock)
+    node, process, project = await _imported(node_factory)
     conn = await node.connect()
     try:
-        official = await make_account(conn, clock, "importadora", "official")
-        async with conn.transaction():
-            process = await exchange.import_pabulib(conn, clock=clock, actor=official, text=PB_APPROVAL)
-        project = (await budgets.list_projects(conn, process.id))[0]
         await conn.execute(
             "UPDATE budget_project SET review_reason = 'Importado de un archivo pabulib.' WHERE id = $1", project.id
         )

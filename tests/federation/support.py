@@ -98,3 +98,15 @@ async def forum_followed_across(node_factory: Any) -> tuple[Node, Node, Visitor,
     assert response.status == 200 and response.url.path == f"/f/{mirror}", rosa.last_html
     await settle(ves, vmt)
     return ves, vmt, operator, rosa, mirror
+
+
+async def two_nodes_with_a_forum(node_factory: Any, **overrides: Any) -> tuple[Node, Node, Visitor]:
+    """VES with a forum "Obras y servicios" opened by `operadora` (operator and moderator), and VMT, which does not
+    follow it yet; `overrides` go to both nodes' settings. Returns (ves, vmt, operadora)."""
+    ves = await start(node_factory, "ves", **overrides)
+    vmt = await start(node_factory, "vmt", **overrides)
+    operator = await member(ves, "operadora", "operator", "moderator")
+    response = await operator.submit("/forums", {"name": "Obras y servicios", "description": "Agua"},
+                                     form_page="/forums/new")  # fmt: skip
+    assert response.status == 200 and response.url.path == "/f/obras-y-servicios", operator.last_html
+    return ves, vmt, operator

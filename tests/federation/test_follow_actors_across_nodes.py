@@ -12,7 +12,7 @@ import pytest
 
 from tests.conftest import Node, Visitor
 from tests.federation.fake_server import FakeServer
-from tests.federation.support import host, member, settle, sql, start, value
+from tests.federation.support import host, member, settle, sql, start, two_nodes_with_a_forum, value
 from tests.web.support import shown
 
 ORG = "comedor-popular-las-flores"
@@ -29,12 +29,7 @@ async def mastodon(shared: Path) -> AsyncIterator[FakeServer]:
 
 async def _ves_with_an_organization(node_factory: Any) -> tuple[Node, Node, Visitor]:
     """VES with a forum and the organization "Comedor Popular Las Flores", whose owner is `lucia`; and VMT."""
-    ves = await start(node_factory, "ves")
-    vmt = await start(node_factory, "vmt")
-    operator = await member(ves, "operadora", "operator", "moderator")
-    response = await operator.submit("/forums", {"name": "Obras y servicios", "description": "Agua"},
-                                     form_page="/forums/new")  # fmt: skip
-    assert response.status == 200 and response.url.path == f"/f/{FORUM}", operator.last_html
+    ves, vmt, _operator = await two_nodes_with_a_forum(node_factory)
     lucia = await member(ves, "lucia")
     response = await lucia.submit("/organizations", {"name": "Comedor Popular Las Flores", "kind": "comedor_popular"},
                                   form_page="/organizations/new")  # fmt: skip

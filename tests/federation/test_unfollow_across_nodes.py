@@ -7,19 +7,9 @@ from __future__ import annotations
 from typing import Any
 
 from tests.conftest import Node, Visitor
-from tests.federation.support import host, member, settle, start, value
+from tests.federation.support import host, member, settle, two_nodes_with_a_forum, value
 
 FORUM = "obras-y-servicios"
-
-
-async def _two_nodes(node_factory: Any) -> tuple[Node, Node, Visitor]:
-    ves = await start(node_factory, "ves")
-    vmt = await start(node_factory, "vmt")
-    operator = await member(ves, "operadora", "operator", "moderator")
-    response = await operator.submit("/forums", {"name": "Obras y servicios", "description": "Agua"},
-                                     form_page="/forums/new")  # fmt: skip
-    assert response.status == 200 and response.url.path == f"/f/{FORUM}", operator.last_html
-    return ves, vmt, operator
 
 
 async def _follow(visitor: Visitor, ves: Node) -> None:
@@ -45,7 +35,7 @@ async def _mirrored(vmt: Node, ap_id: str) -> bool:
 
 
 async def test_the_last_member_to_unfollow_a_mirrored_forum_ends_the_nodes_follow(node_factory: Any) -> None:
-    ves, vmt, operator = await _two_nodes(node_factory)
+    ves, vmt, operator = await two_nodes_with_a_forum(node_factory)
     mirror = f"{FORUM}@{host(ves)}"
     rosa, luis = await member(vmt, "rosa"), await member(vmt, "luis")
     await _follow(rosa, ves)
@@ -88,7 +78,7 @@ async def test_the_last_member_to_unfollow_a_mirrored_forum_ends_the_nodes_follo
 
 
 async def test_a_reject_by_the_other_servers_actor_naming_our_follow_ends_it(node_factory: Any) -> None:
-    ves, vmt, _operator = await _two_nodes(node_factory)
+    ves, vmt, _operator = await two_nodes_with_a_forum(node_factory)
     rosa = await member(vmt, "rosa")
     await _follow(rosa, ves)
     # Before VES reads the Follow, the forum's address stops naming anything there: VES cannot attribute the Follow
@@ -106,7 +96,7 @@ async def test_a_reject_by_the_other_servers_actor_naming_our_follow_ends_it(nod
 
 
 async def test_following_the_mirror_from_its_page_again_sends_a_new_follow(node_factory: Any) -> None:
-    ves, vmt, operator = await _two_nodes(node_factory)
+    ves, vmt, operator = await two_nodes_with_a_forum(node_factory)
     mirror = f"{FORUM}@{host(ves)}"
     rosa = await member(vmt, "rosa")
     await _follow(rosa, ves)

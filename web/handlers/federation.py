@@ -15,7 +15,7 @@ from aiohttp import web
 
 from deliberate.accounts import service as accounts
 from deliberate.consultations import service as consultations
-from deliberate.errors import AccountGone, InvalidInput, NotFound, RemoteUnreachable
+from deliberate.errors import AccountGone, NotFound
 from deliberate.forums import service as forums
 from deliberate.members import service as members
 from deliberate.node import service as node
@@ -26,7 +26,8 @@ from federation import activities, actors, consultation_exchange, discovery, fol
 from federation import inbox as inbox_pipeline
 from federation import outbox as outbox_builders
 from web.forms import form_page
-from web.handlers.common import form_data, redirect, require_user
+from web.handlers.common import require_user
+from web.handlers.remote_follow import follow_by_address
 from web.state import USER, state
 
 OUTBOX_PAGE = 20
@@ -301,14 +302,9 @@ async def remote_forum_form(request: web.Request) -> web.Response:
 
 
 async def follow_remote_forum(request: web.Request) -> web.Response:
-    user = require_user(request)
-    data = await form_data(request)
-    app = state(request)
-    try:
-        forum = await follows.follow_forum(app.fed.resolver, member=user, address=str(data.get("address", "")))
-    except (InvalidInput, RemoteUnreachable) as error:
-        return form_page(request, "forums/remote.html", data=data, keep=("address",), error=error)
-    return redirect(f"/f/{forum.slug}")
+    """POST address=name@server (or the Group's URL): follow a forum of another server, then see its mirror here."""
+    return await follow_by_address(request, follows.follow_forum, template="forums/remote.html",
+                                   page_of=lambda forum: f"/f/{forum.slug}")  # fmt: skip
 
 
 def add_routes(router: web.UrlDispatcher) -> None:

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from deliberate.errors import InvalidInput, RemoteUnreachable
+from deliberate.errors import InvalidInput
 from deliberate.peers import service as peers
 from federation import follows
 from web.forms import form_page
 from web.handlers.common import form_data, redirect, require_user
+from web.handlers.remote_follow import follow_by_address
 from web.state import state
 
 
@@ -50,14 +51,8 @@ async def remote_actor_form(request: web.Request) -> web.Response:
 
 async def follow_remote_actor(request: web.Request) -> web.Response:
     """POST address=name@server (or the actor's URL): follow them, then see their page here, with its button."""
-    user = require_user(request)
-    data = await form_data(request)
-    app = state(request)
-    try:
-        actor = await follows.follow_actor(app.fed.resolver, member=user, address=str(data.get("address", "")))
-    except (InvalidInput, RemoteUnreachable) as error:
-        return form_page(request, "notifications/remote.html", data=data, keep=("address",), error=error)
-    return redirect(f"/u/{actor.handle}")
+    return await follow_by_address(request, follows.follow_actor, template="notifications/remote.html",
+                                   page_of=lambda actor: f"/u/{actor.handle}")  # fmt: skip
 
 
 def add_routes(router: web.UrlDispatcher) -> None:
