@@ -3,6 +3,7 @@
 Services raise these; they never know about HTTP. `web/problems.py` is the one place that maps each family to a
 status code, a translated HTML page or an RFC 9457 problem document. `message` is a message id marked with `N_` so
 the catalog extractor finds it; `params` fill its `%(name)s` placeholders; `field` names the form field at fault.
+`explained_on_form` says whether the refusal is about what was written where it was written (see DomainError).
 """
 
 from __future__ import annotations
@@ -18,6 +19,12 @@ def N_(message: str) -> str:
 class DomainError(Exception):
     code: ClassVar[str] = "error"
     message: ClassVar[str] = N_("Something went wrong.")
+    # True for a refusal of what the person wrote, where they wrote it: the input itself is wrong, or the place no
+    # longer takes it (the thread was closed, the forum deleted on its server, the phase is over, only the
+    # consultation's audience may answer). The page that sent the form shows it again with the text kept and this
+    # message, so nothing typed is lost. False: a refusal of the request itself (not signed in, not allowed to act
+    # at all, nothing there), answered by the error page. An error naming a `field` is shown on the form too.
+    explained_on_form: ClassVar[bool] = False
 
     def __init__(self, *, field: str | None = None, message: str | None = None, **params: Any) -> None:
         self.field = field
@@ -29,6 +36,7 @@ class DomainError(Exception):
 
 class InvalidInput(DomainError):
     code = "invalid_input"
+    explained_on_form = True
     message = N_("Please check what you entered.")
 
 
@@ -124,11 +132,13 @@ class NotOperator(PermissionDenied):
 # Forums
 class ThreadLocked(Conflict):
     code = "thread_locked"
+    explained_on_form = True
     message = N_("This thread is closed. New replies are not possible.")
 
 
 class PostDeleted(Conflict):
     code = "post_deleted"
+    explained_on_form = True
     message = N_("That post was deleted.")
 
 
@@ -137,6 +147,7 @@ class ForumDeletedAtOrigin(Conflict):
     written in it (Lemmy refuses new posts and comments in a deleted community too)."""
 
     code = "forum_deleted_at_origin"
+    explained_on_form = True
     message = N_(
         "This forum was deleted on its server. It can still be read, but new threads and replies are not possible."
     )
@@ -283,16 +294,19 @@ class NotVerifiedResident(Conflict):
 
 class ProposalsClosed(Conflict):
     code = "proposals_closed"
+    explained_on_form = True
     message = N_("Projects can only be proposed while the proposal phase is open.")
 
 
 class ReviewClosed(Conflict):
     code = "review_closed"
+    explained_on_form = True
     message = N_("Projects can only be reviewed before voting opens.")
 
 
 class FollowUpNotOpen(Conflict):
     code = "follow_up_not_open"
+    explained_on_form = True
     message = N_("Implementation follow-up starts when the results are published.")
 
 
@@ -391,6 +405,7 @@ class VotingStillOpen(Conflict):
 
 class ResultsAlreadyPublished(Conflict):
     code = "results_already_published"
+    explained_on_form = True
     message = N_("The results of this process are already published.")
 
 
@@ -414,21 +429,25 @@ class OfficialsOnly(NotOfficial):
 
 class ConsultationClosed(Conflict):
     code = "consultation_closed"
+    explained_on_form = True
     message = N_("This consultation is closed. Answers can no longer be given or changed.")
 
 
 class ConsultationNotOpen(Conflict):
     code = "consultation_not_open"
+    explained_on_form = True
     message = N_("This consultation has not opened yet.")
 
 
 class ConsultationStillOpen(Conflict):
     code = "consultation_still_open"
+    explained_on_form = True
     message = N_("The council can answer only after the consultation closes.")
 
 
 class ConsultationAlreadyAnswered(Conflict):
     code = "consultation_already_answered"
+    explained_on_form = True
     message = N_("The council has already published its answer to this consultation.")
 
 
@@ -444,6 +463,7 @@ class AnswerWrongFormat(InvalidInput):
 
 class NotInAudience(PermissionDenied):
     code = "not_in_audience"
+    explained_on_form = True
     message = N_("Only verified residents of the district can take part in this consultation.")
 
 

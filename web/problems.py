@@ -112,6 +112,12 @@ def error_page(request: web.Request, *, status: int, title: str, detail: str) ->
     )
 
 
+def explained_on_form(error: errors.DomainError) -> bool:
+    """Whether the page that sent a form answers this refusal itself, showing the form again with what the person
+    typed and the message (a refusal of the text, or of one field); otherwise it is the error page for its status."""
+    return error.explained_on_form or error.field is not None
+
+
 def field_errors(request: web.Request, error: errors.DomainError) -> dict[str, str]:
     """Translated messages per form field, for re-rendering a form next to what the person typed."""
     items = error.errors if isinstance(error, InvalidFields) else [error]

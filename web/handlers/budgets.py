@@ -2,10 +2,11 @@
 projects, proposing a project, a project with its public review and follow-up, and the officials' page to verify
 residents.
 
-Each POST calls one service function in one transaction and redirects (post/redirect/get); a refusal about a field
-re-renders the form it came from with the translated message next to that field; any other refusal (not an
-official, the phase is over) is the error page for its status. Voting, results and open data are other
-handlers; the process page leaves them a marked spot (`budgets/_voting_links.html`).
+Each POST calls one service function in one transaction and redirects (post/redirect/get); a refusal of what was
+written (a field at fault, or the phase is over: `explained_on_form`) re-renders the form it came from with the text
+kept and the translated message, next to the field when it names one; any other refusal (not an official) is the
+error page for its status. Voting, results and open data are other handlers; the process page leaves them a marked
+spot (`budgets/_voting_links.html`).
 """
 
 from __future__ import annotations
@@ -34,10 +35,11 @@ from deliberate.coalitions import service as coalitions
 from deliberate.errors import N_, DomainError, NotOfficial, ProposalsClosed
 from deliberate.forums import service as forums
 from deliberate.organizations import service as orgs
-from deliberate.validation import LIMA, InvalidFields
+from deliberate.validation import LIMA
 from web.forms import form_page
 from web.handlers.common import form_data, redirect, require_user
 from web.i18n import format_money, gettext_for
+from web.problems import explained_on_form
 from web.render import translate
 from web.state import USER, state
 
@@ -125,14 +127,18 @@ CHOICES = {
 }
 
 
-def counting_label(process: BudgetProcess) -> str:
-    """The message id naming the process's counting rule, in votes or in points as its ballot gives them."""
-    return (POINTS_COUNTING_LABELS if process.counts_points else COUNTING_LABELS)[process.counting_rule]
+# A counting setting of a process: its labels for a ballot counted in votes, and for one counted in points.
+RULE_LABELS: dict[str, tuple[dict[str, str], dict[str, str]]] = {
+    "counting_rule": (COUNTING_LABELS, POINTS_COUNTING_LABELS),
+    "completion": (COMPLETION_LABELS, POINTS_COMPLETION_LABELS),
+}
 
 
-def completion_label(process: BudgetProcess) -> str:
-    """The message id naming what the count does with money left, in votes or in points as the ballot gives them."""
-    return (POINTS_COMPLETION_LABELS if process.counts_points else COMPLETION_LABELS)[process.completion]
+def rule_label(process: BudgetProcess, setting: str) -> str:
+    """The message id naming the process's value of `setting` (a key of RULE_LABELS), in votes or in points as its
+    ballot gives them."""
+    in_votes, in_points = RULE_LABELS[setting]
+    return (in_points if process.counts_points else in_votes)[getattr(process, setting)]
 
 
 # What imports before the import stopped writing a reason stored as one (a data migration may set those to NULL).
@@ -273,7 +279,7 @@ async def create(request: web.Request) -> web.Response:
                 conn, clock=app.clock, actor=user, data=data, node_text=node_text(request)
             )
     except DomainError as error:
-        if error.field is None and not isinstance(error, InvalidFields):
+        if not explained_on_form(error):
             raise
         return form_page(
             request, "budgets/new.html", data=data, keep=PROCESS_FIELDS, error=error, context=_new_context()
@@ -316,7 +322,7 @@ async def change(request: web.Request) -> web.Response:
         async with app.db.acquire() as conn, conn.transaction():
             process = await budgets.change_process(conn, clock=app.clock, actor=user, slug=_slug(request), data=data)
     except DomainError as error:
-        if error.field is None and not isinstance(error, InvalidFields):
+        if not explained_on_form(error):
             raise
         async with app.db.acquire() as conn:
             process = await budgets.get_process(conn, _slug(request))
@@ -396,7 +402,7 @@ async def propose(request: web.Request) -> web.Response:
                 link_base=app.settings.base_url, node_text=node_text(request),
             )  # fmt: skip
     except DomainError as error:
-        if error.field is None and not isinstance(error, InvalidFields):
+        if not explained_on_form(error):
             raise
         async with app.db.acquire() as conn:
             process = await budgets.get_process(conn, slug)
@@ -472,11 +478,12 @@ async def _project_action(request: web.Request, action: str) -> web.Response:
                     conn, clock=app.clock, actor=user, slug=slug, project_id=project_id, data=data
                 )
     except DomainError as error:
-        if error.field is None and not isinstance(error, InvalidFields):
+        if not explained_on_form(error):
             raise
         return form_page(
             request, "budgets/project.html", data=data, keep=REVIEW_FIELDS + FOLLOW_UP_FIELDS, error=error,
-            context={**await _project_context(request), "failed": action},
+            # The form that was sent, even when the phase that offered it has just ended: its text stays on the page.
+            context={**await _project_context(request), "failed": action, f"can_{action}": True},
         )  # fmt: skip
     return redirect(f"/b/{slug}/p/{project_id}")
 
@@ -511,7 +518,7 @@ async def change_resident(request: web.Request) -> web.Response:
                     conn, clock=app.clock, actor=user, username=username, place=str(data.get("place", ""))
                 )
     except DomainError as error:
-        if error.field is None and not isinstance(error, InvalidFields):
+        if not explained_on_form(error):
             raise
         return form_page(
             request, "budgets/residents.html", data=data, keep=RESIDENT_FIELDS, error=error,

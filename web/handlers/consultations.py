@@ -25,6 +25,7 @@ from deliberate.validation import LIMA
 from web.forms import form_page
 from web.handlers.common import form_data, redirect, require_user
 from web.handlers.federation import consultation_document, wants_activity_json
+from web.problems import explained_on_form
 from web.render import page
 from web.state import USER, state
 
@@ -107,7 +108,7 @@ async def appoint_official(request: web.Request) -> web.Response:
                 conn, clock=app.clock, actor=user, username=str(data.get("username", "")), data=data
             )
     except DomainError as error:
-        if not (isinstance(error, InvalidInput) or error.field):  # an unknown username names its field
+        if not explained_on_form(error):  # an unknown username names its field
             raise
         return await _officials_page(request, data=data, error=error)
     return redirect("/consultations/officials")
@@ -173,7 +174,9 @@ async def edit(request: web.Request) -> web.Response:
     try:
         async with app.db.acquire() as conn, conn.transaction():
             created = await consultations.publish_new_version(conn, clock=app.clock, actor=user, slug=slug, data=data)
-    except InvalidInput as error:
+    except DomainError as error:
+        if not explained_on_form(error):  # closed meanwhile: the edited text stays on the form
+            raise
         async with app.db.acquire() as conn:
             document = await consultations.access_consultation(conn, slug)
         return form_page(request, "consultations/publish.html", data=data, keep=PUBLISH_FIELDS, error=error,
@@ -249,12 +252,11 @@ async def respond(request: web.Request) -> web.Response:
         async with app.db.acquire() as conn, conn.transaction():
             await consultations.respond(conn, clock=app.clock, actor=user, slug=_slug(request), data=data)
     except DomainError as error:
-        if isinstance(error, InvalidInput) or error.code in ("consultation_closed", "consultation_not_open",
-                                                             "not_in_audience"):  # fmt: skip
-            context = await _page_context(request)
-            context["submitted"] = data
-            return form_page(request, "consultations/respond.html", error=error, context=context)
-        raise
+        if not explained_on_form(error):
+            raise
+        context = await _page_context(request)
+        context["submitted"] = data
+        return form_page(request, "consultations/respond.html", error=error, context=context)
     return redirect(f"/c/{_slug(request)}?saved=1#response")
 
 
@@ -270,11 +272,10 @@ async def comment(request: web.Request) -> web.Response:
                 as_organization=str(data.get("as_organization") or "") or None,
             )  # fmt: skip
     except DomainError as error:
-        if isinstance(error, InvalidInput) or error.code in ("consultation_closed", "consultation_not_open",
-                                                             "not_in_audience", "thread_locked"):  # fmt: skip
-            return form_page(request, "consultations/show.html", data=data, keep=("body",), error=error,
-                             context=await _page_context(request) | {"failed": f"comment-{number}"})  # fmt: skip
-        raise
+        if not explained_on_form(error):
+            raise
+        return form_page(request, "consultations/show.html", data=data, keep=("body",), error=error,
+                         context=await _page_context(request) | {"failed": f"comment-{number}"})  # fmt: skip
     return redirect(f"/t/{post.thread_id}?after={max(post.id - 1, 0)}#p{post.id}")
 
 
@@ -289,11 +290,10 @@ async def submit_position(request: web.Request) -> web.Response:
                 organization_slug=str(data.get("organization", "")), data=data,
             )  # fmt: skip
     except DomainError as error:
-        if isinstance(error, InvalidInput) or error.field or error.code in ("consultation_closed",
-                                                                            "consultation_not_open"):  # fmt: skip
-            return form_page(request, "consultations/show.html", data=data, keep=("body",), error=error,
-                             context=await _page_context(request) | {"failed": "position"})  # fmt: skip
-        raise
+        if not explained_on_form(error):
+            raise
+        return form_page(request, "consultations/show.html", data=data, keep=("body",), error=error,
+                         context=await _page_context(request) | {"failed": "position"})  # fmt: skip
     return redirect(f"/c/{_slug(request)}#positions")
 
 
@@ -332,12 +332,11 @@ async def answer(request: web.Request) -> web.Response:
         async with app.db.acquire() as conn, conn.transaction():
             await consultations.publish_answer(conn, clock=app.clock, actor=user, slug=_slug(request), data=data)
     except DomainError as error:
-        if isinstance(error, InvalidInput) or error.code in ("consultation_still_open",
-                                                             "consultation_already_answered"):  # fmt: skip
-            keep = ["general", "changes", *(k for k in data if k.startswith("reply_"))]
-            return form_page(request, "consultations/answer.html", data=data, keep=keep, error=error,
-                             context=await _answer_context(request))  # fmt: skip
-        raise
+        if not explained_on_form(error):
+            raise
+        keep = ["general", "changes", *(k for k in data if k.startswith("reply_"))]
+        return form_page(request, "consultations/answer.html", data=data, keep=keep, error=error,
+                         context=await _answer_context(request))  # fmt: skip
     return redirect(f"/c/{_slug(request)}#answer")
 
 

@@ -18,6 +18,7 @@ from web.forms import form_page
 from web.handlers import live
 from web.handlers.common import form_data, redirect, require_user
 from web.handlers.federation import group_document, thread_document, wants_activity_json
+from web.problems import explained_on_form
 from web.render import page
 from web.state import USER, state
 
@@ -81,9 +82,7 @@ async def start_thread(request: web.Request) -> web.Response:
                 as_organization=str(data.get("as_organization") or "") or None,
             )  # fmt: skip
     except DomainError as error:
-        # A refusal about what was written, or about the forum itself (its server deleted it): the form again,
-        # with the text kept.
-        if not (isinstance(error, InvalidInput) or error.code == "forum_deleted_at_origin"):
+        if not explained_on_form(error):
             raise
         return form_page(
             request, "forums/forum.html", data=data, keep=("title", "body"), error=error,
@@ -138,13 +137,12 @@ async def reply(request: web.Request) -> web.Response:
                 as_organization=str(data.get("as_organization") or "") or None,
             )  # fmt: skip
     except DomainError as error:
-        kept = ("thread_locked", "post_deleted", "forum_deleted_at_origin")  # refusals the thread page explains
-        if isinstance(error, InvalidInput) or error.field or error.code in kept:
-            return form_page(
-                request, "forums/thread.html", data=data, keep=("body", "reply_to"), error=error,
-                context=await _thread_context(request),
-            )  # fmt: skip
-        raise
+        if not explained_on_form(error):
+            raise
+        return form_page(
+            request, "forums/thread.html", data=data, keep=("body", "reply_to"), error=error,
+            context=await _thread_context(request),
+        )  # fmt: skip
     await live.publish_post(request, thread_id=thread_id, post_id=post.id)  # committed: readers may fetch it
     return redirect(f"/t/{thread_id}?after={max(post.id - 1, 0)}#p{post.id}")
 
@@ -167,7 +165,9 @@ async def edit(request: web.Request) -> web.Response:
     try:
         async with app.db.acquire() as conn, conn.transaction():
             post = await forums.edit_post(conn, clock=app.clock, actor=user, post_id=post_id, data=data)
-    except InvalidInput as error:
+    except DomainError as error:
+        if not explained_on_form(error):
+            raise
         async with app.db.acquire() as conn:
             post, _ = await forums.post_history(conn, viewer=user, post_id=post_id)
         return form_page(request, "forums/edit.html", data=data, keep=("body",), error=error, context={"post": post})

@@ -27,9 +27,10 @@ from deliberate.errors import N_, DomainError, InvalidInput, Unauthenticated
 from deliberate.validation import InvalidFields, field_error
 from schemas import api as wire
 from web.forms import form_page
-from web.handlers.budgets import CHOICES, LABELS, completion_label, counting_label
+from web.handlers.budgets import CHOICES, LABELS, rule_label
 from web.handlers.common import form_data, redirect, require_user
 from web.i18n import format_money
+from web.problems import explained_on_form
 from web.render import language, page, translate
 from web.state import USER, state
 
@@ -184,14 +185,13 @@ async def paper(request: web.Request) -> web.Response:
                 conn, clock=app.clock, actor=user, slug=process.slug, username=str(data.get("username", "")),
                 polling_table=str(data.get("polling_table", "")), zone_id=data.get("zone"), choices=choices,
             )  # fmt: skip
-    except InvalidInput as error:
+    except DomainError as error:
+        # The voter's refusals (voted online, already voted, not a verified resident) name the username field; an
+        # unknown username is a bare NotFound, shown on the form as well so the official can correct it.
+        if not (explained_on_form(error) or error.code == "not_found"):
+            raise
         context = await _paper_context(request, process, data.get("zone"))
         return form_page(request, "budgets/paper.html", data=data, keep=tuple(data), error=error, context=context)
-    except DomainError as error:
-        if error.code in ("voted_online", "already_voted", "not_verified_voter", "not_found"):
-            context = await _paper_context(request, process, data.get("zone"))
-            return form_page(request, "budgets/paper.html", data=data, keep=tuple(data), error=error, context=context)
-        raise
     return _receipt_page(request, process, receipt, table=str(data.get("polling_table", "")).strip())
 
 
@@ -378,7 +378,8 @@ async def results(request: web.Request) -> web.Response:
     return page(request, "budgets/results.html", {
         "process": process, "zones": zones, "published": published, "phase": phase, "Phase": Phase,
         "can_publish": budgets.is_official(user) and phase is Phase.COUNTING, "ballots": sizes[1],
-        "labels": LABELS, "counting_label": counting_label(process), "completion_label": completion_label(process),
+        "labels": LABELS, "counting_label": rule_label(process, "counting_rule"),
+        "completion_label": rule_label(process, "completion"),
         "points": points,
     })  # fmt: skip
 
