@@ -12,6 +12,9 @@ relayed by a forum Group (Announce, FEP-1b12) is only taken when the Group is on
   (the fetcher requires the document's id to be the URL it came from);
 - a relayed Delete, Like or Undo concerns a post in that Group's own forum: the Group is the authority over its
   threads (it moderates them and counts their support).
+A Group deleted on its server (its own Delete, or a Delete of it by someone of its server that it announces, as Lemmy
+deletes a community) leaves its mirror here read-only; the Undo of that Delete, in either shape, restores it, once
+the Group's server serves it as a Group again (`_group_restored`).
 """
 
 from __future__ import annotations
@@ -384,6 +387,8 @@ async def _undo(conn: asyncpg.Connection, processor: Processor, actor: RemoteAct
         followed = await _followable(conn, processor.outbox.base_url, inner.object_id or "")
         if followed is not None:
             await peers.remove_follower(conn, followed, actor)
+    elif inner.type == "Delete" and inner.object_id == actor.uri:
+        await _group_restored(conn, processor, actor, budget)  # a Group undoing its own Delete (`_delete`)
     elif inner.type == "Like":
         await _support(conn, processor, actor.uri, inner.object_id or "", present=False, budget=budget)
 
@@ -560,6 +565,46 @@ async def _actor_deleted(conn: asyncpg.Connection, processor: Processor, actor: 
         await notifications.forget_deleted_forum(conn, forum_id=actor.forum_id)
 
 
+async def _group_restored(conn: asyncpg.Connection, processor: Processor, group: RemoteActor,
+                          budget: FetchBudget) -> None:  # fmt: skip
+    """The Undo of a Group's deletion, verified as its Delete was (`_undo`: the Group's own, signed by it;
+    `_announce`: someone of its server's, announced by the Group): a Lemmy moderator or admin restoring a community
+    sends that UndoDelete. The word of the Undo alone does not restore the mirror: the Group is fetched again from
+    its server, which must serve it as a Group again (while it is deleted Lemmy answers 410 Gone with a Tombstone,
+    and the fetch fails, for good). Its copy here becomes that Group again, and its mirror takes posts again.
+
+    What ended with the deletion is not brought back: the members' subscriptions to the forum
+    (`notifications.forget_deleted_forum`) stay ended, since nobody here chose to follow the forum again and notices
+    would arrive unasked; and the node's Follow of the Group, ended too, is not sent again until a member follows the
+    forum from its page (`peers.follow_mirror_again`, which sends a new Follow)."""
+    if group.forum_id is None or group.type != "Tombstone":
+        return  # not a forum mirrored here, or not deleted here (a repeat, or its copy was fetched again already)
+    try:
+        document = parse_document(await processor.resolver.document(group.uri, budget=budget))
+    except UnsupportedDocument as exc:
+        raise ActivityRejected(reason=f"the restored forum's document: {exc}") from None
+    if not isinstance(document, Actor) or document.id != group.uri or document.type != "Group":
+        raise ActivityRejected(reason="the forum's server does not serve it as a Group again")
+    await peers.remember_actor(conn, actor_fields(document), clock=processor.resolver.clock)
+
+
+def _undoes_deletion_of(group: RemoteActor, inner: Any) -> bool:
+    """Whether `inner`, announced by `group`, is the Undo of a Delete of the Group by someone of its own server: how
+    Lemmy restores a community (the moderator's, or an admin's, UndoDelete, announced by the community). The same
+    test as for the Delete it undoes (`_announce`)."""
+    if not isinstance(inner, dict) or inner.get("type") != "Undo":
+        return False
+    try:
+        undo = parse_document(inner)
+    except UnsupportedDocument:
+        return False
+    if not isinstance(undo, Activity) or not isinstance(undo.object, Activity):
+        return False
+    undone = undo.object
+    return (undone.type == "Delete" and undone.object_id == group.uri and undone.actor == undo.actor
+            and host_of(undo.actor) == group.host)  # fmt: skip
+
+
 async def _verified_post(processor: Processor, raw: Any, budget: FetchBudget) -> tuple[Post, dict[str, Any]]:
     """A post relayed by someone else: proven by its author's FEP-8b32 proof, or fetched again from its origin."""
     if isinstance(raw, dict):
@@ -595,6 +640,11 @@ async def _check_proof(processor: Processor, raw: dict[str, Any], author_uri: st
 
 async def _announce(conn: asyncpg.Connection, processor: Processor, group: RemoteActor, activity: Activity,
                     raw: dict[str, Any], budget: FetchBudget) -> None:  # fmt: skip
+    if group.forum_id is not None and _undoes_deletion_of(group, raw.get("object")):
+        # Taken although the node no longer follows the Group: its Follow ended when the Group was deleted, and
+        # Lemmy still announces to the followers it had.
+        await _group_restored(conn, processor, group, budget)
+        return
     if group.forum_id is None or await peers.following_state(conn, group) != "accepted":
         return  # an Announce from someone whose forum we do not follow (e.g. a Mastodon boost): not for us
     inner = raw.get("object")

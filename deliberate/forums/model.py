@@ -35,6 +35,8 @@ class Forum:
     # Set for a forum of another node that this node follows: its Group's id and the host it lives on.
     ap_id: str | None = None
     origin: str | None = None
+    # A mirrored forum whose Group its own server deleted: kept readable here, but nothing new is written in it.
+    deleted_at_origin: bool = False
 
     @property
     def remote(self) -> bool:

@@ -11,6 +11,11 @@ gave; unblocking shows them again as they were. The check is on reads, not on a 
 in the transaction that blocks. Because the services and the federation layer read through the same functions, a
 hidden thread also takes no reply (it is not found) and is not relayed. Local rows (origin NULL) match no instance.
 The counters lists show (a forum's threads, a thread's posts) leave out the hidden rows the same way (`_shown_count`).
+
+A mirrored forum whose Group its own server deleted (`peers.actor_deleted` keeps the Group as a Tombstone) stays
+readable at its address, but the lists leave it out, as Lemmy hides a deleted community: the forum index, search,
+and the threads listed on a member's or an organization's page (`_NOT_DELETED_AT_ORIGIN`). Restored by its server
+(`federation/processing.py`, an Undo of the Delete), it is listed again.
 """
 
 from __future__ import annotations
@@ -52,9 +57,16 @@ _HIDDEN_THREADS = f"""SELECT count(*) FROM thread ht JOIN account ha ON ha.id = 
 _HIDDEN_POSTS = f"""SELECT count(*) FROM post hp JOIN account ha ON ha.id = hp.author_id
                     WHERE hp.thread_id = t.id AND ha.origin = ANY ({_BLOCKED})"""
 
+# Whether a forum `f` mirrors a Group that its server deleted. Only a mirror (ap_id set) is looked up, by the unique
+# index on remote_actor.forum_id, so a local forum's row costs nothing more.
+_DELETED_AT_ORIGIN = """(f.ap_id IS NOT NULL AND EXISTS (SELECT 1 FROM remote_actor dra
+                                                        WHERE dra.forum_id = f.id AND dra.type = 'Tombstone'))"""
+_NOT_DELETED_AT_ORIGIN = f"NOT {_DELETED_AT_ORIGIN}"
+
 _FORUM = f"""f.id, f.slug, f.name, f.description, f.organization_id, o.slug AS organization_slug,
             o.name AS organization_name, f.visibility, f.created_at, f.ap_id, f.origin,
-            {_shown_count("f.thread_count", _HIDDEN_THREADS)} AS thread_count"""
+            {_shown_count("f.thread_count", _HIDDEN_THREADS)} AS thread_count,
+            {_DELETED_AT_ORIGIN} AS deleted_at_origin"""
 _FORUM_FROM = "forum f LEFT JOIN organization o ON o.id = f.organization_id"
 
 # A thread's post count as readers see it, for any query that reads the thread as `t` (a consultation's sections).
@@ -135,14 +147,6 @@ async def unlist_forum(conn: asyncpg.Connection, forum_id: int) -> None:
     await conn.execute("UPDATE forum SET listed = false WHERE id = $1", forum_id)
 
 
-async def deleted_at_origin(conn: asyncpg.Connection, forum_id: int) -> bool:
-    """Whether the forum mirrors a Group that its server deleted (`peers.actor_deleted` keeps it as a Tombstone)."""
-    deleted: bool = await conn.fetchval(
-        "SELECT EXISTS (SELECT 1 FROM remote_actor WHERE forum_id = $1 AND type = 'Tombstone')", forum_id
-    )
-    return deleted
-
-
 async def forum_slug_exists(conn: asyncpg.Connection, slug: str) -> bool:
     found: bool = await conn.fetchval("SELECT EXISTS (SELECT 1 FROM forum WHERE slug = $1)", slug)
     return found
@@ -162,7 +166,7 @@ async def list_forums_visible_to(conn: asyncpg.Connection, account_id: int | Non
     rows = await conn.fetch(
         f"""
         SELECT {_FORUM} FROM {_FORUM_FROM}
-        WHERE f.listed AND {_heard("f.origin")}
+        WHERE f.listed AND {_heard("f.origin")} AND {_NOT_DELETED_AT_ORIGIN}
           AND (f.visibility = 'public'
                OR EXISTS (SELECT 1 FROM organization_member m
                           WHERE m.organization_id = f.organization_id AND m.account_id = $1))
@@ -429,6 +433,7 @@ async def search_posts(
             JOIN forum f ON f.id = t.forum_id
             WHERE p.search @@ q.query AND p.deleted_at IS NULL AND p.hidden_at IS NULL
               AND {_heard(_origin_of_account("p.author_id"), _origin_of_account("t.author_id"), "f.origin")}
+              AND {_NOT_DELETED_AT_ORIGIN}
               AND ($5::bigint IS NULL OR p.id < $5)
               AND (f.visibility = 'public' OR EXISTS (
                     SELECT 1 FROM organization_member m
@@ -461,7 +466,7 @@ async def list_threads_started(
         JOIN forum f ON f.id = t.forum_id
         WHERE ($1::bigint IS NULL OR t.as_organization_id = $1)
           AND ($2::bigint IS NULL OR (t.author_id = $2 AND t.as_organization_id IS NULL))
-          AND {_heard("a.origin", "f.origin")}
+          AND {_heard("a.origin", "f.origin")} AND {_NOT_DELETED_AT_ORIGIN}
           AND (f.visibility = 'public' OR EXISTS (
                 SELECT 1 FROM organization_member m WHERE m.organization_id = f.organization_id AND m.account_id = $3))
         ORDER BY t.created_at DESC, t.id DESC

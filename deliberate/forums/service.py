@@ -3,8 +3,9 @@
 The rules for who may read and write live here once, shared by the web pages, the JSON API and (with federation)
 the inbox: a members-only forum does not exist for anyone outside its organization (NotFound, so its existence does
 not leak); posting as an organization needs an admin of it; a locked thread takes no replies; a deleted post takes
-no replies and no edits; the mirror of a forum that its own server deleted takes no new threads and no replies.
-Replies lock their thread row, so a lock and a reply racing each other are ordered.
+no replies and no edits; the mirror of a forum that its own server deleted is read-only (`_check_not_deleted_at_origin`:
+no new threads, replies, edits nor reactions, from here or from elsewhere; its members may still delete their own
+posts). Replies lock their thread row, so a lock and a reply racing each other are ordered.
 """
 
 from __future__ import annotations
@@ -185,9 +186,16 @@ async def _check_can_post(conn: asyncpg.Connection, forum: Forum, actor: Account
     await _check_can_read(conn, forum, actor)
     if forum.visibility == "members" and not await _is_member(conn, forum, actor):
         raise NotForumMember()
-    if forum.remote and await queries.deleted_at_origin(conn, forum.id):
-        # What is written here would go to a Group that no longer exists. Lemmy refuses new posts and comments in a
-        # deleted community as well (check_community_deleted_or_removed); the threads stay readable.
+    _check_not_deleted_at_origin(forum)
+
+
+def _check_not_deleted_at_origin(forum: Forum) -> None:
+    """A mirror whose Group its server deleted is read-only: what is written here (a thread, a reply, an edit, a
+    reaction, whose support goes out as a Like) would go to a Group that no longer exists. Lemmy refuses the same in
+    a deleted community (check_community_deleted_or_removed: posts, comments, their edits and votes, local or
+    received); the threads stay readable. The same rule for what arrives from other servers: the mirror stays as
+    its server left it."""
+    if forum.deleted_at_origin:
         raise ForumDeletedAtOrigin()
 
 
@@ -343,17 +351,17 @@ async def _add_reply(
     return post
 
 
-async def _own_live_post(conn: asyncpg.Connection, actor: Account, post_id: int, clock: Clock) -> Post:
+async def _own_live_post(conn: asyncpg.Connection, actor: Account, post_id: int, clock: Clock) -> tuple[Forum, Post]:
     _check_can_write(actor, clock)
     post = await queries.get_post(conn, post_id, for_update=True)
     if post is None:
         raise NotFound()
-    await access_thread(conn, post.thread_id, viewer=actor)
+    forum, _ = await access_thread(conn, post.thread_id, viewer=actor)
     if post.author_id != actor.id:
         raise NotAuthor()
     if post.deleted:
         raise PostDeleted()
-    return post
+    return forum, post
 
 
 async def edit_post(
@@ -361,7 +369,8 @@ async def edit_post(
 ) -> Post:
     """The author changes a post; the earlier text stays visible as a revision."""
     form = parse(PostForm, data)
-    post = await _own_live_post(conn, actor, post_id, clock)
+    forum, post = await _own_live_post(conn, actor, post_id, clock)
+    _check_not_deleted_at_origin(forum)
     if form.body != post.source:
         await queries.update_post_text(
             conn, post.id, old_source=post.source, source=form.body, html=render_markdown(form.body), now=clock.now()
@@ -373,7 +382,12 @@ async def edit_post(
 
 
 async def delete_post(conn: asyncpg.Connection, *, clock: Clock, actor: Account, post_id: int) -> None:
-    post = await _own_live_post(conn, actor, post_id, clock)
+    """The author erases a post. Allowed in a mirror whose Group its server deleted too: it only takes away what
+    was written. Its Delete is still queued by the outbox (`post_deleted`), to that Group's inbox and to the
+    author's own followers, and that is harmless: Lemmy keeps a deleted community's posts (it brings them back if
+    the community is restored), so its server erasing its copy of the author's post is what the author asked for;
+    a server that refuses it answers 4xx, and the delivery gives up without retrying."""
+    _, post = await _own_live_post(conn, actor, post_id, clock)
     await queries.tombstone_post(conn, post.id, now=clock.now())
     await record_event(conn, "post_deleted", {"post_id": post.id, "by": actor.id})
 
@@ -398,9 +412,10 @@ async def react(conn: asyncpg.Connection, *, clock: Clock, actor: Account | None
     post = await queries.get_post(conn, post_id)
     if post is None:
         raise NotFound()
-    await access_thread(conn, post.thread_id, viewer=author)
+    forum, _ = await access_thread(conn, post.thread_id, viewer=author)
     if post.deleted:
         raise PostDeleted()
+    _check_not_deleted_at_origin(forum)  # the support reaction, or taking it back, would be a Like or its Undo
     present = await queries.toggle_reaction(conn, post.id, author.id, kind=kind, now=clock.now())
     await record_event(
         conn, "reaction_added" if present else "reaction_removed", {"post_id": post.id, "by": author.id, "kind": kind}
@@ -415,7 +430,9 @@ async def set_thread_locked(
 
     Each change is an entry in the public moderation log. `reason` is required by the moderation pages
     (`moderation.service.lock_thread`); the thread page's close button sends none, and the log says so.
-    Locking a locked thread (or reopening an open one) changes nothing and logs nothing.
+    Locking a locked thread (or reopening an open one) changes nothing and logs nothing. Allowed in a mirror whose
+    Group its server deleted: a lock in any mirror stays here (only a forum's own server closes its threads for
+    everyone, `federation/outbox.py`), so nothing goes to the deleted Group.
     """
     _check_can_write(actor, clock)
     reason = reason.strip()
@@ -538,7 +555,8 @@ async def accept_remote_edit(
     conn: asyncpg.Connection, *, clock: Clock, author: Account, post_id: int, text: RemoteText
 ) -> None:
     parse(PostForm, {"body": text.source or "."})
-    post = await _own_live_post(conn, author, post_id, clock)
+    forum, post = await _own_live_post(conn, author, post_id, clock)
+    _check_not_deleted_at_origin(forum)
     await queries.set_ap_object(conn, post.id, text.ap_object)
     if text.source != post.source:
         await queries.update_post_text(
@@ -559,9 +577,10 @@ async def set_remote_support(
     post = await queries.get_post(conn, post_id)
     if post is None:
         raise NotFound()
-    await access_thread(conn, post.thread_id, viewer=author)
+    forum, _ = await access_thread(conn, post.thread_id, viewer=author)
     if post.deleted and present:
         raise PostDeleted()
+    _check_not_deleted_at_origin(forum)
     changed = await queries.set_reaction(conn, post.id, author.id, kind="apoyo", present=present, now=clock.now())
     if changed:
         await record_event(
