@@ -19,7 +19,7 @@ from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 from deliberate.accounts.model import Account
 from deliberate.forums.model import Forum
 from deliberate.organizations.model import Organization
-from federation.crypto.multikey import load_private_key_pem, multikey_document, public_key_to_pem
+from federation.crypto.multikey import multikey_document, own_private_key, public_key_to_pem
 from federation.objects import tombstone
 
 AS_CONTEXT = [
@@ -36,8 +36,8 @@ def actor_urls(base_url: str) -> dict[str, str]:
 
 
 def _keys(actor_id: str, rsa_private_pem: str, ed25519_private_pem: str) -> dict[str, Any]:
-    rsa_key = load_private_key_pem(rsa_private_pem)
-    ed_key = load_private_key_pem(ed25519_private_pem)
+    rsa_key = own_private_key(rsa_private_pem)
+    ed_key = own_private_key(ed25519_private_pem)
     assert isinstance(rsa_key, rsa.RSAPrivateKey) and isinstance(ed_key, ed25519.Ed25519PrivateKey)
     return {
         "publicKey": {

@@ -7,7 +7,6 @@ and object proofs with the Ed25519 key (`#ed25519-key`, listed in the actor's as
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass
 
 import asyncpg
@@ -19,7 +18,7 @@ from deliberate.forums import service as forums
 from deliberate.node import service as node
 from deliberate.organizations import service as orgs
 from deliberate.peers.service import Signer
-from federation.crypto.multikey import PrivateKey, load_private_key_pem
+from federation.crypto.multikey import own_private_key
 
 NODE = Signer("application", 0)
 
@@ -37,14 +36,6 @@ class Identity:
     @property
     def proof_key_id(self) -> str:
         return f"{self.actor}#ed25519-key"
-
-
-@functools.lru_cache(maxsize=512)
-def _parsed(pem: str) -> PrivateKey:
-    # Parsing (and checking) an RSA private key costs about a millisecond; a fan-out signs many requests with one
-    # key. Keyed by the PEM text, so a rotated key is simply a new entry: the keys are read from the database on
-    # every load and a rotation by another process takes effect at once.
-    return load_private_key_pem(pem)
 
 
 def actor_uri(base_url: str, kind: str, name: str) -> str:
@@ -67,6 +58,6 @@ async def load(conn: asyncpg.Connection, base_url: str, signer: Signer, *, clock
         actor_keys = await node.ensure_actor_keys(conn, clock=clock, kind=signer.kind, actor_id=signer.id)
         uri = actor_uri(base_url, signer.kind, name)
         rsa_pem, ed_pem = actor_keys.rsa_private_pem, actor_keys.ed25519_private_pem
-    rsa_key, ed_key = _parsed(rsa_pem), _parsed(ed_pem)
+    rsa_key, ed_key = own_private_key(rsa_pem), own_private_key(ed_pem)
     assert isinstance(rsa_key, rsa.RSAPrivateKey) and isinstance(ed_key, ed25519.Ed25519PrivateKey)
     return Identity(uri, rsa_key, ed_key)

@@ -13,7 +13,7 @@ import asyncpg
 from deliberate.clock import Clock
 from deliberate.node.service import ensure_node_keys
 from deliberate.settings import Settings
-from federation.crypto.multikey import load_private_key_pem
+from federation.crypto.multikey import own_private_key
 from federation.delivery import Deliverer
 from federation.fetch import Fetcher, FetchPolicy, GetSigner
 from federation.outbox import Outbox
@@ -42,7 +42,7 @@ async def federation(
 ) -> AsyncIterator[Federation]:
     async with pool.acquire() as conn, conn.transaction():
         keys = await ensure_node_keys(conn, clock=clock)
-    node_key = load_private_key_pem(keys.rsa_private_pem)
+    node_key = own_private_key(keys.rsa_private_pem)
     base = settings.base_url
     signer = GetSigner(key_id=f"{base}/actor#main-key", private_key=node_key)  # type: ignore[arg-type]
     policy = FetchPolicy(allow_private=settings.dev_allow_private_network)

@@ -10,6 +10,7 @@ base58btc is the Bitcoin alphabet, written out below (about 30 lines) instead of
 Only RSA and Ed25519 are accepted from PEM: anything else is a ``KeyFormatError``.
 """
 
+import functools
 from collections.abc import Mapping
 
 from cryptography.hazmat.primitives import serialization
@@ -122,16 +123,30 @@ def load_public_key_pem(pem: str | bytes) -> PublicKey:
     return key
 
 
-def load_private_key_pem(pem: str | bytes) -> PrivateKey:
-    """Unencrypted PKCS#8 or PKCS#1 PEM of an RSA or Ed25519 private key."""
+def load_private_key_pem(pem: str | bytes, *, generated_here: bool = False) -> PrivateKey:
+    """Unencrypted PKCS#8 or PKCS#1 PEM of an RSA or Ed25519 private key.
+
+    `generated_here`: the key is one this node made (`deliberate.node.service`) and read back from its own database,
+    so the RSA consistency checks, which cost about as much as 100 RSA signatures, are skipped: cryptography's
+    documentation allows `unsafe_skip_rsa_key_validation` exactly for keys known to be good. Keys from files or
+    elsewhere are checked."""
     data = pem.encode("ascii") if isinstance(pem, str) else pem
     try:
-        key = serialization.load_pem_private_key(data, password=None)
+        key = serialization.load_pem_private_key(data, password=None, unsafe_skip_rsa_key_validation=generated_here)
     except (ValueError, TypeError) as exc:
         raise KeyFormatError(f"not an unencrypted PEM private key: {exc}") from exc
     if not isinstance(key, rsa.RSAPrivateKey | ed25519.Ed25519PrivateKey):
         raise KeyFormatError(f"{type(key).__name__} keys are not accepted; use RSA or Ed25519")
     return key
+
+
+@functools.lru_cache(maxsize=512)
+def own_private_key(pem: str) -> PrivateKey:
+    """One of the node's own keys (see `generated_here`), parsed once: a fan-out signs many requests with one key,
+    and every fetch of an actor document derives its public keys. Keyed by the PEM text, so a rotated key is simply
+    a new entry: the keys are read from the database on every use and a rotation by another process takes effect at
+    once."""
+    return load_private_key_pem(pem, generated_here=True)
 
 
 def public_key_to_pem(key: PublicKey) -> str:
