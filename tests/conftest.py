@@ -23,6 +23,7 @@ import shutil
 import socket
 import tempfile
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -236,9 +237,10 @@ class Node:
         return await connect(self.database_url)
 
 
-@pytest_asyncio.fixture
-async def node_factory(servers: Servers) -> AsyncIterator[Any]:
-    """`await node_factory("ves", **settings)` starts a real node on a loopback port; all stop at teardown."""
+@asynccontextmanager
+async def nodes(servers: Servers) -> AsyncIterator[Any]:
+    """`start("ves", **settings)` starts a real node on a loopback port, in the running event loop; all stop when
+    the block ends. The body of `node_factory`, shared with the browser journeys' version of it."""
     started: list[Node] = []
     admin = await asyncpg.connect(servers.dsn("postgres"))
 
@@ -282,14 +284,23 @@ async def node_factory(servers: Servers) -> AsyncIterator[Any]:
         started.append(node)
         return node
 
-    yield start
-    for node in started:
-        for session in node.sessions:
-            await session.close()
-        await node.runner.cleanup()
-        servers.free_redis_dbs.append(node.redis_db)
-        await admin.execute(f"DROP DATABASE IF EXISTS {node.database_url.rsplit('/', 1)[1]} WITH (FORCE)")
-    await admin.close()
+    try:
+        yield start
+    finally:
+        for node in started:
+            for session in node.sessions:
+                await session.close()
+            await node.runner.cleanup()
+            servers.free_redis_dbs.append(node.redis_db)
+            await admin.execute(f"DROP DATABASE IF EXISTS {node.database_url.rsplit('/', 1)[1]} WITH (FORCE)")
+        await admin.close()
+
+
+@pytest_asyncio.fixture
+async def node_factory(servers: Servers) -> AsyncIterator[Any]:
+    """`await node_factory("ves", **settings)` starts a real node on a loopback port; all stop at teardown."""
+    async with nodes(servers) as start:
+        yield start
 
 
 @pytest_asyncio.fixture

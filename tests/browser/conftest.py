@@ -33,11 +33,12 @@ from typing import Any
 
 import pytest
 import pytest_asyncio
-from axe_playwright_python.async_playwright import Axe
+from axe_playwright_python.base import AXE_FILE_PATH
 from babel.support import Translations
 from playwright.async_api import Browser, BrowserContext, Page, async_playwright
 
-from tests.conftest import Node
+from tests.conftest import Node, Servers
+from tests.conftest import nodes as started_nodes
 from web.i18n import load_catalogs
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -53,6 +54,10 @@ CHROMIUM_FLAGS = (
 )
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "browser"
 FAILING_IMPACTS = frozenset({"serious", "critical"})
+# axe-core (bundled by axe-playwright-python) is added to every page of a JavaScript context when it is created
+# (`add_init_script`), so Chromium loads it from the context's own copy: sent with each check, its 570 kB took about
+# as long as the check itself.
+AXE_RUN = "options => axe.run(document, options)"
 MEASURED_CONTRAST = re.compile(r"has a [0-9.]+:1 contrast ratio")
 
 
@@ -122,7 +127,26 @@ def chromium() -> Iterator[str]:
         shutil.rmtree(profile, ignore_errors=True)
 
 
-@pytest_asyncio.fixture
+# The journeys run in the worker's one event loop (`BROWSER_LOOP`, put on every module of this package as
+# `pytestmark`), so one Playwright driver and one DevTools connection serve them all: starting the driver took about
+# a second and a half per test. The nodes a journey starts live in that loop too, hence this package's own
+# `node_factory` and `node` (the same body as everywhere else); each test still gets its own nodes and contexts.
+BROWSER_LOOP = pytest.mark.asyncio(loop_scope="session")
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def node_factory(servers: Servers) -> AsyncIterator[Any]:
+    async with started_nodes(servers) as start:
+        yield start
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def node(node_factory: Any) -> Node:
+    started: Node = await node_factory("ves", node_name="Villa El Salvador")
+    return started
+
+
+@pytest_asyncio.fixture(scope="session", loop_scope="session")
 async def browser(chromium: str) -> AsyncIterator[Browser]:
     async with async_playwright() as playwright:
         connected = await playwright.chromium.connect_over_cdp(chromium)
@@ -190,20 +214,22 @@ class Journey:
         if name and self.mode.name != "nojs":  # the same pages as on the desktop, without the live extras
             self.shots += 1
             self.artifacts.mkdir(parents=True, exist_ok=True)
-            await self.page.screenshot(path=str(self.artifacts / f"{self.shots:02d}-{name}.png"), full_page=True)
+            # JPEG: a full-page PNG took about 2.5 times as long to encode, and these are for people to look at.
+            shot = self.artifacts / f"{self.shots:02d}-{name}.jpg"
+            await self.page.screenshot(path=str(shot), full_page=True, type="jpeg", quality=70)
         if not self.mode.javascript:
             return  # axe-core is JavaScript; the same server HTML is checked in the other two modes
         key = f"{self.path} {await self.page.title()}"
         if key in self.checked:
             return
         self.checked.add(key)
-        results = await Axe().run(self.page, options={"resultTypes": ["violations", "incomplete"]})
-        found = [(rule, rule["nodes"]) for rule in results.response["violations"]]
+        results = await self.page.evaluate(AXE_RUN, {"resultTypes": ["violations", "incomplete"]})
+        found = [(rule, rule["nodes"]) for rule in results["violations"]]
         # axe leaves text whose colours it measured at 1:1 "to review" (it might be hidden on purpose); on these
         # pages every such text is meant to be read, so a measured ratio is a finding like any other.
         found += [
             (rule, [node for node in rule["nodes"] if _measured_contrast(node)])
-            for rule in results.response["incomplete"]
+            for rule in results["incomplete"]
             if rule["id"] == "color-contrast"
         ]
         for rule, nodes in found:
@@ -228,7 +254,22 @@ async def grant(node: Node, username: str, *roles: str) -> None:
         await conn.close()
 
 
-@pytest_asyncio.fixture
+async def new_context(browser: Browser, mode: Mode) -> BrowserContext:
+    """A browser context (its own cookies) in `mode`, set as a person in Lima's would be, with axe-core on its pages
+    when JavaScript is on."""
+    context = await browser.new_context(
+        java_script_enabled=mode.javascript,
+        viewport={"width": mode.width, "height": mode.height},
+        locale="es-PE",
+        timezone_id="America/Lima",
+    )
+    context.set_default_timeout(15_000)
+    if mode.javascript:
+        await context.add_init_script(path=AXE_FILE_PATH)
+    return context
+
+
+@pytest_asyncio.fixture(loop_scope="session")
 async def journey_for(browser: Browser, mode: Mode, request: pytest.FixtureRequest) -> AsyncIterator[JourneyFor]:
     """`await journey_for(node, "rosa")`: a fresh browser (its own cookies) for one person in this test's mode.
     At the end of the test, every page any of them reached must have passed axe."""
@@ -241,13 +282,7 @@ async def journey_for(browser: Browser, mode: Mode, request: pytest.FixtureReque
     async def open_journey(node: Node, who: str = "visitor", *roles: str, signed_in: bool = False) -> Journey:
         """`signed_in`: `who` already has an account (with `roles`), made over HTTP, and this browser is signed in
         as them; for the people a journey needs but is not about (the registration journey covers the form)."""
-        context = await browser.new_context(
-            java_script_enabled=mode.javascript,
-            viewport={"width": mode.width, "height": mode.height},
-            locale="es-PE",
-            timezone_id="America/Lima",
-        )
-        context.set_default_timeout(15_000)
+        context = await new_context(browser, mode)
         if signed_in:
             visitor = await node.visitor()
             await visitor.register(who)

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from playwright.async_api import expect
 
-from tests.browser.conftest import JourneyFor, es, t
+from tests.browser.conftest import BROWSER_LOOP, JourneyFor, es, t
 from tests.conftest import Node
+
+pytestmark = BROWSER_LOOP
 
 
 async def test_register_then_log_out_and_back_in(node: Node, journey_for: JourneyFor) -> None:

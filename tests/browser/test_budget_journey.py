@@ -17,9 +17,11 @@ from typing import Any
 from playwright.async_api import Locator, expect
 
 from deliberate.clock import FrozenClock
-from tests.browser.conftest import Journey, JourneyFor, es, only_modes
+from tests.browser.conftest import BROWSER_LOOP, Journey, JourneyFor, es, only_modes
 from tests.browser.journeys import fits_a_phone, fits_the_screen
 from tests.conftest import Node
+
+pytestmark = BROWSER_LOOP
 
 START = datetime(2026, 3, 1, 17, 0, tzinfo=UTC)
 PROPOSALS = datetime(2026, 3, 3, 15, 0, tzinfo=UTC)

@@ -14,10 +14,12 @@ from typing import Any
 
 from playwright.async_api import expect
 
-from tests.browser.conftest import Journey, JourneyFor, es, only_modes
+from tests.browser.conftest import BROWSER_LOOP, Journey, JourneyFor, es, only_modes
 from tests.browser.journeys import fits_a_phone, register_organization
 from tests.conftest import Node
 from tests.federation.support import host, settle, start
+
+pytestmark = BROWSER_LOOP
 
 GROUP = "coalicion-red-de-comedores-de-lima"
 

@@ -16,9 +16,11 @@ from typing import Any
 from playwright.async_api import expect
 
 from deliberate.clock import FrozenClock
-from tests.browser.conftest import Journey, JourneyFor, _catalogs, es, only_modes
+from tests.browser.conftest import BROWSER_LOOP, Journey, JourneyFor, _catalogs, es, only_modes
 from tests.browser.journeys import fits_a_phone, fits_the_screen, register_organization
 from tests.conftest import Node
+
+pytestmark = BROWSER_LOOP
 
 OPEN = datetime(2026, 3, 5, 15, 0, tzinfo=UTC)  # 5 March 2026, 10:00 in Lima
 CLOSED = datetime(2026, 3, 20, 15, 0, tzinfo=UTC)

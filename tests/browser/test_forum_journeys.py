@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from playwright.async_api import expect
 
-from tests.browser.conftest import JourneyFor, es
+from tests.browser.conftest import BROWSER_LOOP, JourneyFor, es
 from tests.browser.journeys import district_forum, sign_up, start_thread
 from tests.conftest import Node
+
+pytestmark = BROWSER_LOOP
 
 
 async def test_a_thread_is_started_and_answered(node: Node, journey_for: JourneyFor) -> None:

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from playwright.async_api import Browser
 
-from tests.browser.conftest import ARTIFACTS, MODES, Journey
+from tests.browser.conftest import ARTIFACTS, BROWSER_LOOP, MODES, Journey, new_context
 from tests.conftest import Node
+
+pytestmark = BROWSER_LOOP
 
 
 async def test_an_unlabelled_field_and_an_image_without_text_are_reported(node: Node, browser: Browser) -> None:
-    context = await browser.new_context()
+    context = await new_context(browser, MODES[0])
     try:
         page = await context.new_page()
         journey = Journey(node, MODES[0], context, page, ARTIFACTS / "harness", set())

@@ -6,9 +6,11 @@ from __future__ import annotations
 import pytest
 from playwright.async_api import Page, expect
 
-from tests.browser.conftest import MODES, JourneyFor, es
+from tests.browser.conftest import BROWSER_LOOP, MODES, JourneyFor, es
 from tests.browser.journeys import district_forum, start_thread
 from tests.conftest import Node
+
+pytestmark = BROWSER_LOOP
 
 FOCUSED = """() => {
   const el = document.activeElement;

@@ -9,11 +9,13 @@ from typing import Any
 from playwright.async_api import expect
 
 from deliberate.clock import FrozenClock
-from tests.browser.conftest import JourneyFor, es
+from tests.browser.conftest import BROWSER_LOOP, JourneyFor, es
 from tests.browser.journeys import sign_up
 from tests.conftest import Node, Visitor
 from tests.web.test_organizations_and_forums_web import signed_in
 from web.sessions import KIOSK_COOKIE, SESSION_COOKIE
+
+pytestmark = BROWSER_LOOP
 
 PASSWORD = "clave-segura-123"
 

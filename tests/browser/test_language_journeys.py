@@ -17,10 +17,12 @@ from datetime import timedelta
 from functools import cache
 from typing import Any
 
-from tests.browser.conftest import Journey, JourneyFor, _catalogs, only_modes, t
+from tests.browser.conftest import BROWSER_LOOP, Journey, JourneyFor, _catalogs, only_modes, t
 from tests.browser.journeys import fits_the_screen
 from tests.web import test_budgets_web as budget_pages
 from tests.web import test_consultations_web as consultation_pages
+
+pytestmark = BROWSER_LOOP
 
 LANGUAGES = ("es", "qu", "en")
 PLACEHOLDER = re.compile(r"%\(\w+\)[sd]|%%|%s")

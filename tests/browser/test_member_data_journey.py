@@ -8,9 +8,11 @@ import json
 
 from playwright.async_api import expect
 
-from tests.browser.conftest import JourneyFor, es, labelled
+from tests.browser.conftest import BROWSER_LOOP, JourneyFor, es, labelled
 from tests.browser.journeys import district_forum, fits_the_screen, start_thread
 from tests.conftest import Node
+
+pytestmark = BROWSER_LOOP
 
 
 async def test_a_member_downloads_her_data_and_deletes_her_account(node: Node, journey_for: JourneyFor) -> None:

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from playwright.async_api import expect
 
-from tests.browser.conftest import JourneyFor, es
+from tests.browser.conftest import BROWSER_LOOP, JourneyFor, es
 from tests.browser.journeys import district_forum, start_thread
 from tests.conftest import Node
+
+pytestmark = BROWSER_LOOP
 
 
 async def test_a_post_is_reported_and_hidden_with_its_reason_shown_in_place(

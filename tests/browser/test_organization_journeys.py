@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from playwright.async_api import expect
 
-from tests.browser.conftest import JourneyFor, es
+from tests.browser.conftest import BROWSER_LOOP, JourneyFor, es
 from tests.browser.journeys import sign_up
 from tests.conftest import Node
+
+pytestmark = BROWSER_LOOP
 
 
 async def test_an_organization_is_created_and_a_second_member_joins(node: Node, journey_for: JourneyFor) -> None:
