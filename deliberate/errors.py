@@ -144,12 +144,14 @@ class PostDeleted(Conflict):
 
 class ForumDeletedAtOrigin(Conflict):
     """A forum of another server that its server deleted: its mirror here stays readable, but nothing new can be
-    written in it (Lemmy refuses new posts and comments in a deleted community too)."""
+    written in it, and what is there can be neither edited nor supported (Lemmy refuses new posts and comments, their
+    edits and votes in a deleted community too)."""
 
     code = "forum_deleted_at_origin"
     explained_on_form = True
     message = N_(
-        "This forum was deleted on its server. It can still be read, but new threads and replies are not possible."
+        "This forum was deleted on its server. It can still be read, but new threads, replies, edits and support are "
+        "not possible."
     )
 
 

@@ -20,7 +20,10 @@ from tests.federation.support import member, settle, sql, start, value
 from tests.federation.test_backfill_lemmy import Community
 from tests.web.support import es
 
-DELETED = "This forum was deleted on its server. It can still be read, but new threads and replies are not possible."
+DELETED = (
+    "This forum was deleted on its server. It can still be read, but new threads, replies, edits and support are not "
+    "possible."
+)
 DS9 = "http://ds9.lemmy.ml"  # where activities/deletion/*.json were captured
 
 

@@ -23,7 +23,10 @@ from tests.federation.test_backfill_lemmy import Community
 from tests.federation.test_lemmy_community_deleted import DS9, mirrored
 from tests.web.support import es, shown
 
-DELETED = "This forum was deleted on its server. It can still be read, but new threads and replies are not possible."
+DELETED = (
+    "This forum was deleted on its server. It can still be read, but new threads, replies, edits and support are not "
+    "possible."
+)
 NOTICE = (
     "This forum was deleted on its server %(server)s. It stays here to be read, but nothing new can be written in it."
 )
