@@ -19,13 +19,13 @@ from __future__ import annotations
 
 import re
 
+from deliberate.accounts import service as accounts
 from deliberate.accounts.model import Account
 from deliberate.errors import NotARemoteActor, NotARemoteForum, RemoteAddressUnknown, RemoteUnreachable
 from deliberate.forums import service as forums
 from deliberate.forums.model import Forum
 from deliberate.notifications import service as notifications
 from deliberate.peers import service as peers
-from deliberate.peers.model import RemoteActor
 from federation import activities
 from federation.fetch import FetchBudget, FetchError, FetchFailed
 from federation.identity import NODE
@@ -73,10 +73,11 @@ async def follow_forum(resolver: Resolver, *, member: Account, address: str) -> 
         return await forums.forum_by_id(conn, forum_id)
 
 
-async def follow_actor(resolver: Resolver, *, member: Account, address: str) -> RemoteActor:
+async def follow_actor(resolver: Resolver, *, member: Account, address: str) -> Account:
     """`member` follows a person or an organization of another server, written `name@host` (`@name@host`, as
     Mastodon shows it) or as the URL of its actor. The node sends one Follow (none when one is already in force);
-    the actor gets a page here, `/u/NAME@HOST` (its shadow account, as when it first posts here). Raises
+    the actor gets a page here, `/u/` and the name of its shadow account (as when it first posts here: NAME@HOST, or
+    NAME~ID@HOST when another actor of its server has that name), which is returned. Raises
     NotARemoteActor (a forum, someone of this node, anything else), RemoteAddressUnknown (the server knows no such
     name) or RemoteUnreachable; nothing changes then."""
     uri = await _actor_uri(resolver, address)
@@ -90,7 +91,7 @@ async def follow_actor(resolver: Resolver, *, member: Account, address: str) -> 
         raise NotARemoteActor(field="address")
     clock = resolver.clock
     async with resolver.pool.acquire() as conn, conn.transaction():
-        await peers.author_account(conn, actor, clock=clock)
+        page = await accounts.access_account(conn, await peers.author_account(conn, actor, clock=clock))
         follow_id, must_send = await peers.follow_remote(
             conn, actor, follow_id=activities.new_id(resolver.base_url), requested_by=member.id, clock=clock
         )
@@ -98,7 +99,7 @@ async def follow_actor(resolver: Resolver, *, member: Account, address: str) -> 
             follow = activities.follow(follow_id, f"{resolver.base_url}/actor", actor.uri)
             await send_now(conn, Outbox(resolver.base_url, clock), follow, NODE, [peers.recipient_of(actor)])
         await notifications.follow(conn, clock=clock, actor=member, kind="remote_actor", target_id=actor.id)
-    return actor
+    return page
 
 
 async def unfollow_actor(resolver: Resolver, *, member: Account, remote_actor_id: int) -> None:

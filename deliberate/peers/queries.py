@@ -124,20 +124,31 @@ async def get_remote_actor_by_account(conn: asyncpg.Connection, account_id: int)
     return RemoteActor(**dict(row)) if row else None
 
 
+async def lock_remote_actor_account(conn: asyncpg.Connection, remote_actor_id: int) -> int | None:
+    """The actor's shadow account, its row locked until the transaction ends (so its account is made once)."""
+    account_id: int | None = await conn.fetchval(
+        "SELECT account_id FROM remote_actor WHERE id = $1 FOR UPDATE", remote_actor_id
+    )
+    return account_id
+
+
 async def insert_shadow_account(
     conn: asyncpg.Connection, *, remote_actor_id: int, username: str, display_name: str | None, origin: str,
     now: datetime,
-) -> int:  # fmt: skip
-    """The local account a remote author's posts and reactions hang from; its password can never match."""
-    account_id: int = await conn.fetchval(
+) -> int | None:  # fmt: skip
+    """The local account a remote author's posts and reactions hang from, named `username`; its password can never
+    match. None when an account (another actor's) already has that name: the caller tries another name, since an
+    actor's account is never shared (`remote_actor.account_id` is unique)."""
+    account_id: int | None = await conn.fetchval(
         """
         WITH account_row AS (
             INSERT INTO account (username, display_name, password_hash, created_at, password_changed_at, origin)
             VALUES ($1, $2, '!remote', $3, $3, $4)
-            ON CONFLICT (lower(username)) DO UPDATE SET display_name = EXCLUDED.display_name
+            ON CONFLICT (lower(username)) DO NOTHING
             RETURNING id
         )
-        UPDATE remote_actor SET account_id = (SELECT id FROM account_row) WHERE id = $5 RETURNING account_id
+        UPDATE remote_actor SET account_id = account_row.id FROM account_row WHERE remote_actor.id = $5
+        RETURNING remote_actor.account_id
         """,
         username, (display_name or "")[:80] or None, now, origin, remote_actor_id,
     )  # fmt: skip

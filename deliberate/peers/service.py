@@ -13,6 +13,7 @@ any member here follows it, ended (`following_ended`, which the outbox turns int
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -22,7 +23,7 @@ import asyncpg
 
 from deliberate.accounts.model import Account
 from deliberate.clock import Clock
-from deliberate.errors import InstanceBlocked, InvalidInput, NotFound, NotOperator
+from deliberate.errors import Conflict, InstanceBlocked, InvalidInput, NotFound, NotOperator
 from deliberate.events import record_event
 from deliberate.forums import queries as forum_queries
 from deliberate.peers import queries
@@ -161,13 +162,27 @@ async def actor_of_account(conn: asyncpg.Connection, account_id: int) -> RemoteA
 
 
 async def author_account(conn: asyncpg.Connection, actor: RemoteActor, *, clock: Clock) -> int:
-    """The shadow account of a remote author, made on their first post or reaction here."""
+    """The shadow account of a remote author, made on their first post or reaction here: one per actor (per URI),
+    never shared. Its name is the actor's NAME@HOST; when another actor of that server already holds it (a person
+    `/u/ana` and an organization `/o/ana`, a Mastodon account and a Lemmy community: their names live in separate
+    namespaces there), it is NAME~ID@HOST, ID being the actor's number here. Mastodon keys remote accounts by their
+    URI too, and when two accounts claim one handle, the one that cannot keep it gets a name made unique by its
+    database id, in a form no real username takes: `~` is in no username of this node, Mastodon or Lemmy."""
     if actor.account_id is not None:
         return actor.account_id
-    return await queries.insert_shadow_account(
-        conn, remote_actor_id=actor.id, username=actor.handle, display_name=actor.name, origin=actor.host,
-        now=clock.now(),
-    )  # fmt: skip
+    existing = await queries.lock_remote_actor_account(conn, actor.id)  # made meanwhile by another transaction
+    if existing is not None:
+        return existing
+    name, host = actor.preferred_username or "actor", actor.host
+    # The last only if that server named another actor NAME~ID itself: its URI's digest is this actor's alone.
+    digest = hashlib.sha256(actor.uri.encode()).hexdigest()[:12]
+    for username in (actor.handle, f"{name}~{actor.id}@{host}", f"{name}~{actor.id}~{digest}@{host}"):
+        account_id = await queries.insert_shadow_account(
+            conn, remote_actor_id=actor.id, username=username, display_name=actor.name, origin=host, now=clock.now()
+        )
+        if account_id is not None:
+            return account_id
+    raise Conflict()
 
 
 async def actor_deleted(conn: asyncpg.Connection, actor: RemoteActor, *, clock: Clock) -> None:

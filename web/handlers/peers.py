@@ -52,7 +52,7 @@ async def remote_actor_form(request: web.Request) -> web.Response:
 async def follow_remote_actor(request: web.Request) -> web.Response:
     """POST address=name@server (or the actor's URL): follow them, then see their page here, with its button."""
     return await follow_by_address(request, follows.follow_actor, template="notifications/remote.html",
-                                   page_of=lambda actor: f"/u/{actor.handle}")  # fmt: skip
+                                   page_of=lambda account: f"/u/{account.username}")  # fmt: skip
 
 
 def add_routes(router: web.UrlDispatcher) -> None:
