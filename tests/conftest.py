@@ -10,6 +10,9 @@
   the catalogs (`load_catalogs`) and the templates' compiled code (a shared Jinja bytecode cache).
 * `node_factory` starts as many nodes as a test needs, each from the production `create_app`, with its own database,
   Redis database number, secret and keys, listening on its own loopback port.
+* RSA key generation is the one cost that grows with every actor a test federates: the keys are made once per
+  process and handed out again in each test (`ReusedRsaKeys`), never twice within one test. Ed25519 keys, cheap, are
+  made fresh.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ import secrets
 import shutil
 import socket
 import tempfile
+import threading
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -36,6 +40,7 @@ import jinja2
 import pytest
 import pytest_asyncio
 from aiohttp import web
+from cryptography.hazmat.primitives.asymmetric import rsa
 from redis.asyncio import Redis
 from yarl import URL
 
@@ -43,6 +48,7 @@ from deliberate.accounts.passwords import Passwords
 from deliberate.clock import Clock, SystemClock
 from deliberate.db.migrate import migrate
 from deliberate.db.pool import connect
+from deliberate.node import service as node_service
 from deliberate.runtime.embedded import EmbeddedPostgres, EmbeddedRedis
 from deliberate.settings import Settings
 from web.i18n import load_catalogs
@@ -120,6 +126,34 @@ async def _start_servers(root: Path) -> Servers:
     finally:
         await conn.close()
     return Servers(postgres, redis)
+
+
+class ReusedRsaKeys:
+    """RSA-2048 keys made once per process and handed out again in every test, each at most once per test: keys
+    differ between the actors (and rotations) of one test, as freshly made keys would, but each costs its
+    generation (about 65 ms of CPU here, several thousand in a run) only once."""
+
+    def __init__(self) -> None:
+        self.keys: list[rsa.RSAPrivateKey] = []
+        self.lock = threading.Lock()
+
+    def take(self, taken: Iterator[int]) -> rsa.RSAPrivateKey:
+        with self.lock:
+            position = next(taken)
+            if position == len(self.keys):
+                self.keys.append(rsa.generate_private_key(public_exponent=65537, key_size=2048))
+            return self.keys[position]
+
+
+REUSED_RSA_KEYS = ReusedRsaKeys()
+
+
+@pytest.fixture(autouse=True)
+def reused_rsa_keys(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Nodes started in this process draw their actors' RSA keys from `REUSED_RSA_KEYS` (`deliberate serve` in a
+    subprocess makes its own; tests/federation/test_operator_commands.py rotates keys that way)."""
+    taken = itertools.count()
+    monkeypatch.setattr(node_service, "new_rsa_key", lambda: REUSED_RSA_KEYS.take(taken))
 
 
 @pytest.fixture(scope="session")

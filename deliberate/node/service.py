@@ -19,6 +19,11 @@ from deliberate.node import queries
 from deliberate.node.model import ActorKeys, NodeKeys
 
 
+def new_rsa_key() -> rsa.RSAPrivateKey:
+    """A fresh RSA-2048 key (what Mastodon verifies); run in a thread: it takes from tens to hundreds of ms."""
+    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+
+
 def _pem(key: rsa.RSAPrivateKey | ed25519.Ed25519PrivateKey) -> str:
     return key.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
@@ -29,7 +34,7 @@ async def ensure_node_keys(conn: asyncpg.Connection, *, clock: Clock) -> NodeKey
     existing = await queries.get_node_keys(conn)
     if existing is not None:
         return existing
-    rsa_key = await asyncio.to_thread(rsa.generate_private_key, public_exponent=65537, key_size=2048)
+    rsa_key = await asyncio.to_thread(new_rsa_key)
     await queries.insert_node_keys_if_absent(
         conn,
         rsa_private_pem=_pem(rsa_key),
@@ -49,7 +54,7 @@ async def ensure_actor_keys(conn: asyncpg.Connection, *, clock: Clock, kind: Act
     existing = await queries.get_actor_keys(conn, kind=kind, actor_id=actor_id)
     if existing is not None:
         return existing
-    rsa_key = await asyncio.to_thread(rsa.generate_private_key, public_exponent=65537, key_size=2048)
+    rsa_key = await asyncio.to_thread(new_rsa_key)
     await queries.insert_actor_keys_if_absent(
         conn,
         kind=kind,
@@ -67,7 +72,7 @@ async def rotate_keys(conn: asyncpg.Connection, *, clock: Clock, kind: ActorKind
                       actor_id: int) -> None:  # fmt: skip
     """New key pairs for an actor (or the node itself); the old ones are gone. Peers learn the new public keys
     from the actor's Update (sent by the federation layer) or when a signature fails and they fetch the actor."""
-    rsa_key = await asyncio.to_thread(rsa.generate_private_key, public_exponent=65537, key_size=2048)
+    rsa_key = await asyncio.to_thread(new_rsa_key)
     pems = {"rsa_private_pem": _pem(rsa_key), "ed25519_private_pem": _pem(ed25519.Ed25519PrivateKey.generate())}
     if kind == "application":
         await ensure_node_keys(conn, clock=clock)
