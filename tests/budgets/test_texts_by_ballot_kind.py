@@ -12,10 +12,9 @@ from typing import Any
 
 from deliberate.budgets.tally_cli import run_tally
 from deliberate.clock import FrozenClock
-from tests.budgets.voting_support import VotingSetup, vote_and_publish, voting_process
+from tests.budgets.voting_support import VotingSetup, vote_and_publish, voting_process, voting_process_on
 from tests.conftest import Node
 from tests.web.support import _catalogs
-from tests.web.test_voting_web import _setup as in_voting
 
 BY_VOTES = "Funded by number of votes: when its turn came (place %(position)s), %(money)s were left."
 BY_POINTS = "Funded by number of points: when its turn came (place %(position)s), %(money)s were left."
@@ -95,7 +94,7 @@ async def test_the_results_of_a_points_ballot_say_greedy_went_by_points_in_every
 async def test_the_process_page_of_a_points_ballot_says_projects_go_in_order_of_points(node_factory: Any) -> None:
     clock = FrozenClock()
     node = await node_factory("ves", clock=clock)
-    setup = await in_voting(node, clock, **CUMULATIVE)
+    setup = await voting_process_on(node, clock, **CUMULATIVE)
     for lang in ("es", "qu", "en"):
         page = await _page(node, f"/b/{setup.process.slug}", lang)
         assert written_in(lang, ORDER_BY_POINTS) in page, lang
@@ -137,7 +136,7 @@ async def test_approval_results_and_rules_still_say_votes(node_factory: Any) -> 
 async def test_equal_shares_completed_by_greedy_on_points_says_points(node_factory: Any) -> None:
     clock = FrozenClock()
     node = await node_factory("ves", clock=clock)
-    setup = await in_voting(node, clock, counting_rule="mes", completion="greedy", **CUMULATIVE)
+    setup = await voting_process_on(node, clock, counting_rule="mes", completion="greedy", **CUMULATIVE)
     page = await _page(node, f"/b/{setup.process.slug}", "en")
     assert "If money remains, the other projects are funded by number of points while they fit." in page
     assert "funded by number of votes" not in page

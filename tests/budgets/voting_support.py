@@ -16,7 +16,7 @@ from deliberate.budgets import publishing, voting
 from deliberate.budgets import service as budgets
 from deliberate.budgets.model import BudgetProcess, BudgetProject
 from deliberate.clock import FrozenClock
-from tests.conftest import cheap_passwords
+from tests.conftest import Node, Visitor, cheap_passwords
 
 PASSWORD = "clave-segura-123"
 
@@ -130,3 +130,20 @@ async def vote_and_publish(
     close_voting(setup)
     async with conn.transaction():
         await publishing.publish_results(conn, clock=setup.clock, actor=setup.official, slug=setup.process.slug)
+
+
+async def voting_process_on(node: Node, clock: FrozenClock, **rule: Any) -> VotingSetup:
+    """`voting_process` in a running node's database."""
+    conn = await node.connect()
+    try:
+        return await voting_process(conn, clock, **rule)
+    finally:
+        await conn.close()
+
+
+async def signed_in(node: Node, username: str) -> Visitor:
+    """A browser-less visitor of the node, signed in as one of the setup's people."""
+    visitor = await node.visitor()
+    response = await visitor.login(username, PASSWORD)
+    assert response.status == 200, visitor.last_html
+    return visitor

@@ -7,16 +7,16 @@ from __future__ import annotations
 from typing import Any
 
 from deliberate.clock import FrozenClock
+from tests.budgets.voting_support import signed_in, voting_process_on
 from tests.web.support import shown
-from tests.web.test_voting_web import _setup, _visitor
 
 
 async def test_officials_reconcile_paper_ballots_per_table_and_members_cannot(node_factory: Any) -> None:
     clock = FrozenClock()
     node = await node_factory("ves", clock=clock)
-    setup = await _setup(node, clock, residents=4)
+    setup = await voting_process_on(node, clock, residents=4)
     slug, (a, b, c) = setup.process.slug, setup.projects
-    official = await _visitor(node, setup.official.username)
+    official = await signed_in(node, setup.official.username)
     response = await official.get(f"/b/{slug}/paper/register")
     assert response.status == 200 and shown("No paper ballots have been entered yet.") in official.last_html
     entries = [("Mesa 1, Centro TIC", setup.residents[0], a), ("Mesa 1, Centro TIC", setup.residents[1], b),
@@ -29,7 +29,7 @@ async def test_officials_reconcile_paper_ballots_per_table_and_members_cannot(no
     assert shown("Give this receipt code to the voter:") in receipt
     assert shown("With this code you can change your vote until voting closes.") not in receipt
     assert shown("You voted on paper at a polling table, so you cannot also vote online.") in receipt
-    online = await _visitor(node, setup.residents[3].username)
+    online = await signed_in(node, setup.residents[3].username)
     await online.submit(f"/b/{slug}/vote", {f"p_{a.id}": "1"})
 
     response = await official.get(f"/b/{slug}/paper/register")
@@ -43,6 +43,6 @@ async def test_officials_reconcile_paper_ballots_per_table_and_members_cannot(no
     assert not any(voter.username in page for voter in setup.residents), "counts only, no voters"
     assert a.title not in page and b.title not in page, "no choices"
 
-    member = await _visitor(node, setup.residents[3].username)
+    member = await signed_in(node, setup.residents[3].username)
     response = await member.get(f"/b/{slug}/paper/register")
     assert response.status == 403

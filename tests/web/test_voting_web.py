@@ -19,34 +19,24 @@ from deliberate.budgets import publishing, voting
 from deliberate.budgets.pabulib import parse_pabulib
 from deliberate.clock import FrozenClock
 from tests.budgets.conftest import PB, REFERENCE
-from tests.budgets.voting_support import PASSWORD, VotingSetup, close_voting, vote_and_publish, voting_process
-from tests.conftest import Node, Visitor
+from tests.budgets.voting_support import (
+    close_voting,
+    signed_in,
+    vote_and_publish,
+    voting_process,
+    voting_process_on,
+)
 from tests.web.support import shown
 
 CODE = re.compile(r"<code>([0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4})</code>")
 
 
-async def _setup(node: Node, clock: FrozenClock, **rule: Any) -> VotingSetup:
-    conn = await node.connect()
-    try:
-        return await voting_process(conn, clock, **rule)
-    finally:
-        await conn.close()
-
-
-async def _visitor(node: Node, username: str) -> Visitor:
-    visitor = await node.visitor()
-    response = await visitor.login(username, PASSWORD)
-    assert response.status == 200, visitor.last_html
-    return visitor
-
-
 async def test_a_resident_votes_gets_a_receipt_once_and_changes_the_vote_with_it(node_factory: Any) -> None:
     clock = FrozenClock()
     node = await node_factory("ves", clock=clock)
-    setup = await _setup(node, clock)
+    setup = await voting_process_on(node, clock)
     slug, (a, b, _) = setup.process.slug, setup.projects
-    ana = await _visitor(node, setup.residents[0].username)
+    ana = await signed_in(node, setup.residents[0].username)
     await ana.get(f"/b/{slug}")
     assert f'href="/b/{slug}/vote"' in ana.last_html and f'href="/b/{slug}/paper"' not in ana.last_html
     response = await ana.get(f"/b/{slug}/vote")
@@ -80,7 +70,7 @@ async def test_a_resident_votes_gets_a_receipt_once_and_changes_the_vote_with_it
 async def test_an_unverified_member_sees_why_and_cannot_vote(node_factory: Any) -> None:
     clock = FrozenClock()
     node = await node_factory("ves", clock=clock)
-    setup = await _setup(node, clock)
+    setup = await voting_process_on(node, clock)
     visitor = await node.visitor()
     await visitor.register("sin-verificar")
     await visitor.get(f"/b/{setup.process.slug}/vote")
@@ -94,9 +84,9 @@ async def test_an_unverified_member_sees_why_and_cannot_vote(node_factory: Any) 
 async def test_paper_ballot_then_publication_results_receipt_and_downloads(node_factory: Any) -> None:
     clock = FrozenClock()
     node = await node_factory("ves", clock=clock)
-    setup = await _setup(node, clock, counting_rule="mes", completion="add1")
+    setup = await voting_process_on(node, clock, counting_rule="mes", completion="add1")
     slug, (a, b, c) = setup.process.slug, setup.projects
-    official = await _visitor(node, setup.official.username)
+    official = await signed_in(node, setup.official.username)
     assert "/paper" in (await official.get(f"/b/{slug}"), official.last_html)[1]
     response = await official.submit(f"/b/{slug}/paper", {
         "polling_table": "Mesa 1, Centro TIC", "username": setup.residents[1].username, f"p_{a.id}": "1",
@@ -108,11 +98,11 @@ async def test_paper_ballot_then_publication_results_receipt_and_downloads(node_
     assert next_ballot and "Mesa+1" in next_ballot[1]
     await official.get(html.unescape(next_ballot[1]))
     assert 'value="Mesa 1, Centro TIC"' in official.last_html
-    online = await _visitor(node, setup.residents[1].username)
+    online = await signed_in(node, setup.residents[1].username)
     response = await online.submit(f"/b/{slug}/vote", {f"p_{b.id}": "1"})
     assert response.status == 409
     assert shown("You voted on paper at a polling table, so you cannot also vote online.") in online.last_html
-    ana = await _visitor(node, setup.residents[0].username)
+    ana = await signed_in(node, setup.residents[0].username)
     await ana.submit(f"/b/{slug}/vote", {f"p_{a.id}": "1", f"p_{b.id}": "1"})
     close_voting(setup)
     response = await ana.submit(f"/b/{slug}/publish", {}, form_page=f"/b/{slug}/results", allow_redirects=False)
@@ -148,7 +138,7 @@ async def test_paper_ballot_then_publication_results_receipt_and_downloads(node_
 async def test_downloads_wait_for_publication(node_factory: Any) -> None:
     clock = FrozenClock()
     node = await node_factory("ves", clock=clock)
-    setup = await _setup(node, clock)
+    setup = await voting_process_on(node, clock)
     visitor = await node.visitor()
     for path in ("chain.json", "ballots.pb", "results.csv", "ballots.csv"):
         response = await visitor.get(f"/b/{setup.process.slug}/{path}")
@@ -158,8 +148,8 @@ async def test_downloads_wait_for_publication(node_factory: Any) -> None:
 async def test_an_official_imports_a_pb_file_and_a_bad_one_is_refused_with_its_line(node_factory: Any) -> None:
     clock = FrozenClock()
     node = await node_factory("ves", clock=clock)
-    setup = await _setup(node, clock)
-    official = await _visitor(node, setup.official.username)
+    setup = await voting_process_on(node, clock)
+    official = await signed_in(node, setup.official.username)
     token = re.search(
         r'name="csrf_token" value="([^"]+)"', (await official.get("/budgets/import"), official.last_html)[1]
     )
@@ -188,7 +178,7 @@ async def test_an_official_imports_a_pb_file_and_a_bad_one_is_refused_with_its_l
     assert response.url.path.endswith("/results")
     await official.get("/budgets/import")
     assert shown("As the file says") in official.last_html and 'name="counting_rule"' in official.last_html
-    member = await _visitor(node, setup.residents[0].username)
+    member = await signed_in(node, setup.residents[0].username)
     assert (await member.get("/budgets/import")).status == 403
 
 
@@ -404,7 +394,7 @@ async def test_changing_a_ballot_after_voting_closes_is_refused_and_changes_noth
         token, _ = await accounts.create_api_token(conn, clock=clock, actor=setup.residents[0], data={"name": "x"})
     finally:
         await conn.close()
-    ana = await _visitor(node, setup.residents[0].username)
+    ana = await signed_in(node, setup.residents[0].username)
     clock.current = setup.process.voting_closes_at - timedelta(minutes=1)  # a change in the last minute counts
     response = await ana.submit(f"/b/{setup.process.slug}/vote/change", {"code": receipt.display, f"p_{c.id}": "1"})
     assert response.status == 200, ana.last_html
