@@ -23,13 +23,14 @@ projects, so the range is skipped. The explanation of each project (`ProjectResu
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Sequence
 from fractions import Fraction
 from math import lcm
 from typing import cast
 
 from deliberate.budgets.counting_classes import BallotIndex, Histograms, Profile
-from deliberate.budgets.counting_explain import WalkStep, collector_paused, explain
+from deliberate.budgets.counting_explain import WalkStep, explain
 from deliberate.budgets.counting_mes import Run, run_mes
 from deliberate.budgets.counting_model import (
     Completion,
@@ -192,8 +193,14 @@ def _check(election: Election) -> None:
 def count(election: Election | Prepared, rule: Rule) -> Outcome:
     """Count `election` under `rule`: the funded projects in the order picked and why each project was or was not
     funded. Raises ValueError on an inconsistent election (the pabulib parser refuses those files earlier)."""
-    with collector_paused():
+    # The cycle collector paused as `collector_paused` does, without a generator's cost (a count can take 50 µs).
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
         return _count(election if isinstance(election, Prepared) else Prepared(election), rule)
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def _count(prepared: Prepared, rule: Rule) -> Outcome:
@@ -217,7 +224,7 @@ def _count(prepared: Prepared, rule: Rule) -> Outcome:
             if rule.completion in ADD1:
                 run = _add1(profile, histograms, until_infeasible=rule.completion is Completion.ADD1_UNTIL_INFEASIBLE)
             else:
-                run = run_mes(profile, histograms, 0)
+                run = run_mes(profile, histograms, 0, alone=True)
             selected.extend(run.funded)
             mes = (profile, histograms, run)
         if rule.completion in (Completion.GREEDY, Completion.ADD1_GREEDY):

@@ -115,6 +115,7 @@ class Profile:
     point_weights: list[dict[int, int]] = field(default_factory=list)  # per project: points -> voters giving them
     rows: list[list[tuple[int, int, int]]] = field(default_factory=list)  # per project: (bits, points, weight)
     votes: list[int] = field(default_factory=list)  # per project: how many voters gave it any points
+    per_point: dict[int, int] = field(default_factory=dict)  # points given -> point_lcm // points
 
     def __post_init__(self) -> None:
         self.voters = sum(self.weights)
@@ -122,6 +123,7 @@ class Profile:
         self.supporters, self.total_points, self.bits = index.supporters, index.total_points, index.bits
         self.project_bits, self.ballot_bits, self.point_lcm = index.project_bits, index.ballot_bits, index.point_lcm
         self.point_weights, self.rows, self.votes = index.point_weights, index.rows, index.votes
+        self.per_point = {points: self.point_lcm // points for _, points in self.bits}
 
     def voter_budget(self, extra_units: int) -> Fraction:
         return Fraction(self.budget, self.voters) + extra_units * self.unit
@@ -136,6 +138,10 @@ class Histograms:
         self._cache: dict[tuple[int, int], Histogram] = {}
         self._both: dict[tuple[int, int], list[tuple[int, int, int, int]]] = {}
         self._points_of: dict[int, dict[int, int]] = {}
+
+    def cached(self, mask: int, project: int) -> Histogram | None:
+        """The histogram of `project` at `mask` if one was made before (by this run or an earlier one)."""
+        return self._cache.get((mask, project))
 
     def get(self, funded: Sequence[int], masks: Sequence[int], project: int) -> Histogram:
         """`masks[k]` is the mask of the first k projects of `funded`; the histogram is for all of them."""

@@ -54,7 +54,10 @@ def explain(
     run = mes[2] if mes is not None else None
     voter_budget = None
     if run is not None:
-        voter_budget = Fraction(tally.election.budget) / tally.voters + run.extra_units
+        budget = tally.election.budget  # budget / voters + extra units, made as one Fraction
+        voter_budget = Fraction(
+            budget.numerator + run.extra_units * budget.denominator * tally.voters, budget.denominator * tally.voters
+        )
     return Outcome(
         rule=rule,
         budget=tally.election.budget,
@@ -176,9 +179,9 @@ def _equal_shares_steps(tally: Tally, profile: Profile, histograms: Histograms, 
                 by_points[points] += weight
         else:
             entries = played.entries
-            for value, _, weight, _ in entries[: played.poor]:
+            for _, value, _, weight, _ in entries[: played.poor]:
                 all_they_had[value] += weight
-            for _, points, weight, _ in entries[played.poor :]:
+            for _, _, points, weight, _ in entries[played.poor :]:
                 by_points[points] += weight
         per_point = Fraction(*played.theta) * scale
         paid: Counter[Fraction] = Counter()

@@ -13,7 +13,10 @@ How it is fast without giving up exactness:
   projects funded so far hold exactly the same money.
 * Lazy rounds: a project's price only rises during a run (its supporters only lose money), so projects are visited in
   order of their last known price and a round stops when none can beat the best found; a project its supporters can
-  no longer afford is dropped for good.
+  no longer afford is dropped for good. Prices are ordered by an integer rank and compared exactly only among equal
+  ranks (`_before`); only a winner's price is kept, as a (numerator, denominator) pair.
+* A run no other run follows (a plain count, not Add1) reads a project's supporting ballots directly when it prices
+  it, in one pass, rather than building a histogram that only a rerun at another budget would read again.
 * What a run at a higher budget learns from one at a lower budget that funded the same projects so far (every voter
   then holds at least as much money in every round, so every price is lower or equal):
   - a certificate (`follow`): if each project the lower run funded still beats, at its old (higher) price, every
@@ -32,31 +35,39 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from fractions import Fraction
 from math import gcd
-from operator import itemgetter
 
 from deliberate.budgets.counting_classes import Histograms, Profile
 
-_money = itemgetter(0)  # a histogram entry's money: the sort key of approval ballots
+# A price as a sort key: (rank, numerator, denominator, tie key), the price being numerator / denominator (not
+# necessarily reduced). The rank orders prices like the prices themselves except among nearly equal ones; only keys
+# of equal rank are compared exactly (`_before`), so no `Fraction` is made for a price that does not win.
+Key = tuple[int, int, int, tuple[object, ...]]
 
 
-def rank(price: Fraction) -> int:
-    """An integer that orders prices like the prices themselves except among nearly equal ones, so that sorting by
-    (rank, price) compares Fractions only when it must."""
-    return (price.numerator << 128) // price.denominator
+def _before(a: Key, b: Key) -> bool:
+    """Whether price key `a` comes strictly before `b`: the lower price, then the smaller tie key."""
+    if a[0] != b[0]:
+        return a[0] < b[0]
+    difference = a[1] * b[2] - b[1] * a[2]
+    if difference:
+        return difference < 0
+    return a[3] < b[3]
 
 
 @dataclass
 class Round:
     """One funded project and how it was paid. `entries` are its supporters' histogram entries that had money, sorted
-    by money per point, as (value, points, weight, (class, points)) with `value` their money over `den`; the first
+    by money per point, as (order, value, points, weight, class) with `value` their money over `den` and `order`
+    their money per point times `Profile.point_lcm` (one entry per class,
+    or per ballot when the run read the ballots directly, several of a class then); the first
     `poor` of them paid all they had, the others `theta` (a fraction over `den`) per point. `entries` is None when
     every supporter paid `theta` per point (none paid all they had)."""
 
     project: int
-    price: Fraction
+    price: tuple[int, int]  # (numerator, denominator), not reduced
     theta: tuple[int, int]
     den: int
-    entries: list[tuple[int, int, int, tuple[int, int]]] | None
+    entries: list[tuple[int, int, int, int, int]] | None
     poor: int
 
 
@@ -74,7 +85,7 @@ class Run:
     complete: bool = True  # False: stopped where the certificate failed (`give_up`)
     # Per round: prices of projects whose supporters all had money and all paid in part. With more money per voter
     # and the same projects funded before, every supporter has at least as much, so the price is the same.
-    settled: list[dict[int, Fraction]] = field(default_factory=list)
+    settled: list[dict[int, tuple[int, int]]] = field(default_factory=list)  # (numerator, denominator)
     # Per round: for projects found unaffordable, at least how much (scaled) money their supporters lacked. With d
     # more units per voter and the same projects funded before, all voters together hold only n * d more.
     short: list[dict[int, Fraction]] = field(default_factory=list)
@@ -84,12 +95,27 @@ class Run:
         return [r.project for r in self.rounds]
 
 
-@dataclass
 class _Price:
-    price: Fraction
-    theta: tuple[int, int] | None  # None: known from a run at a lower budget, not yet counted out in this one
-    entries: list[tuple[int, int, int, tuple[int, int]]]
-    poor: int
+    """A project's exact price this round, numerator / denominator (not reduced: a `Fraction` is made only for the
+    winner)."""
+
+    __slots__ = ("denominator", "entries", "numerator", "poor", "theta")
+
+    def __init__(
+        self,
+        numerator: int,
+        denominator: int,
+        theta: tuple[int, int] | None,  # None: known from a run at a lower budget, not counted out in this one
+        entries: list[tuple[int, int, int, int, int]],
+        poor: int,
+    ) -> None:
+        self.numerator, self.denominator, self.theta, self.entries, self.poor = (
+            numerator,
+            denominator,
+            theta,
+            entries,
+            poor,
+        )
 
 
 def _reduced(theta: tuple[int, int], den: int) -> tuple[int, int]:
@@ -101,11 +127,16 @@ def _reduced(theta: tuple[int, int], den: int) -> tuple[int, int]:
 
 
 class _MesRun:
-    def __init__(self, profile: Profile, histograms: Histograms, extra_units: int, previous: Run | None) -> None:
+    def __init__(
+        self, profile: Profile, histograms: Histograms, extra_units: int, previous: Run | None, *, direct: bool
+    ) -> None:
         self.profile, self.histograms, self.extra_units = profile, histograms, extra_units
         self.previous = previous  # a run at a lower budget
         self.same_prefix = previous is not None  # so far this run funded what `previous` funded
-        self.settled: list[dict[int, Fraction]] = [{}]
+        # A run no other run will follow reads its supporters' ballots directly rather than building histograms
+        # that only a later run at another budget would read again (`price`).
+        self.direct = direct
+        self.settled: list[dict[int, tuple[int, int]]] = [{}]
         self.short: list[dict[int, Fraction]] = [{}]
         self.dens = [profile.voters]
         self.mults = [1]  # mults[k] = dens[-1] // dens[k]
@@ -121,89 +152,122 @@ class _MesRun:
         self.candidates = [
             q for q in range(len(costs)) if costs[q] > 0 and votes[q] and votes[q] * start >= costs[q] * voters
         ]
-        self.bound: dict[int, tuple[int, Fraction, tuple[object, ...]]] = {}
-        for q in self.candidates:  # the price if every supporter could pay in full; prices only rise in a run
-            self._set_bound(q, Fraction(costs[q], profile.total_points[q] * factor[q]))
+        # The price if every supporter could pay in full: a lower bound, as prices only rise in a run.
+        total_points, tie_key = profile.total_points, profile.tie_key
+        self.bound: dict[int, Key] = {}
+        for q in self.candidates:
+            numerator, denominator = costs[q], total_points[q] * factor[q]
+            self.bound[q] = ((numerator << 128) // denominator, numerator, denominator, tie_key[q])
         self.exact: dict[int, _Price] = {}
-        self.dropped: list[int] = []
         self.money_left = start  # all voters' money, together
 
-    def _set_bound(self, q: int, price: Fraction) -> None:
-        self.bound[q] = (rank(price), price, self.profile.tie_key[q])
+    def _set_bound(self, q: int, numerator: int, denominator: int) -> None:
+        self.bound[q] = ((numerator << 128) // denominator, numerator, denominator, self.profile.tie_key[q])
+
+    def _drop(self, q: int) -> None:
+        """q is left out for good (it stays out of the order from now on; `cheapest` walks a copy)."""
+        self.candidates.remove(q)
 
     def price(self, q: int) -> _Price | None:
         """q's exact price this round (None, and dropped for good, if its supporters cannot afford it)."""
-        if q in self.exact:
-            return self.exact[q]
+        exact = self.exact.get(q)
+        if exact is not None:
+            return exact
         t = len(self.rounds)
-        if self._still_short(q):
-            return None
-        if self.same_prefix and self.previous is not None and t < len(self.previous.settled):
-            known = self.previous.settled[t].get(q)
-            if known is not None:
-                self.settled[t][q] = known
-                self.exact[q] = _Price(known, None, [], 0)
-                self._set_bound(q, known)
-                return self.exact[q]
+        if self.same_prefix:
+            if self._still_short(q):
+                return None
+            previous = self.previous
+            if previous is not None and t < len(previous.settled):
+                known = previous.settled[t].get(q)
+                if known is not None:
+                    self.settled[t][q] = known
+                    exact = self.exact[q] = _Price(known[0], known[1], None, [], 0)
+                    self._set_bound(q, *known)
+                    return exact
         profile = self.profile
         den, mults, budget = self.dens[-1], self.mults, self.budget
-        target = profile.costs[q] * den
-        point_lcm = profile.point_lcm
+        cost = profile.costs[q]
+        if cost > self.money_left:  # more than all the voters together have left
+            self._drop(q)
+            return None
+        target = cost * den
+        point_lcm, per_point = profile.point_lcm, profile.per_point
         paying_points = 0
         paid = 0
         poor = 0
-        if profile.costs[q] > self.money_left:  # more than all the voters together have left
-            self.dropped.append(q)
-            return None
-        entries: list[tuple[int, int, int, tuple[int, int]]] = []
+        entries: list[tuple[int, int, int, int, int]] = []
         append, get = entries.append, budget.get
         money = 0
-        histogram = self.histograms.get(self.funded, self.masks, q)
-        if point_lcm == 1:  # every point is 1 (approval ballots): the same loops without the points
-            for key, weight in histogram.items():
-                held = get(key[0])
-                if held is not None:
-                    value = held[0] * mults[held[1]]
-                    money += weight * value
-                    paying_points += weight
-                    append((value, 1, weight, key))
-            if money < target:
-                self.dropped.append(q)
-                self.short[t][q] = Fraction(target - money, den)
-                return None
-            entries.sort(key=_money)
-            for value, _, weight, _ in entries:
+        mask = self.masks[-1]
+        histogram = self.histograms.cached(mask, q) if mask else self.histograms.get(self.funded, self.masks, q)
+        if histogram is None and not self.direct:
+            histogram = self.histograms.get(self.funded, self.masks, q)
+        if histogram is None:  # read the supporters' ballots directly: one entry per ballot that still has money
+            rows = profile.rows[q]
+            supporters = len(rows)
+            if point_lcm == 1:
+                for bits, _, weight in rows:
+                    cls = bits & mask
+                    held = get(cls)
+                    if held is not None:
+                        value = held[0] * mults[held[1]]
+                        money += weight * value
+                        paying_points += weight
+                        append((value, value, 1, weight, cls))
+            else:
+                for bits, points, weight in rows:
+                    cls = bits & mask
+                    held = get(cls)
+                    if held is not None:
+                        value = held[0] * mults[held[1]]
+                        money += weight * value
+                        paying_points += weight * points
+                        append((value * per_point[points], value, points, weight, cls))
+        else:
+            supporters = len(histogram)
+            if point_lcm == 1:
+                for (cls, _), weight in histogram.items():
+                    held = get(cls)
+                    if held is not None:
+                        value = held[0] * mults[held[1]]
+                        money += weight * value
+                        paying_points += weight
+                        append((value, value, 1, weight, cls))
+            else:
+                for (cls, points), weight in histogram.items():
+                    held = get(cls)
+                    if held is not None:
+                        value = held[0] * mults[held[1]]
+                        money += weight * value
+                        paying_points += weight * points
+                        append((value * per_point[points], value, points, weight, cls))
+        if money < target:
+            self._drop(q)
+            self.short[t][q] = Fraction(target - money, den)
+            return None
+        entries.sort()  # by money per point (the first item), the order of equals does not matter
+        if point_lcm == 1:  # every point is 1 (approval ballots): the same loop without the points
+            for _, value, _, weight, _ in entries:
                 if target - paid <= value * paying_points:
                     break
                 paid += weight * value
                 paying_points -= weight
                 poor += 1
         else:
-            for key, weight in histogram.items():
-                held = get(key[0])
-                if held is not None:
-                    points = key[1]
-                    value = held[0] * mults[held[1]]
-                    money += weight * value
-                    paying_points += weight * points
-                    append((value, points, weight, key))
-            if money < target:
-                self.dropped.append(q)
-                self.short[t][q] = Fraction(target - money, den)
-                return None
-            entries.sort(key=lambda entry: entry[0] * (point_lcm // entry[1]))
-            for value, points, weight, _ in entries:
+            for _, value, points, weight, _ in entries:
                 if (target - paid) * points <= value * paying_points:
                     break
                 paid += weight * value
                 paying_points -= weight * points
                 poor += 1
         theta = (target - paid, den * paying_points)
-        result = _Price(Fraction(theta[0], theta[1] * profile.factor[q]), theta, entries, poor)
-        if not poor and len(entries) == len(histogram):
-            self.settled[t][q] = result.price
+        denominator = theta[1] * profile.factor[q]
+        result = _Price(theta[0], denominator, theta, entries, poor)
+        if not poor and len(entries) == supporters:
+            self.settled[t][q] = (theta[0], denominator)
         self.exact[q] = result
-        self._set_bound(q, result.price)
+        self.bound[q] = ((theta[0] << 128) // denominator, theta[0], denominator, profile.tie_key[q])
         return result
 
     def affordable(self, q: int) -> bool:
@@ -224,7 +288,7 @@ class _MesRun:
                 money += weight * held[0] * mults[held[1]]
         target = self.profile.costs[q] * den
         if money < target:
-            self.dropped.append(q)
+            self._drop(q)
             self.short[t][q] = Fraction(target - money, den)
             return False
         return True
@@ -243,34 +307,44 @@ class _MesRun:
         if lacked <= gained:
             return False
         self.short[t][q] = lacked - gained
-        self.dropped.append(q)
+        self._drop(q)
         return True
 
     def order(self) -> list[int]:
-        return sorted((q for q in self.candidates if q not in self.dropped), key=self.bound.__getitem__)
+        """The candidates by their price bound; among bounds of equal rank the order is not exact (`_before`)."""
+        return sorted(self.candidates, key=self.bound.__getitem__)
 
     def cheapest(self) -> int | None:
         """The project funded this round: the lowest price, ties to the smallest tie key."""
-        best: tuple[int, Fraction, tuple[object, ...]] | None = None
+        best: Key | None = None
         winner = None
+        bound = self.bound
         for q in self.order():
-            if best is not None and self.bound[q] > best:
-                break
-            if self.price(q) is not None and (best is None or self.bound[q] < best):
-                best, winner = self.bound[q], q
+            if best is not None:
+                if bound[q][0] > best[0]:
+                    break  # every later bound ranks higher still
+                if not _before(bound[q], best):
+                    continue  # of equal rank, but not below the best
+            if self.price(q) is not None and (best is None or _before(bound[q], best)):
+                best, winner = bound[q], q
         return winner
 
-    def beats_all(self, forced: int, price: Fraction) -> bool:
-        """Whether every competitor's price this round is above `price` (or equal, losing the tie to `forced`)."""
+    def beats_all(self, forced: int, price: tuple[int, int]) -> bool:
+        """Whether every competitor's price this round is above `price` (numerator, denominator), or equal and
+        losing the tie to `forced`."""
         if self.price(forced) is None:
             return False
-        target = (rank(price), price, self.profile.tie_key[forced])
+        numerator, denominator = price
+        target = ((numerator << 128) // denominator, numerator, denominator, self.profile.tie_key[forced])
+        bound = self.bound
         for q in self.order():
             if q == forced:
                 continue
-            if self.bound[q] > target:
+            if bound[q][0] > target[0]:
                 return True
-            if self.price(q) is not None and self.bound[q] < target:
+            if not _before(bound[q], target):
+                continue
+            if self.price(q) is not None and _before(bound[q], target):
                 return False
         return True
 
@@ -281,12 +355,13 @@ class _MesRun:
         mask = self.masks[-1]
         k = len(self.dens)
         bits = profile.bits
+        price = (chosen.numerator, chosen.denominator)
         if chosen.theta is None:
             # Known from the run at a lower budget, where every supporter had money and paid in part: with more
             # money they still do, so each pays the same theta per point and nobody needs sorting.
-            per_point = chosen.price * profile.factor[winner]
+            per_point = Fraction(price[0] * profile.factor[winner], price[1])
             theta = (per_point.numerator * den, per_point.denominator * den)
-            self.rounds.append(Round(winner, chosen.price, theta, den, None, 0))
+            self.rounds.append(Round(winner, price, theta, den, None, 0))
             numerator, paying = _reduced(theta, den)
             for cls, points in self.histograms.get(self.funded, self.masks, winner):
                 held = budget[cls]
@@ -294,14 +369,22 @@ class _MesRun:
                 if left:
                     budget[cls | bits[(winner, points)]] = (left, k)
         else:
-            self.rounds.append(Round(winner, chosen.price, chosen.theta, den, chosen.entries, chosen.poor))
+            self.rounds.append(Round(winner, price, chosen.theta, den, chosen.entries, chosen.poor))
             numerator, paying = _reduced(chosen.theta, den)
-            for value, points, _, (cls, _) in chosen.entries[chosen.poor :]:
-                left = value * paying - points * numerator
-                if left:
-                    budget[cls | bits[(winner, points)]] = (left, k)
+            if profile.point_lcm == 1:  # approval ballots: one bit for the winner
+                bit = bits[(winner, 1)]
+                for _, value, _, _, cls in chosen.entries[chosen.poor :]:
+                    left = value * paying - numerator
+                    if left:
+                        budget[cls | bit] = (left, k)
+            else:
+                for _, value, points, _, cls in chosen.entries[chosen.poor :]:
+                    left = value * paying - points * numerator
+                    if left:
+                        budget[cls | bits[(winner, points)]] = (left, k)
         self.dens.append(den * paying)
-        self.mults = [m * paying for m in self.mults]
+        if paying != 1:
+            self.mults = [m * paying for m in mults]
         self.mults.append(1)
         self.money_left -= profile.costs[winner]
         previous = self.previous
@@ -312,11 +395,6 @@ class _MesRun:
         self.funded.append(winner)
         self.masks.append(mask | profile.project_bits[winner])
         self.candidates.remove(winner)
-
-    def next_round(self) -> None:
-        for q in self.dropped:
-            self.candidates.remove(q)
-        self.dropped = []
         self.exact = {}
 
 
@@ -327,11 +405,13 @@ def run_mes(
     *,
     follow: Run | None = None,
     give_up: bool = False,
+    alone: bool = False,
 ) -> Run:
     """MES with every voter holding budget/n + `extra_units` currency units. With `follow` (a run at a lower budget)
     it also checks the certificate of the module docstring; `Run.certified` tells whether it held. With `give_up`, a
-    run whose certificate fails stops there (`Run.complete` is False) instead of finishing."""
-    run = _MesRun(profile, histograms, extra_units, follow)
+    run whose certificate fails stops there (`Run.complete` is False) instead of finishing. `alone`: no run at
+    another budget will follow this one, so it keeps no histograms for one."""
+    run = _MesRun(profile, histograms, extra_units, follow, direct=alone)
     vouching = follow is not None
     rounds = follow.rounds if follow is not None else []
 
@@ -357,4 +437,3 @@ def run_mes(
         if winner is None:
             return finish()
         run.fund(winner)
-        run.next_round()
