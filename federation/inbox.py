@@ -71,14 +71,23 @@ class _IndexedMessage(HttpMessage):
     """The request, its fields looked up in the index the web server already built for them: the checks look up
     about seven fields, and `HttpMessage.header_values` scans and lower-cases every field each time. Same values,
     same order (RFC 9110 §5.1: field names compare case-insensitively; HTTP parsers accept only ASCII tokens as
-    names, on which case-insensitive matching and `str.lower` agree)."""
+    names, on which case-insensitive matching and `str.lower` agree). `headers`, the fields as a tuple, is made only
+    if something asks for it: nothing on the inbox path does, since every lookup goes through `header_values`."""
 
     __slots__ = ("_fields",)
     _fields: HeaderFields
 
     def __init__(self, *, method: str, url: str, fields: HeaderFields) -> None:
-        super().__init__(method=method, url=url, headers=tuple(fields.items()))
-        object.__setattr__(self, "_fields", fields)
+        # Not `HttpMessage.__init__`: it would store the tuple of fields this class makes only when asked.
+        setattr_ = object.__setattr__
+        setattr_(self, "method", method)
+        setattr_(self, "url", url)
+        setattr_(self, "status", None)
+        setattr_(self, "_fields", fields)
+
+    @property
+    def headers(self) -> tuple[tuple[str, str], ...]:
+        return tuple(self._fields.items())
 
     def header_values(self, name: str) -> list[str]:
         return self._fields.getall(name, [])

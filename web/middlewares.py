@@ -14,8 +14,10 @@
 
 Layers that always run together are one middleware: each layer is a call and a coroutine on every request. A peer's
 signed POST to an inbox (authenticated by its HTTP signature, never by a session) does not enter the session layer
-at all: `observe` hands it to its handler (`_peer_delivery`), with no session, no CSRF, no page cache; its outcome
-counted next to the handler, the worker woken after a 202.
+at all: `observe` hands it to its handler (`_peer_delivery`), skipping only what cannot apply to it (loading a
+session or a token, CSRF, the page cache). What the session layer does for every request is shared with it, not
+repeated: nobody signed in (`_signed_out`) and the inbox outcome counted next to the handler (`_counted`). The
+worker is woken after a new activity by the inbox handler alone, which is the one that knows the activity was new.
 """
 
 from __future__ import annotations
@@ -140,24 +142,34 @@ async def observe(request: web.Request, handler: Handler) -> web.StreamResponse:
 
 
 async def _peer_delivery(request: web.Request, app_state: AppState) -> web.StreamResponse:
-    """A peer's signed POST to an inbox (web/handlers/federation.py), handed straight to its handler: what the
-    session layer would do for it is only this. It is authenticated by its HTTP signature, never by a session or a
-    token of ours, and exempt from CSRF (web/csrf.py), so no one is signed in; its outcome is counted next to the
-    handler (web/metrics.py), before the error mapping turns a typed error into a problem document; after a 202 the
-    federation worker is woken. One coroutine layer fewer on the path every peer delivery takes."""
+    """A peer's signed POST to an inbox (web/handlers/federation.py), handed straight to its handler. It is
+    authenticated by its HTTP signature, never by a session or a token of ours, and exempt from CSRF (web/csrf.py):
+    so no session is loaded, no CSRF check runs and no page is kept, which is all this skips. Nobody is signed in,
+    as the session layer would find, and the outcome is counted as it counts it. The federation worker is not woken
+    here: the inbox handler wakes it once it has stored a new activity (a duplicate or an ignored type is not news).
+    One coroutine layer fewer on the path every peer delivery takes."""
+    _signed_out(request, kiosk=False)
+    return await _counted(request, request.match_info.handler, app_state)
+
+
+def _signed_out(request: web.Request, *, kiosk: bool) -> None:
+    """The request keys for a request nobody is signed in to (yet): the session layer's starting point."""
     request[USER] = None
     request[TOKEN_AUTH] = False
     request[UNREAD] = 0
-    request[KIOSK] = False
+    request[KIOSK] = kiosk
+
+
+async def _counted(request: web.Request, handler: Handler, app_state: AppState) -> web.StreamResponse:
+    """The inbox handler, its outcome counted (web/metrics.py): next to it, so the counter sees the typed error
+    before `observe`'s error mapping turns it into a problem document."""
     metrics = app_state.metrics
     try:
-        response = await request.match_info.handler(request)
+        response = await handler(request)
     except Exception as exc:
         metrics.count_inbox_refusal(exc)
         raise
     metrics.count_inbox_answer(response.status)
-    if response.status < 400 and app_state.federation is not None:
-        app_state.federation.worker.wake()
     return response
 
 
@@ -240,13 +252,10 @@ async def session(request: web.Request, handler: Handler) -> web.StreamResponse:
     state-changing request is checked before its handler runs. Then the handler, with what surrounds every handler
     (in this layer rather than three more): a kept page for a reader who is not signed in (web/cache.py, GET only),
     the inbox outcome counter (web/metrics.py, inbox POSTs only), and the federation worker woken after a write."""
-    request[USER] = None
-    request[TOKEN_AUTH] = False
-    request[UNREAD] = 0
     app_state = state(request)
     store: SessionStore | None = None
     # A peer's signed POST to an inbox does not come here: `observe` hands it to its handler (`_peer_delivery`).
-    request[KIOSK] = is_kiosk_cookie(app_state.secret_key, request.cookies.get(KIOSK_COOKIE))
+    _signed_out(request, kiosk=is_kiosk_cookie(app_state.secret_key, request.cookies.get(KIOSK_COOKIE)))
     authorization = request.headers.get("Authorization", "")
     if authorization.startswith("Bearer "):
         async with app_state.db.acquire() as conn:
@@ -270,13 +279,7 @@ async def session(request: web.Request, handler: Handler) -> web.StreamResponse:
         await check_csrf(request)
     if is_inbox_request(request):
         # Paths ending in /inbox that are not an inbox (web/csrf.py `is_inbox`) still count here, after CSRF.
-        # Next to the handler, so the counter sees the typed error before `observe` maps it.
-        try:
-            response = await handler(request)
-        except Exception as exc:
-            app_state.metrics.count_inbox_refusal(exc)
-            raise
-        app_state.metrics.count_inbox_answer(response.status)
+        response = await _counted(request, handler, app_state)
     elif app_state.page_cache is not None and is_cacheable(request):
         response = await anonymous_pages(request, handler)
     else:

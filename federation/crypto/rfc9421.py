@@ -21,7 +21,7 @@ import functools
 import hashlib
 import hmac
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from urllib.parse import parse_qsl, quote, urlsplit
 
 from cryptography.exceptions import InvalidSignature
@@ -61,6 +61,10 @@ class SignatureInput:
 
     components: tuple[Item, ...]
     params: tuple[tuple[str, BareItem], ...]
+    # The serialized identifiers and the `@signature-params` line: made from the two immutable fields above by the
+    # first `signature_base` that succeeds in serializing them, and kept with them, since the inbox keeps one input
+    # for all the requests that carry the same `Signature-Input` text (federation/inbox.py `_signature_input`).
+    _prepared: "tuple[tuple[str, ...], str] | None" = field(default=None, init=False, repr=False, compare=False)
 
     @classmethod
     def create(cls, components: Sequence[str | Item], **params: int | str | None) -> "SignatureInput":
@@ -96,14 +100,24 @@ def parse_signature_fields(message: HttpMessage, label: str) -> tuple[SignatureI
 def signature_base(message: HttpMessage, signature_input: SignatureInput, *, request: HttpMessage | None = None) -> str:
     """RFC 9421 §2.5 signature base; raise ``MissingComponent`` when a covered component is absent."""
     components = signature_input.components
-    identifiers, duplicate = _identifiers(components)
-    # As §2.5 reads, component by component: a value missing before the first component covered twice is what fails.
-    covered = len(components) if duplicate is None else duplicate
+    prepared = signature_input._prepared
+    if prepared is not None:
+        identifiers, params_line = prepared
+    else:
+        identifiers, duplicate = _identifiers(components)
+        if duplicate is not None:
+            # As §2.5 reads, component by component: a value missing before the first component covered twice is
+            # what fails.
+            for component in components[:duplicate]:
+                component_value(message, component, request=request)
+            raise MalformedSignature(f"{identifiers[duplicate]} is covered twice (§2.5 step 2.1)")
+        params_line = ""
     lines = [f"{identifier}: {component_value(message, component, request=request)}"
-             for identifier, component in zip(identifiers[:covered], components[:covered], strict=True)]  # fmt: skip
-    if duplicate is not None:
-        raise MalformedSignature(f"{identifiers[duplicate]} is covered twice (§2.5 step 2.1)")
-    lines.append(_signature_params_line(identifiers, signature_input.params))
+             for identifier, component in zip(identifiers, components, strict=True)]  # fmt: skip
+    if prepared is None:
+        params_line = _signature_params_line(identifiers, signature_input.params)
+        object.__setattr__(signature_input, "_prepared", (identifiers, params_line))
+    lines.append(params_line)
     return "\n".join(lines)
 
 
@@ -151,6 +165,17 @@ _kept_identifiers = functools.lru_cache(maxsize=64)(_serialize_identifiers)
 
 def component_value(message: HttpMessage, component: Item, *, request: HttpMessage | None = None) -> str:
     name = component.value
+    if not component.params and name.__class__ is str:
+        # What a peer covers on every request (`@method`, `@target-uri`, a field present once), read at once: the
+        # same value the general path below gives, which handles everything else (and every refusal).
+        if name == "@method":
+            return message.require_method()
+        if name == "@target-uri":
+            return message.require_url()
+        if name[:1] != "@" and name == name.lower():
+            values = message.header_values(name)
+            if len(values) == 1:
+                return values[0].strip()
     if not isinstance(name, str) or name != name.lower():
         raise MalformedSignature(f"component name {name!r} must be a lower-case string")
     params = dict(component.params) if component.params else {}  # most components have none

@@ -49,10 +49,25 @@ def test_the_line_is_serialized_once_for_the_requests_that_share_it(serialized: 
 def test_a_boolean_parameter_is_never_kept_so_x_and_x_1_keep_their_own_lines(serialized: list[object]) -> None:
     created = next(_stamps)
     components = (Item("@method"),)
-    flag = rfc9421.SignatureInput(components, (("created", created), ("keyid", "k"), ("nonce", True)))
-    one = rfc9421.SignatureInput(components, (("created", created), ("keyid", "k"), ("nonce", 1)))
-    assert flag.params == one.params  # the trap: equal tuples, different serializations
-    for _ in range(2):
+    for _ in range(2):  # new inputs each time: an input keeps its own line (`SignatureInput._prepared`)
+        flag = rfc9421.SignatureInput(components, (("created", created), ("keyid", "k"), ("nonce", True)))
+        one = rfc9421.SignatureInput(components, (("created", created), ("keyid", "k"), ("nonce", 1)))
+        assert flag.params == one.params  # the trap: equal tuples, different serializations
         assert _line(one) == f'"@signature-params": ("@method");created={created};keyid="k";nonce=1'
         assert _line(flag) == f'"@signature-params": ("@method");created={created};keyid="k";nonce'
     assert len(serialized) == 3  # `one` once (kept), `flag` each time
+
+
+def test_an_input_keeps_its_own_line_and_identifiers_after_its_first_signature_base(
+    serialized: list[object],
+) -> None:
+    created = next(_stamps)
+    flag = rfc9421.SignatureInput((Item("@method"),), (("created", created), ("nonce", True)))
+    for _ in range(3):
+        assert _line(flag) == f'"@signature-params": ("@method");created={created};nonce'
+    assert len(serialized) == 1
+    twice = rfc9421.SignatureInput((Item("@method"), Item("@method")), (("created", created),))
+    for _ in range(2):
+        with pytest.raises(rfc9421.MalformedSignature):
+            rfc9421.signature_base(MESSAGE, twice)
+    assert twice._prepared is None  # a refused input keeps nothing
