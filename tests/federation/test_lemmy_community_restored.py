@@ -1,6 +1,7 @@
 """A Lemmy community deleted on its own server, to the end: its mirror here is read-only (no edits nor support
 either, from here or from elsewhere; a member may still delete her own post), it leaves the forum index and search
-while staying readable at its address with a notice, and the Undo of the deletion (Lemmy's UndoDelete when a
+while staying readable at its address with a notice (its thread pages offer no reply, edit nor support; deleting
+one's own post stays offered), and the Undo of the deletion (Lemmy's UndoDelete when a
 moderator restores the community) opens it again once the community's server serves it as a Group again.
 
 Played by the fake Lemmy server, signed with the community's key (or its person's), as in
@@ -281,3 +282,32 @@ async def test_only_an_undo_of_the_deletion_by_someone_of_the_community_s_server
     # The moderator's own, announced by the community, is taken.
     await _announced(community, node, _moderators_undo(community, delete), "undo-delete-community")
     assert await value(node, "SELECT type FROM remote_actor WHERE forum_id IS NOT NULL") == "Group"
+
+
+async def test_the_thread_page_of_a_deleted_community_says_so_and_offers_no_reply_edit_nor_support(
+    lemmy: GoneLemmy, node_factory: Any
+) -> None:
+    node, rosa, community, thread_id = await mirrored(lemmy, node_factory)
+    thread = f"/t/{thread_id}"
+    response = await rosa.submit(f"{thread}/replies", {"body": "Mi respuesta"}, form_page=thread)
+    assert response.status == 200, rosa.last_html
+    reply_id = await value(node, "SELECT id FROM post WHERE source = 'Mi respuesta'")
+    notice = shown(NOTICE, server=community.mirror.split("@", 1)[1])
+    await rosa.get(thread)  # open, before: no notice, every control there
+    assert notice not in rosa.last_html
+    assert f'action="{thread}/replies"' in rosa.last_html and "/react" in rosa.last_html
+    assert f'href="/p/{reply_id}/edit"' in rosa.last_html
+
+    await _announced(community, node, _moderators_delete(community), "delete-community")
+
+    for path in (thread, f"{thread}?reply_to={reply_id}"):
+        response = await rosa.get(path)
+        assert response.status == 200 and "Hilo del agua" in rosa.last_html and "Mi respuesta" in rosa.last_html
+        assert notice in rosa.last_html
+        assert f'action="{thread}/replies"' not in rosa.last_html and 'id="reply"' not in rosa.last_html
+        assert "/react" not in rosa.last_html and "reply_to=" not in rosa.last_html.replace(path, "")
+        assert "/edit" not in rosa.last_html
+        assert f'action="/p/{reply_id}/delete"' in rosa.last_html  # her own post she may still erase
+    visitor = await node.visitor()
+    await visitor.get(thread)
+    assert notice in visitor.last_html and 'id="reply"' not in visitor.last_html
