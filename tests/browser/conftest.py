@@ -3,8 +3,9 @@
 * One Chromium per pytest worker, started here with the flags this network needs (without the background-networking
   ones Chromium's own connections are refused many at a time) and reached over the DevTools protocol. Playwright's
   browser download cannot work here; `make test` installs Debian's `chromium` (target `chromium` in the Makefile).
-* Each test gets its own browser context (cookies, viewport, JavaScript on or off) on the worker's browser, inside the
-  test's own event loop, like every other async test of the suite (pytest-asyncio, `asyncio_mode = "auto"`).
+* Each test gets its own browser context (cookies, viewport, JavaScript on or off) on the worker's browser. The
+  journeys share the worker's one event loop and Playwright driver (`BROWSER_LOOP`: every module of this package
+  sets it as `pytestmark`), so their nodes come from this package's own `node_factory`.
 * Every journey runs three ways (`MODES`): JavaScript on at desktop size, JavaScript off, and a 360×640 phone; a long
   one may run in fewer (`only_modes`) when a shorter journey covers its pages in the others.
 * `Journey.arrived()` runs axe-core (axe-playwright-python, which bundles it) on each page the journey reaches and the
@@ -13,7 +14,8 @@
 * Screenshots of the main pages go to `test-artifacts/browser/<test>/` at the repository root (git-ignored; CI keeps
   what is under `test-artifacts/`).
 
-A journey for a new area is a test function taking `journey_for` (and `node_factory`): open a page with
+A journey for a new area is a test function taking `journey_for` (and `node_factory`), in a module that sets
+`pytestmark = BROWSER_LOOP`: open a page with
 `journey.goto(path)`, act through labels and button names as a person would (`fill`, `press`), then
 `await journey.arrived("name")` after each navigation; the accessibility check and the screenshot come with it.
 """
