@@ -18,7 +18,7 @@ from deliberate.clock import FrozenClock
 from deliberate.peers import service as peers
 from federation import delivery, outbox
 from tests.conftest import Node, Visitor, cheap_passwords
-from tests.federation.support import host, member, settle_at, sql, start, value
+from tests.federation.support import host, member, settle_at, sql, start, two_nodes_with_a_forum, value
 from web.app import create_app
 from web.state import STATE
 
@@ -30,12 +30,7 @@ BODIES = ["Falta agua en el sector 3", "La cisterna pasa los martes", "En la lom
 
 async def _forum_followed_across(node_factory: Any, clock: FrozenClock) -> tuple[Node, Node, Visitor]:
     """VES hosts a public forum that VMT mirrors; both nodes run on `clock`. Returns VES, VMT and a VES member."""
-    ves = await start(node_factory, "ves", clock=clock)
-    vmt = await start(node_factory, "vmt", clock=clock)
-    operator = await member(ves, "operadora", "operator", "moderator")
-    response = await operator.submit("/forums", {"name": "Obras y servicios", "description": "Agua"},
-                                     form_page="/forums/new")  # fmt: skip
-    assert response.status == 200 and response.url.path == FORUM, operator.last_html
+    ves, vmt, _ = await two_nodes_with_a_forum(node_factory, clock=clock)
     rosa = await member(vmt, "rosa")
     response = await rosa.submit("/forums/remote", {"address": f"obras-y-servicios@{host(ves)}"})
     assert response.status == 200, rosa.last_html
