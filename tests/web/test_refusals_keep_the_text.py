@@ -76,6 +76,34 @@ async def test_a_reply_on_the_thread_page_of_a_section_closed_meanwhile_keeps_it
     assert "Los puestos de la esquina" in page
 
 
+async def test_a_comment_on_the_consultation_page_sent_after_closing_keeps_its_text(
+    consultation: consultations_web.World,
+) -> None:
+    # The page no longer offers the comment form once the consultation is closed: the text comes back to copy.
+    member = consultation.people["member"]
+    token = await member.csrf(f"/c/{consultation.slug}")
+    consultation.clock.current = consultations_web.CLOSED
+    path = f"/c/{consultation.slug}/sections/1/comments"
+    status, page = await send(member, path, {"body": "Los puestos de la esquina"}, token=token)
+    assert status == 409
+    assert shown("This consultation is closed. Answers can no longer be given or changed.") in page
+    assert re.search(r"<textarea[^>]*readonly[^>]*>Los puestos de la esquina</textarea>", page)
+    assert f'action="{path}"' not in page  # kept to copy, not offered to send again
+
+
+async def test_an_organization_position_sent_after_closing_keeps_its_text(
+    consultation: consultations_web.World,
+) -> None:
+    admin = consultation.people["org_admin"]
+    token = await admin.csrf(f"/c/{consultation.slug}")
+    consultation.clock.current = consultations_web.CLOSED
+    data = {"organization": consultation.org, "body": "El comedor está a favor del horario"}
+    status, page = await send(admin, f"/c/{consultation.slug}/positions", data, token=token)
+    assert status == 409
+    assert shown("This consultation is closed. Answers can no longer be given or changed.") in page
+    assert re.search(r"<textarea[^>]*readonly[^>]*>El comedor está a favor del horario</textarea>", page)
+
+
 async def test_a_new_version_sent_after_closing_keeps_the_edited_document(
     consultation: consultations_web.World,
 ) -> None:
