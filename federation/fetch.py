@@ -29,7 +29,7 @@ import asyncio
 import json
 import re
 import socket
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from ipaddress import IPv4Address, IPv6Address, ip_address, ip_network
@@ -40,6 +40,7 @@ from aiohttp.abc import AbstractResolver, ResolveResult
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
 from yarl import URL
 
+from federation.discovery import actor_link
 from federation.http_signing import sign_get_headers
 
 AS2_ACCEPT = 'application/activity+json, application/ld+json; profile="https://www.w3.org/ns/activitystreams"'
@@ -330,8 +331,9 @@ class Fetcher:
             raise IdMismatch(f"the document served at {reply.url} claims the id {claimed!r}")
         return document
 
-    async def webfinger(self, handle: str) -> str:
-        """The ActivityPub actor URI of ``name@host`` (RFC 7033, the ``self`` link Mastodon publishes)."""
+    async def webfinger(self, handle: str, *, prefer: Collection[str] = ()) -> str:
+        """The ActivityPub actor URI of ``name@host`` (RFC 7033, the ``self`` link Mastodon publishes): of the actor
+        of a type in ``prefer`` when the server lists several under that name (`discovery.actor_link`)."""
         name, _, host = handle.removeprefix("@").rpartition("@")
         if not name or not _HANDLE_HOST.match(host):
             raise FetchFailed(f"{handle!r} is not a name@host handle")
@@ -341,13 +343,9 @@ class Fetcher:
         )
         accept = {"Accept": "application/jrd+json, application/json;q=0.5"}
         reply = await self._exchange("GET", str(url), lambda _: accept, None, types=JRD_TYPES)
-        links = _json_object(reply).get("links")
-        for link in links if isinstance(links, list) else []:
-            if not isinstance(link, dict) or link.get("rel") != "self" or not isinstance(link.get("href"), str):
-                continue
-            media_type = str(link.get("type", "")).split(";")[0].strip().lower()
-            if media_type in AS2_TYPES:
-                return str(link["href"])
+        href = actor_link(_json_object(reply), prefer=prefer)
+        if href is not None:
+            return href
         raise FetchFailed(f"WebFinger for {name}@{host} has no ActivityPub self link")
 
     async def post_signed(self, url: str, body: bytes, headers: dict[str, str]) -> PostOutcome:

@@ -45,7 +45,8 @@ async def lookup(resolver: Resolver, address: str) -> str:
     if match is None:
         raise NotARemoteForum(field="address")
     try:
-        return await resolver.fetcher.webfinger(f"{match['name']}@{match['host']}")
+        # A server may list several actors under one name (a person and a community): the Group is wanted here.
+        return await resolver.fetcher.webfinger(f"{match['name']}@{match['host']}", prefer=("Group",))
     except FetchError:
         raise RemoteUnreachable(field="address") from None
 
@@ -117,7 +118,8 @@ async def _actor_uri(resolver: Resolver, address: str) -> str:
     if match is None or address.startswith("!"):  # `!name@host` is how Lemmy writes a community
         raise NotARemoteActor(field="address")
     try:
-        return await resolver.fetcher.webfinger(f"{match['name']}@{match['host']}")
+        # The person or the organization, should the server list a Group of that name too (before them, or alone).
+        return await resolver.fetcher.webfinger(f"{match['name']}@{match['host']}", prefer=peers.PEOPLE_TYPES)
     except FetchError as exc:
         raise _fetch_refusal(exc) from None
 

@@ -573,10 +573,11 @@ async def _group_restored(conn: asyncpg.Connection, processor: Processor, group:
     its server, which must serve it as a Group again (while it is deleted Lemmy answers 410 Gone with a Tombstone,
     and the fetch fails, for good). Its copy here becomes that Group again, and its mirror takes posts again.
 
-    What ended with the deletion is not brought back: the members' subscriptions to the forum
-    (`notifications.forget_deleted_forum`) stay ended, since nobody here chose to follow the forum again and notices
-    would arrive unasked; and the node's Follow of the Group, ended too, is not sent again until a member follows the
-    forum from its page (`peers.follow_mirror_again`, which sends a new Follow)."""
+    `peers.group_restored` brings back what the deletion ended for the Group: its shadow account, and the node's
+    Follow when members here follow the mirror (those who followed it while it was deleted). The members'
+    subscriptions that the deletion ended (`notifications.forget_deleted_forum`) stay ended, since nobody chose to
+    follow the forum again and notices would arrive unasked; the next member to follow it makes the node follow the
+    Group again (`peers.follow_mirror_again`)."""
     if group.forum_id is None or group.type != "Tombstone":
         return  # not a forum mirrored here, or not deleted here (a repeat, or its copy was fetched again already)
     try:
@@ -585,7 +586,8 @@ async def _group_restored(conn: asyncpg.Connection, processor: Processor, group:
         raise ActivityRejected(reason=f"the restored forum's document: {exc}") from None
     if not isinstance(document, Actor) or document.id != group.uri or document.type != "Group":
         raise ActivityRejected(reason="the forum's server does not serve it as a Group again")
-    await peers.remember_actor(conn, actor_fields(document), clock=processor.resolver.clock)
+    restored = await peers.remember_actor(conn, actor_fields(document), clock=processor.resolver.clock)
+    await peers.group_restored(conn, restored)
 
 
 def _undoes_deletion_of(group: RemoteActor, inner: Any) -> bool:

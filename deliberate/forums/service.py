@@ -4,8 +4,9 @@ The rules for who may read and write live here once, shared by the web pages, th
 the inbox: a members-only forum does not exist for anyone outside its organization (NotFound, so its existence does
 not leak); posting as an organization needs an admin of it; a locked thread takes no replies; a deleted post takes
 no replies and no edits; the mirror of a forum that its own server deleted is read-only (`_check_not_deleted_at_origin`:
-no new threads, replies, edits nor reactions, from here or from elsewhere; its members may still delete their own
-posts). Replies lock their thread row, so a lock and a reply racing each other are ordered.
+no new threads, replies, edits nor reactions, from here or from elsewhere, and its threads are neither closed nor
+reopened; its members may still delete their own posts). Replies lock their thread row, so a lock and a reply racing
+each other are ordered.
 """
 
 from __future__ import annotations
@@ -430,9 +431,10 @@ async def set_thread_locked(
 
     Each change is an entry in the public moderation log. `reason` is required by the moderation pages
     (`moderation.service.lock_thread`); the thread page's close button sends none, and the log says so.
-    Locking a locked thread (or reopening an open one) changes nothing and logs nothing. Allowed in a mirror whose
-    Group its server deleted: a lock in any mirror stays here (only a forum's own server closes its threads for
-    everyone, `federation/outbox.py`), so nothing goes to the deleted Group.
+    Locking a locked thread (or reopening an open one) changes nothing and logs nothing. Refused in a mirror whose
+    Group its server deleted (ForumDeletedAtOrigin, after the moderator check): it is read-only to the end, and a
+    thread there neither takes replies nor would take them when reopened. Lemmy refuses a lock in a deleted
+    community too (check_community_mod_action without allow_deleted).
     """
     _check_can_write(actor, clock)
     reason = reason.strip()
@@ -446,6 +448,7 @@ async def set_thread_locked(
         allowed = membership is not None and membership.role in ADMIN_ROLES
     if not allowed:
         raise NotModerator()
+    _check_not_deleted_at_origin(forum)
     thread = await queries.get_thread(conn, thread_id, for_update=True)
     assert thread is not None
     if thread.locked == locked:

@@ -314,6 +314,7 @@ async def lock_account(conn: asyncpg.Connection, account_id: int) -> None:
     await conn.execute("SELECT 1 FROM account WHERE id = $1 FOR UPDATE", account_id)
 
 
-async def get_report_reason(conn: asyncpg.Connection, report_id: int) -> tuple[str, str] | None:
-    row = await conn.fetchrow("SELECT reason, text FROM report WHERE id = $1", report_id)
-    return (row["reason"], row["text"]) if row else None
+async def get_report_reason(conn: asyncpg.Connection, report_id: int) -> tuple[str, str, int] | None:
+    """(reason, text, post id) of a report."""
+    row = await conn.fetchrow("SELECT reason, text, post_id FROM report WHERE id = $1", report_id)
+    return (row["reason"], row["text"], row["post_id"]) if row else None

@@ -469,5 +469,16 @@ async def _reverse(conn: asyncpg.Connection, *, clock: Clock, moderator: Account
 
 
 async def report_reason(conn: asyncpg.Connection, report_id: int) -> tuple[str, str] | None:
-    """(reason, text) of a report, for telling the post's own server (never who reported it)."""
-    return await queries.get_report_reason(conn, report_id)
+    """(reason, text) of a report, for telling the post's own server (never who reported it); None when there is
+    nothing to tell: no such report, or its post is in the mirror of a forum that its server deleted. Such a report
+    stays with the moderators here (the queue shows it as any other): the Group a Flag would go to is gone, and the
+    mirror stays as its server left it. Lemmy takes no report at all in a deleted community
+    (check_community_user_action); ours still reach the moderators of this node."""
+    found = await queries.get_report_reason(conn, report_id)
+    if found is None:
+        return None
+    reason, text, post_id = found
+    view = await forums.federation_view(conn, post_id)
+    if view is not None and view.forum.deleted_at_origin:
+        return None
+    return reason, text

@@ -203,6 +203,31 @@ async def keep_as_tombstone(conn: asyncpg.Connection, remote_actor_id: int) -> N
     await conn.execute("UPDATE remote_actor SET type = 'Tombstone' WHERE id = $1", remote_actor_id)
 
 
+async def restore_shadow_account(conn: asyncpg.Connection, remote_actor_id: int, *, display_name: str | None) -> None:
+    """The actor's server restored it (a Group's deletion undone): the shadow account `forget_deleted_actor` marked
+    deleted is live again, under its name as the server now gives it."""
+    await conn.execute(
+        """
+        UPDATE account SET deleted_at = NULL, display_name = $2
+        WHERE id = (SELECT account_id FROM remote_actor WHERE id = $1) AND deleted_at IS NOT NULL
+        """,
+        remote_actor_id,
+        (display_name or "")[:80] or None,
+    )
+
+
+async def first_subscriber_of_forum(conn: asyncpg.Connection, forum_id: int) -> int | None:
+    """The account that has followed the forum the longest; None when nobody follows it."""
+    account_id: int | None = await conn.fetchval(
+        """
+        SELECT account_id FROM subscription WHERE target_kind = 'forum' AND target_id = $1
+        ORDER BY created_at, account_id LIMIT 1
+        """,
+        forum_id,
+    )
+    return account_id
+
+
 async def follower_inboxes(conn: asyncpg.Connection, *, actor_kind: str, actor_id: int) -> list[Recipient]:
     """One inbox per server where possible: followers sharing a shared inbox get one delivery."""
     rows = await conn.fetch(

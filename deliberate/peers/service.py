@@ -197,6 +197,26 @@ async def actor_deleted(conn: asyncpg.Connection, actor: RemoteActor, *, clock: 
     await record_event(conn, "remote_actor_deleted", {"remote_actor_id": actor.id, "uri": actor.uri})
 
 
+async def group_restored(conn: asyncpg.Connection, group: RemoteActor) -> bool:
+    """The server of a Group mirrored here undid its deletion and serves it as a Group again (`group`, fetched anew
+    and remembered: `federation/processing.py` checks both). What `actor_deleted` ended for the Group comes back:
+    its shadow account (if it ever wrote here) is live again, and the node's Follow, when members here follow the
+    mirror. Those are the members who followed it since it was deleted (which asked the deleted Group for nothing,
+    `follow_mirror_again`): they chose to follow it, and only the deletion kept the node from following the Group
+    for them. The subscriptions that the deletion ended stay ended (`notifications.forget_deleted_forum`): Lemmy
+    only marks a deleted community deleted and keeps its follows, so its followers follow it again as soon as it is
+    restored; here they ended, and nobody is subscribed to a forum again unasked. True when a Follow was asked for
+    (`following_wanted`, which the outbox turns into a Follow, as when a member follows the mirror from its page)."""
+    await queries.restore_shadow_account(conn, group.id, display_name=group.name)
+    await record_event(conn, "remote_actor_restored", {"remote_actor_id": group.id, "uri": group.uri})
+    if group.forum_id is None:
+        return False
+    follower = await queries.first_subscriber_of_forum(conn, group.forum_id)
+    if follower is None:
+        return False
+    return await follow_mirror_again(conn, forum_id=group.forum_id, requested_by=follower)
+
+
 async def mirror_forum(conn: asyncpg.Connection, actor: RemoteActor, *, clock: Clock, requested_by: Account) -> int:
     """The local forum that shows a remote Group's threads; made when someone here first follows it."""
     if actor.forum_id is not None:

@@ -157,7 +157,7 @@ async def webfinger(request: web.Request) -> web.Response:
     base = app.settings.base_url
     found: list[tuple[str, str]] = []
     async with app.db.acquire() as conn:
-        if query.name == host:
+        if query.name == host and query.kind is None:
             found.append(("Application", f"{base}/actor"))
         # A deleted member's name stays taken (peers cached its key under it), so a lookup says it is gone rather
         # than unknown: 410, as Mastodon's WebFinger answers for a deleted account. A peer treats it as "no such
@@ -168,6 +168,8 @@ async def webfinger(request: web.Request) -> web.Response:
             ("Organization", lambda: orgs.access_organization(conn, query.name)),
             ("Group", lambda: forums.access_forum(conn, query.name, viewer=None)),
         ):
+            if query.kind not in (None, kind):
+                continue  # an actor's URL names that actor, not the others of its name
             try:
                 await load()
             except NotFound:
@@ -175,7 +177,7 @@ async def webfinger(request: web.Request) -> web.Response:
             path = {"Person": "u", "Organization": "o", "Group": "f"}[kind]
             found.append((kind, f"{base}/{path}/{query.name}"))
     if not found:
-        raise AccountGone() if gone is not None else NotFound()
+        raise AccountGone() if gone is not None and query.kind in (None, "Person") else NotFound()
     response = web.json_response(discovery.jrd(f"acct:{query.name}@{host}", found), content_type="application/jrd+json")
     response.headers["Access-Control-Allow-Origin"] = "*"  # RFC 7033 §5: WebFinger is meant to be read from anywhere
     return response
