@@ -41,6 +41,19 @@ async def test_an_edit_of_a_post_deleted_meanwhile_keeps_the_new_text(node: Node
     assert "Mañana hay corte de 8 a 12" in page
 
 
+async def test_a_reply_to_a_thread_closed_meanwhile_keeps_its_text(node: Node) -> None:
+    _, thread_path = await open_thread(node)
+    juan = await signed_in(node, "juan")
+    token = await juan.csrf(thread_path)  # the reply form is open…
+    moderator = await signed_in(node, "moderadora", "moderator")  # …when a moderator closes the thread
+    closed = await moderator.submit(thread_path + "/close", {"locked": "1", "reason": "Tema resuelto"})
+    assert closed.status == 200
+    status, page = await send(juan, thread_path + "/replies", {"body": "Yo también lo vi"}, token=token)
+    assert status == 409 and shown("This thread is closed. New replies are not possible.") in page
+    assert re.search(r"<textarea[^>]*readonly[^>]*>Yo también lo vi</textarea>", page)
+    assert f'action="{thread_path}/replies"' not in page  # kept to copy, not offered to send again
+
+
 async def test_a_thread_in_the_name_of_an_organization_one_does_not_administer_keeps_its_text(node: Node) -> None:
     forum_path, _ = await open_thread(node)
     rosa = await node.visitor()
