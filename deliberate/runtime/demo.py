@@ -28,11 +28,38 @@ from deliberate.runtime.sample import DEMO_PASSWORD, DISTRICTS, District, seed
 from deliberate.settings import Settings
 
 
-async def _seed(database_url: str, district: District) -> bool:
-    conn = await connect(database_url)
+class _HashedOnce(Passwords):
+    """The node's own hasher, for sample accounts that all have DEMO_PASSWORD (printed at start-up): argon2's
+    deliberate cost (a quarter of a second of CPU or more) is paid once per node instead of once per account, which
+    takes seconds off the first start. Those accounts then store the same hash, with one salt: they share a published
+    password anyway. Members who change their password get a hash of their own, from the node's hasher."""
+
+    def __init__(self, node: Passwords) -> None:  # no super().__init__(): it would hash a dummy password again
+        self._node = node
+        self._hashes: dict[str, str] = {}
+
+    async def hash(self, password: str) -> str:
+        if password not in self._hashes:
+            self._hashes[password] = await self._node.hash(password)
+        return self._hashes[password]
+
+    async def verify(self, stored_hash: str | None, password: str) -> bool:
+        return await self._node.verify(stored_hash, password)
+
+    def needs_rehash(self, stored_hash: str) -> bool:
+        return self._node.needs_rehash(stored_hash)
+
+
+async def _seed(live: Settings, runner: web.AppRunner, district: District) -> bool:
+    """The sample content, with the node's own hasher and catalogs (already made by `create_app`)."""
+    from web.state import STATE
+
+    app_state = runner.app[STATE]
+    conn = await connect(live.database_url)
     try:
         async with conn.transaction():
-            return await seed(conn, district, clock=SystemClock(), passwords=Passwords())
+            return await seed(conn, district, clock=SystemClock(), passwords=_HashedOnce(app_state.passwords),
+                              catalogs=app_state.translations)  # fmt: skip
     finally:
         await conn.close()
 
@@ -76,7 +103,7 @@ async def run_demo(base_dir: Path, *, reset: bool, base_port: int = 8001) -> Non
 
     def announce(district: District):  # type: ignore[no-untyped-def]
         async def on_ready(live: Settings, runner: web.AppRunner) -> None:
-            seeded.append(await _seed(live.database_url, district))
+            seeded.append(await _seed(live, runner, district))
             live_nodes[district.slug] = (live, runner)
             ready.append(f"  {district.name:<26} {live.base_url}")
             if len(ready) == len(DISTRICTS):

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 import asyncpg
+from babel.support import Translations
 
 from deliberate.accounts import service as accounts
 from deliberate.accounts.model import Account
@@ -186,8 +187,16 @@ BUDGETS: dict[str, tuple[str, tuple[tuple[int, str, int, str, str, tuple[str, st
 }  # fmt: skip
 
 
-async def seed(conn: asyncpg.Connection, district: District, *, clock: Clock, passwords: Passwords) -> bool:
-    """Add the district's sample content unless the node already has accounts; True when it was added."""
+async def seed(
+    conn: asyncpg.Connection,
+    district: District,
+    *,
+    clock: Clock,
+    passwords: Passwords,
+    catalogs: dict[str, Translations] | None = None,
+) -> bool:
+    """Add the district's sample content unless the node already has accounts; True when it was added. `catalogs`
+    are the node's own when it has loaded them already (`load_catalogs` compiles every language's file again)."""
     if await accounts.count_accounts(conn) > 0:
         return False
     operator = await accounts.create_operator(
@@ -233,19 +242,26 @@ async def seed(conn: asyncpg.Connection, district: District, *, clock: Clock, pa
         )
         for username, body in sample_thread.replies:
             await forums.reply(conn, clock=clock, actor=people[username], thread_id=thread.id, data={"body": body})
-    await _seed_budget(conn, district, clock=clock, official=operator, people=people)
+    await _seed_budget(conn, district, clock=clock, official=operator, people=people, catalogs=catalogs)
     return True
 
 
 async def _seed_budget(
-    conn: asyncpg.Connection, district: District, *, clock: Clock, official: Account, people: dict[str, Account]
+    conn: asyncpg.Connection,
+    district: District,
+    *,
+    clock: Clock,
+    official: Account,
+    people: dict[str, Account],
+    catalogs: dict[str, Translations] | None,
 ) -> None:
     """One process open for proposals since yesterday, with a few projects, one or two of them already reviewed."""
     if district.slug not in BUDGETS:
         return
     zones, projects = BUDGETS[district.slug]
     now = clock.now()
-    spanish = gettext_for(load_catalogs()["es"])  # the demo nodes speak Spanish: the texts they store are Spanish
+    # The demo nodes speak Spanish: the texts they store are Spanish.
+    spanish = gettext_for((catalogs or load_catalogs())["es"])
     process = await budgets.create_process(
         conn,
         clock=clock,

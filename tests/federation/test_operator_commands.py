@@ -1,4 +1,5 @@
-"""Operators' federation commands, run as the real `deliberate` program against a running node's database."""
+"""Operators' federation commands, run as the real `deliberate` program against a running node's database (refusals
+and second reads through the same `main` in this process)."""
 
 from __future__ import annotations
 
@@ -13,18 +14,34 @@ from deliberate.peers import service as peers
 from tests.conftest import Node, Visitor
 from tests.federation.support import host, member, settle, sql, start, value
 from tests.federation.test_delivery_faults import _go_offline
+from tests.runtime.cli_support import run_main
 from tests.web.support import es
 from web.state import STATE
 
 BIN = Path(sys.executable).parent / "deliberate"
 
 
-async def cli(node: Node, *args: str) -> subprocess.CompletedProcess[str]:
-    command = [str(BIN), "federation", *args, "--database-url", node.settings.database_url,
+def _command(node: Node, *args: str) -> tuple[list[str], dict[str, str]]:
+    command = ["federation", *args, "--database-url", node.settings.database_url,
                "--redis-url", node.settings.redis_url]  # fmt: skip
     env = {**os.environ, "DELIBERATE_SECRET_KEY": node.settings.secret_key,
            "DELIBERATE_PUBLIC_URL": node.base_url}  # fmt: skip
-    return await asyncio.to_thread(subprocess.run, command, capture_output=True, text=True, env=env, timeout=120)
+    return command, env
+
+
+async def cli(node: Node, *args: str) -> subprocess.CompletedProcess[str]:
+    """The real program, in its own process (it makes its own keys when it rotates them)."""
+    command, env = _command(node, *args)
+    return await asyncio.to_thread(
+        subprocess.run, [str(BIN), *command], capture_output=True, text=True, env=env, timeout=120
+    )
+
+
+async def cli_here(node: Node, *args: str) -> subprocess.CompletedProcess[str]:
+    """The same command's `main` in this process (tests/runtime/cli_support.py), for refusals and for reading the
+    status again once a test has run the real program: without starting a new Python each time."""
+    command, env = _command(node, *args)
+    return await asyncio.to_thread(run_main, *command, env=env)
 
 
 async def _obras_followed_from_vmt(node_factory: Any) -> tuple[Node, Node, Visitor, Visitor]:
@@ -58,9 +75,9 @@ async def test_status_block_and_key_rotation_from_the_command_line(node_factory:
 
     blocked = await cli(ves, "block", host(vmt), "--reason", "pruebas")
     assert blocked.returncode == 0, blocked
-    status = await cli(ves, "status")
+    status = await cli_here(ves, "status")
     assert "blocked" in status.stdout
-    assert (await cli(ves, "rotate-key", "x/nadie")).returncode == 2
+    assert (await cli_here(ves, "rotate-key", "x/nadie")).returncode == 2
 
 
 def _line(output: str, server: str) -> str:
@@ -97,7 +114,7 @@ async def test_the_status_shows_a_failing_peers_queue_its_latest_error_and_only_
     assert row.paused_until is None and row.last_error == latest and row.consecutive_failures >= 1, row
 
     await sql(ves, "UPDATE instance SET paused_until = now() + interval '1 hour' WHERE host = $1", host(vmt))
-    assert "paused→" in _line((await cli(ves, "status")).stdout, host(vmt))
+    assert "paused→" in _line((await cli_here(ves, "status")).stdout, host(vmt))
 
 
 async def test_blocking_from_the_command_line_stores_the_host_as_the_web_form_does(node_factory: Any) -> None:
@@ -106,7 +123,7 @@ async def test_blocking_from_the_command_line_stores_the_host_as_the_web_form_do
     assert blocked.returncode == 0, blocked
     assert await value(ves, "SELECT host FROM instance WHERE blocked_at IS NOT NULL") == "spam.example"
     for wrong in ("https://spam.example/", "spam example", "admin@spam.example", ""):
-        refused = await cli(ves, "block", wrong)
+        refused = await cli_here(ves, "block", wrong)
         assert refused.returncode == 2 and "host name" in refused.stderr, (wrong, refused)
     assert await value(ves, "SELECT count(*) FROM instance") == 1
 

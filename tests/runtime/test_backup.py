@@ -22,6 +22,8 @@ from deliberate.db.pool import connect
 from deliberate.runtime.embedded import free_port
 from deliberate.runtime.sample import DEMO_PASSWORD, VES, seed
 from tests.conftest import TEMPLATE_DB, Servers, cheap_passwords
+from tests.runtime.cli_support import run_main
+from tests.web.support import _catalogs
 
 BIN = Path(sys.executable).parent / "deliberate"
 PASSPHRASE = "una frase larga para el respaldo"
@@ -33,6 +35,14 @@ def deliberate(*args: str, stdin: str = "", env: dict[str, str] | None = None) -
     inherited = {k: v for k, v in os.environ.items() if k != "DELIBERATE_BACKUP_PASSPHRASE"}
     full = inherited | {"DELIBERATE_LOG_FORMAT": "text"} | (env or {})
     return subprocess.run([str(BIN), *args], input=stdin, capture_output=True, text=True, timeout=180, env=full)
+
+
+def deliberate_here(*args: str, stdin: str = "", env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """`deliberate(...)` in this process (tests/runtime/cli_support.py): the same `main`, without starting a new
+    Python, where a test is about what the command decides or writes (a refusal before any server starts, the rows
+    in a file) rather than about the running process."""
+    inherited = {k: v for k, v in os.environ.items() if k != "DELIBERATE_BACKUP_PASSPHRASE"}
+    return run_main(*args, stdin=stdin, env=inherited | {"DELIBERATE_LOG_FORMAT": "text"} | (env or {}))
 
 
 class Serving:
@@ -67,7 +77,7 @@ async def _add_content(database_url: str) -> None:
     conn = await connect(database_url)
     try:
         async with conn.transaction():
-            assert await seed(conn, VES, clock=SystemClock(), passwords=cheap_passwords())
+            assert await seed(conn, VES, clock=SystemClock(), passwords=cheap_passwords(), catalogs=_catalogs())
         forum_id = await conn.fetchval("SELECT min(id) FROM forum")
         await conn.execute(
             """
@@ -170,9 +180,10 @@ def test_a_running_node_is_backed_up_and_restored_elsewhere_with_every_row(tmp_p
         source.stop()
 
 
-@pytest.fixture
-def small_backup(servers: Servers, tmp_path: Path) -> Iterator[Path]:
-    """A backup of a fresh database on an external server (DELIBERATE_DATABASE_URL), made without any node running."""
+@pytest.fixture(scope="module")
+def small_backup(servers: Servers, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """A backup of a fresh database on an external server (DELIBERATE_DATABASE_URL), made without any node running;
+    made once for the tests that only read it (each works on its own copies and directories)."""
 
     async def create() -> str:
         admin = await asyncpg.connect(servers.dsn("postgres"))
@@ -182,7 +193,7 @@ def small_backup(servers: Servers, tmp_path: Path) -> Iterator[Path]:
         return servers.dsn(name)
 
     dsn = asyncio.run(create())
-    file = tmp_path / "fresh.backup"
+    file = tmp_path_factory.mktemp("small") / "fresh.backup"
     env = {"DELIBERATE_DATABASE_URL": dsn, "DELIBERATE_REDIS_URL": servers.redis.url(0),
            "DELIBERATE_SECRET_KEY": "s" * 40, "DELIBERATE_BACKUP_PASSPHRASE": PASSPHRASE}  # fmt: skip
     made = deliberate("backup", str(file), env=env)
@@ -202,7 +213,7 @@ def small_backup(servers: Servers, tmp_path: Path) -> Iterator[Path]:
 
 def test_a_wrong_passphrase_is_refused_and_nothing_is_created(small_backup: Path, tmp_path: Path) -> None:
     target = tmp_path / "new-node"
-    result = deliberate("restore", str(small_backup), "--data-dir", str(target), stdin="otra frase cualquiera\n")
+    result = deliberate_here("restore", str(small_backup), "--data-dir", str(target), stdin="otra frase cualquiera\n")
     assert result.returncode == 2
     assert "wrong passphrase" in result.stderr
     assert not target.exists()
@@ -214,7 +225,7 @@ def test_a_changed_byte_is_refused_as_damage(small_backup: Path, tmp_path: Path)
     damaged = tmp_path / "damaged.backup"
     damaged.write_bytes(bytes(data))
     target = tmp_path / "new-node"
-    result = deliberate("restore", str(damaged), "--data-dir", str(target), stdin=PASSPHRASE + "\n")
+    result = deliberate_here("restore", str(damaged), "--data-dir", str(target), stdin=PASSPHRASE + "\n")
     assert result.returncode == 2 and "damaged" in result.stderr, result.stderr
 
 
@@ -224,7 +235,7 @@ def test_a_truncated_backup_is_refused_before_anything_is_restored(small_backup:
         truncated = tmp_path / f"cut-{name}.backup"
         truncated.write_bytes(data[:cut])
         target = tmp_path / f"new-node-{name}"
-        result = deliberate("restore", str(truncated), "--data-dir", str(target), stdin=PASSPHRASE + "\n")
+        result = deliberate_here("restore", str(truncated), "--data-dir", str(target), stdin=PASSPHRASE + "\n")
         assert result.returncode == 2 and ("incomplete" in result.stderr or "damaged" in result.stderr), result.stderr
         assert not target.exists() or not any(target.iterdir()), "nothing is left of a restore that failed"
 
@@ -255,7 +266,7 @@ def test_a_large_backup_cut_short_leaves_the_directory_empty(servers: Servers, t
     cut = tmp_path / "cut.backup"
     cut.write_bytes(data[: len(data) - 1000])
     target = tmp_path / "new-node"
-    result = deliberate("restore", str(cut), "--data-dir", str(target), stdin=PASSPHRASE + "\n")
+    result = deliberate_here("restore", str(cut), "--data-dir", str(target), stdin=PASSPHRASE + "\n")
     assert result.returncode == 2 and "incomplete" in result.stderr, result.stderr
     assert target.is_dir() and not any(target.iterdir())
     whole = deliberate("restore", str(file), "--data-dir", str(target), stdin=PASSPHRASE + "\n")
@@ -266,7 +277,7 @@ def test_a_data_directory_that_is_not_empty_is_refused(small_backup: Path, tmp_p
     target = tmp_path / "used"
     target.mkdir()
     (target / "secret_key").write_text("something of another node")
-    result = deliberate("restore", str(small_backup), "--data-dir", str(target), stdin=PASSPHRASE + "\n")
+    result = deliberate_here("restore", str(small_backup), "--data-dir", str(target), stdin=PASSPHRASE + "\n")
     assert result.returncode == 2 and "not empty" in result.stderr
     assert sorted(p.name for p in target.iterdir()) == ["secret_key"]
     assert (target / "secret_key").read_text() == "something of another node"
@@ -275,7 +286,7 @@ def test_a_data_directory_that_is_not_empty_is_refused(small_backup: Path, tmp_p
 def test_a_short_passphrase_is_refused(servers: Servers, tmp_path: Path) -> None:
     env = {"DELIBERATE_DATABASE_URL": servers.dsn(TEMPLATE_DB), "DELIBERATE_REDIS_URL": servers.redis.url(0),
            "DELIBERATE_SECRET_KEY": "s" * 40}  # fmt: skip
-    result = deliberate("backup", str(tmp_path / "x.backup"), stdin="corta\n", env=env)
+    result = deliberate_here("backup", str(tmp_path / "x.backup"), stdin="corta\n", env=env)
     assert result.returncode == 2 and "at least 12 characters" in result.stderr
     assert not (tmp_path / "x.backup").exists()
 
@@ -293,15 +304,15 @@ def test_an_external_database_is_restored_only_when_empty(servers: Servers, smal
            "DELIBERATE_SECRET_KEY": "s" * 40, "DELIBERATE_BACKUP_PASSPHRASE": PASSPHRASE}  # fmt: skip
     restored = deliberate("restore", str(small_backup), "--data-dir", str(tmp_path / "first"), env=env)
     assert restored.returncode == 0, restored.stderr
-    check = deliberate("migrate", "--check", env=env)
+    check = deliberate_here("migrate", "--check", env=env)
     assert check.returncode == 0 and "up to date" in check.stdout, check.stdout + check.stderr
     assert not (tmp_path / "first" / "secret_key").exists(), "a secret from the environment stays there"
-    again = deliberate("restore", str(small_backup), "--data-dir", str(tmp_path / "second"), env=env)
+    again = deliberate_here("restore", str(small_backup), "--data-dir", str(tmp_path / "second"), env=env)
     assert again.returncode == 2 and "already has tables" in again.stderr
 
 
 def test_the_commands_say_where_the_passphrase_comes_from() -> None:
     for command in ("backup", "restore"):
-        result = deliberate(command, "--help")
+        result = deliberate_here(command, "--help")
         assert result.returncode == 0 and "DELIBERATE_BACKUP_PASSPHRASE" in result.stdout
         assert "--passphrase" not in result.stdout, "never a flag: it would show in the process list"

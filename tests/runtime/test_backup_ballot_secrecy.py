@@ -19,7 +19,7 @@ from deliberate.clock import FrozenClock
 from deliberate.db.pool import connect
 from tests.budgets.voting_support import voting_process
 from tests.conftest import TEMPLATE_DB, Servers
-from tests.runtime.test_backup import PASSPHRASE, deliberate
+from tests.runtime.test_backup import PASSPHRASE, deliberate_here
 
 VOTERS = 12
 CAST_ORDER = [5, 11, 0, 7, 3, 9, 1, 10, 6, 2, 8, 4]  # not the order the accounts were made in
@@ -84,10 +84,11 @@ def test_a_backup_during_voting_keeps_the_roll_and_the_box_in_unrelated_orders(
     file = tmp_path / "votando.backup"
     env = {"DELIBERATE_DATABASE_URL": source, "DELIBERATE_REDIS_URL": servers.redis.url(0),
            "DELIBERATE_SECRET_KEY": "s" * 40, "DELIBERATE_BACKUP_PASSPHRASE": PASSPHRASE}  # fmt: skip
-    made = deliberate("backup", str(file), env=env)
+    # The commands' own `main`, in this process: what is checked is the file they write and read, not the process.
+    made = deliberate_here("backup", str(file), env=env)
     assert made.returncode == 0, made.stderr
     target = asyncio.run(_database(servers, template=None))
-    restored = deliberate("restore", str(file), "--data-dir", str(tmp_path / "restored"),
+    restored = deliberate_here("restore", str(file), "--data-dir", str(tmp_path / "restored"),
                           env=env | {"DELIBERATE_DATABASE_URL": target})  # fmt: skip
     assert restored.returncode == 0, restored.stderr
 

@@ -17,6 +17,7 @@ import pytest
 
 from deliberate.runtime.embedded import free_port
 from tests.conftest import Servers
+from tests.runtime.cli_support import run_main
 
 BIN = Path(sys.executable).parent / "deliberate"
 
@@ -98,7 +99,7 @@ async def _login_status(url: str, username: str) -> int:
 
 
 def test_every_command_explains_itself() -> None:
-    top = run("--help")
+    top = run("--help")  # the installed program; each command's own help then in this process (same `main`)
     assert top.returncode == 0
     for command in ("serve", "demo", "migrate", "admin"):
         assert command in top.stdout
@@ -109,15 +110,15 @@ def test_every_command_explains_itself() -> None:
         (("migrate", "--help"), "--check"),
         (("admin", "create-operator", "--help"), "--password-stdin"),
     ]:
-        result = run(*args)
+        result = run_main(*args)
         assert result.returncode == 0 and expected in result.stdout, result.stdout
 
 
 def test_bad_settings_are_refused_with_a_clear_message() -> None:
     result = run("serve", "--port", "99999")
     assert result.returncode == 2 and "port" in result.stderr
-    result = subprocess.run(
-        [str(BIN), "migrate", "--check"], capture_output=True, text=True,
+    result = run_main(
+        "migrate", "--check",
         env={**os.environ, "DELIBERATE_DATABASE_URL": "postgresql://x@127.0.0.1:1/x", "DELIBERATE_SECRET_KEY": ""},
     )  # fmt: skip
     assert result.returncode == 2 and "DELIBERATE_SECRET_KEY is required" in result.stderr
@@ -134,11 +135,11 @@ def test_migrate_check_reports_pending_migrations_against_an_external_database(s
     dsn = asyncio.run(create())
     env = ("--database-url", dsn, "--redis-url", servers.redis.url(0))
     os.environ["DELIBERATE_SECRET_KEY"] = "k" * 40
-    try:
-        assert run("migrate", "--check", *env).returncode == 1
+    try:  # the checks only read: in this process; the migration itself by the installed program
+        assert run_main("migrate", "--check", *env).returncode == 1
         applied = run("migrate", *env)
         assert applied.returncode == 0 and "applied: 0001_accounts" in applied.stdout
-        check = run("migrate", "--check", *env)
+        check = run_main("migrate", "--check", *env)
         assert check.returncode == 0 and "up to date" in check.stdout
     finally:
         del os.environ["DELIBERATE_SECRET_KEY"]

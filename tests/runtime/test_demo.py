@@ -74,7 +74,7 @@ def test_the_demo_runs_two_seeded_nodes_and_stops_everything(tmp_path: Path) -> 
             status, html = asyncio.run(page(vmt + mirror))
             if status == 200 and "centro de cómputo" in html:
                 break
-            time.sleep(0.5)
+            time.sleep(0.1)
         assert "centro de cómputo" in html, html
     finally:
         process.send_signal(signal.SIGINT)
