@@ -238,7 +238,7 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         settings = _settings(args)
         if args.command == "serve":
-            return _run_on_uvloop(_serve(settings))
+            return _run_serving(_serve(settings), on_uvloop=settings.uvloop)
         if args.command == "migrate":
             return asyncio.run(_migrate(settings, check=args.check))
         if args.command in ("worker", "federation"):
@@ -277,12 +277,15 @@ def main(argv: list[str] | None = None) -> int:
     return _fail("unknown command")
 
 
-def _run_on_uvloop(main: Coroutine[Any, Any, int]) -> int:
-    """Run a serving process on uvloop (libuv) when it is installed, on asyncio's own loop otherwise: the loop and
-    its socket transports are a large part of what a small request costs (tests/bench/README.md, the inbox)."""
+def _run_serving(main: Coroutine[Any, Any, int], *, on_uvloop: bool) -> int:
+    """Run a serving process on uvloop (libuv) when it is installed and not turned off (`DELIBERATE_UVLOOP=false`),
+    on asyncio's own loop otherwise: the loop and its socket transports are a large part of what a small request
+    costs (tests/bench/README.md, the inbox). Other commands, and the tests, keep asyncio's loop."""
+    if not on_uvloop:
+        return asyncio.run(main)
     try:
         import uvloop
-    except ImportError:
+    except ImportError:  # not installed: a platform without its wheels (pyproject.toml)
         return asyncio.run(main)
     with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
         return runner.run(main)

@@ -67,6 +67,11 @@ class Settings(BaseSettings):
     )
     db_pool_size: int = Field(10, ge=1, le=200, description="Connections per process in the PostgreSQL pool.")
     log_format: Literal["json", "text"] = Field("json", description="Log lines as JSON or as plain text.")
+    uvloop: bool = Field(
+        True,
+        description="Serve on uvloop (libuv) when it is installed, as it is on Linux and macOS; false: on asyncio's "
+        "own event loop. Only `deliberate serve` reads it.",
+    )
     smtp_url: str = Field(
         "",
         description="SMTP server for e-mail notifications, e.g. smtp://user:password@mail.example.pe:587 "
