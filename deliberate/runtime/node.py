@@ -100,9 +100,11 @@ async def run_node(
     on_ready: Callable[[Settings, web.AppRunner], Awaitable[None]] | None = None,
 ) -> None:
     """Serve one node until `stop` is set; every server it started is stopped before it returns."""
-    from web.app import create_app  # the composition root is the one place that may reach the web layer
-
     async with node_services(settings, share_running=False) as live:
+        # The composition root is the one place that may reach the web layer. Imported once the data directory is
+        # ours: a second node started on it is refused without waiting a second or two for the web layer to load.
+        from web.app import create_app
+
         applied = await migrate_database(live.database_url)
         if applied:
             log.info("migrations applied", extra={"fields": {"applied": applied}})
