@@ -178,11 +178,16 @@ def _equal_shares_steps(tally: Tally, profile: Profile, histograms: Histograms, 
             for (_, points), weight in histogram.items():
                 by_points[points] += weight
         else:
-            entries = played.entries
-            for _, value, _, weight, _ in entries[: played.poor]:
-                all_they_had[value] += weight
-            for _, _, points, weight, _ in entries[played.poor :]:
-                by_points[points] += weight
+            entries, poor = played.entries, played.poor
+            if profile.point_lcm == 1:  # approval entries: (value, weight, class), one point each
+                for value, weight, _ in entries[:poor]:
+                    all_they_had[value] += weight
+                by_points[1] += sum(weight for _, weight, _ in entries[poor:])
+            else:
+                for _, value, _, weight, _ in entries[:poor]:
+                    all_they_had[value] += weight
+                for _, _, points, weight, _ in entries[poor:]:
+                    by_points[points] += weight
         per_point = Fraction(*played.theta) * scale
         paid: Counter[Fraction] = Counter()
         for value, weight in all_they_had.items():

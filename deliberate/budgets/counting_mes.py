@@ -21,7 +21,10 @@ How it is fast without giving up exactness:
   then holds at least as much money in every round, so every price is lower or equal):
   - a certificate (`follow`): if each project the lower run funded still beats, at its old (higher) price, every
     competitor's price in the higher run, then every budget in between funds exactly the same projects, and Add1 may
-    skip them without running MES at each;
+    skip them without running MES at each. Most competitors it checks lose; for them it only asks whether their
+    price is above the old one (`_MesRun.above`: what the supporters would pay at that price, summed in one pass
+    over their classes, no entries kept and none sorted) and keeps, as their bound, the price at which those above
+    it would cover the rest, so that the next rounds do not price them again too soon;
   - a project whose supporters all had money and all paid in part keeps exactly its price (`Run.settled`): it is not
     recounted, and if it wins, its supporters' new budgets need no sorting;
   - a project its supporters could not afford, short of more money than all voters have gained since, is still
@@ -42,6 +45,9 @@ from deliberate.budgets.counting_classes import Histograms, Profile
 # necessarily reduced). The rank orders prices like the prices themselves except among nearly equal ones; only keys
 # of equal rank are compared exactly (`_before`), so no `Fraction` is made for a price that does not win.
 Key = tuple[int, int, int, tuple[object, ...]]
+# A class (or ballot) of a project's supporters that still has money, when the project is priced: on approval ballots
+# (value, weight, class), otherwise (order, value, points, weight, class); see `Round`.
+Entry = tuple[int, ...]
 
 
 def _before(a: Key, b: Key) -> bool:
@@ -58,16 +64,16 @@ def _before(a: Key, b: Key) -> bool:
 class Round:
     """One funded project and how it was paid. `entries` are its supporters' histogram entries that had money, sorted
     by money per point, as (order, value, points, weight, class) with `value` their money over `den` and `order`
-    their money per point times `Profile.point_lcm` (one entry per class,
-    or per ballot when the run read the ballots directly, several of a class then); the first
-    `poor` of them paid all they had, the others `theta` (a fraction over `den`) per point. `entries` is None when
-    every supporter paid `theta` per point (none paid all they had)."""
+    their money per point times `Profile.point_lcm`, or on approval ballots (every point 1) as (value, weight,
+    class); one entry per class, or per ballot when the run read the ballots directly, several of a class then. The
+    first `poor` of them paid all they had, the others `theta` (a fraction over `den`) per point. `entries` is None
+    when every supporter paid `theta` per point (none paid all they had)."""
 
     project: int
     price: tuple[int, int]  # (numerator, denominator), not reduced
     theta: tuple[int, int]
     den: int
-    entries: list[tuple[int, int, int, int, int]] | None
+    entries: list[Entry] | None
     poor: int
 
 
@@ -106,7 +112,7 @@ class _Price:
         numerator: int,
         denominator: int,
         theta: tuple[int, int] | None,  # None: known from a run at a lower budget, not counted out in this one
-        entries: list[tuple[int, int, int, int, int]],
+        entries: list[Entry],
         poor: int,
     ) -> None:
         self.numerator, self.denominator, self.theta, self.entries, self.poor = (
@@ -196,7 +202,7 @@ class _MesRun:
         paying_points = 0
         paid = 0
         poor = 0
-        entries: list[tuple[int, int, int, int, int]] = []
+        entries: list[Entry] = []
         append, get = entries.append, budget.get
         money = 0
         mask = self.masks[-1]
@@ -214,7 +220,7 @@ class _MesRun:
                         value = held[0] * mults[held[1]]
                         money += weight * value
                         paying_points += weight
-                        append((value, value, 1, weight, cls))
+                        append((value, weight, cls))
             else:
                 for bits, points, weight in rows:
                     cls = bits & mask
@@ -233,7 +239,7 @@ class _MesRun:
                         value = held[0] * mults[held[1]]
                         money += weight * value
                         paying_points += weight
-                        append((value, value, 1, weight, cls))
+                        append((value, weight, cls))
             else:
                 for (cls, points), weight in histogram.items():
                     held = get(cls)
@@ -248,7 +254,7 @@ class _MesRun:
             return None
         entries.sort()  # by money per point (the first item), the order of equals does not matter
         if point_lcm == 1:  # every point is 1 (approval ballots): the same loop without the points
-            for _, value, _, weight, _ in entries:
+            for value, weight, _ in entries:
                 if target - paid <= value * paying_points:
                     break
                 paid += weight * value
@@ -342,10 +348,77 @@ class _MesRun:
                 continue
             if bound[q][0] > target[0]:
                 return True
-            if not _before(bound[q], target):
+            if not _before(bound[q], target) or self.above(q, numerator, denominator):
                 continue
             if self.price(q) is not None and _before(bound[q], target):
                 return False
+        return True
+
+    def above(self, q: int, numerator: int, denominator: int) -> bool:
+        """Whether q's price this round is above numerator / denominator, or q's supporters cannot afford it (then q
+        is dropped for good), shown without sorting them; False when not shown (its exact price then decides). At a
+        price x per unit of satisfaction each supporter would pay min(money, x × satisfaction); if that comes to less
+        than the cost, q's price is above x (it is the least x at which they cover the cost). One pass over q's
+        classes, no entries kept, no sort: what the certificate (`beats_all`) asks of most competitors."""
+        if q in self.exact:
+            return False
+        t = len(self.rounds)
+        previous = self.previous
+        if self.same_prefix:
+            if self._still_short(q):
+                return True
+            if previous is not None and t < len(previous.settled) and q in previous.settled[t]:
+                return False
+        profile = self.profile
+        den, mults, get = self.dens[-1], self.mults, self.budget.get
+        cost = profile.costs[q]
+        if cost > self.money_left:
+            self._drop(q)
+            return True
+        target = cost * den
+        # x per point in money over `den`: limit / denominator.
+        limit = numerator * profile.factor[q] * den
+        low = 0  # the money of the supporters holding less than x per point (they would pay it all)
+        rest = 0  # the money of the others
+        points_at_x = 0  # the others' points (each would pay x per point)
+        histogram = self.histograms.get(self.funded, self.masks, q)
+        if profile.point_lcm == 1:
+            cut = (limit - 1) // denominator  # value <= cut  <=>  value < limit / denominator
+            for (cls, _), weight in histogram.items():
+                held = get(cls)
+                if held is not None:
+                    value = held[0] * mults[held[1]]
+                    if value <= cut:
+                        low += weight * value
+                    else:
+                        rest += weight * value
+                        points_at_x += weight
+        else:
+            per_point = profile.per_point
+            cut = (limit * profile.point_lcm - 1) // denominator  # order <= cut  <=>  value / points < x
+            for (cls, points), weight in histogram.items():
+                held = get(cls)
+                if held is not None:
+                    value = held[0] * mults[held[1]]
+                    if value * per_point[points] <= cut:
+                        low += weight * value
+                    else:
+                        rest += weight * value
+                        points_at_x += weight * points
+        money = low + rest
+        if money < target:
+            self._drop(q)
+            self.short[t][q] = Fraction(target - money, den)
+            return True
+        if low * denominator + points_at_x * limit >= target * denominator:
+            return False  # they would cover the cost at x: q's price is x or less
+        # Above x, the supporters below x pay at most all they have and the others at most the same share per
+        # point, so the price is at least the one at which that covers the cost: (target - low) / points_at_x per
+        # point, over `den` (more than x, as they do not cover it at x). Kept as q's bound.
+        at_least, over = target - low, den * points_at_x * profile.factor[q]
+        key = ((at_least << 128) // over, at_least, over, profile.tie_key[q])
+        if _before(self.bound[q], key):
+            self.bound[q] = key
         return True
 
     def fund(self, winner: int) -> None:
@@ -373,7 +446,7 @@ class _MesRun:
             numerator, paying = _reduced(chosen.theta, den)
             if profile.point_lcm == 1:  # approval ballots: one bit for the winner
                 bit = bits[(winner, 1)]
-                for _, value, _, _, cls in chosen.entries[chosen.poor :]:
+                for value, _, cls in chosen.entries[chosen.poor :]:
                     left = value * paying - numerator
                     if left:
                         budget[cls | bit] = (left, k)
