@@ -13,8 +13,8 @@ from typing import Any
 from tests.federation.fake_server import FakeServer
 from tests.federation.support import member, settle, value
 from tests.federation.test_lemmy_community_deleted import lemmy, mirrored
-from tests.federation.test_lemmy_community_restored import DELETED, _announced, _moderators_delete
-from tests.web.support import es
+from tests.federation.test_lemmy_community_restored import DELETED, NOTICE, _announced, _moderators_delete
+from tests.web.support import es, shown
 
 __all__ = ["lemmy"]  # the fixture, shared with the deleted community's tests
 
@@ -32,8 +32,11 @@ async def test_a_thread_of_a_deleted_community_is_neither_closed_nor_offered_to_
     response = await moderator.get(thread)
     assert response.status == 200 and "Hilo del agua" in moderator.last_html
     assert f'action="{thread}/close"' not in moderator.last_html
+    await moderator.get(f"{thread}/close")  # the moderation page that asks for a reason: a notice, no form
+    assert shown(NOTICE, server=community.mirror.split("@", 1)[1]) in moderator.last_html
+    assert f'action="{thread}/close"' not in moderator.last_html
     response = await moderator.submit(f"{thread}/close", {"locked": "1", "reason": "Foro borrado"},
-                                      form_page=f"{thread}/close")  # fmt: skip
+                                      form_page=thread)  # fmt: skip
     assert response.status == 409 and es(DELETED) in moderator.last_html
     assert await value(node, "SELECT locked_at IS NULL FROM thread WHERE id = $1", thread_id)
     assert await value(node, "SELECT count(*) FROM moderation_action") == 0
