@@ -35,6 +35,10 @@ class BallotIndex:
     point_weights: list[dict[int, int]]  # per project: points given -> how many voters gave them
     rows: list[list[tuple[int, int, int]]]  # per project: (ballot bits, points, weight) of each supporting ballot
     votes: list[int]  # per project: how many voters gave it any points
+    per_point: dict[int, int] = field(default_factory=dict)  # points given -> point_lcm // points
+    # Per project, on points ballots (not approval): (ballot bits, points, weight, weight × points, point_lcm // points)
+    # of each supporting ballot, what a run pricing from the ballots directly reads (`counting_mes._MesRun.price`).
+    point_rows: list[list[tuple[int, int, int, int, int]]] = field(default_factory=list)
 
     @classmethod
     def of(
@@ -90,7 +94,25 @@ class BallotIndex:
             votes = [sum(given.values()) for given in point_weights]
         point_lcm = lcm(1, *{points for _, points in bits})
         rows = [[(ballot_bits[b], points, weights[b]) for b, points in mine] for mine in supporters]
-        return cls(supporters, total_points, bits, project_bits, ballot_bits, point_lcm, point_weights, rows, votes)
+        per_point = {points: point_lcm // points for _, points in bits}
+        point_rows = (
+            []
+            if point_lcm == 1
+            else [[(b, p, w, w * p, per_point[p]) for b, p, w in mine] for mine in rows]  # per project
+        )
+        return cls(
+            supporters,
+            total_points,
+            bits,
+            project_bits,
+            ballot_bits,
+            point_lcm,
+            point_weights,
+            rows,
+            votes,
+            per_point,
+            point_rows,
+        )
 
 
 @dataclass
@@ -116,6 +138,7 @@ class Profile:
     rows: list[list[tuple[int, int, int]]] = field(default_factory=list)  # per project: (bits, points, weight)
     votes: list[int] = field(default_factory=list)  # per project: how many voters gave it any points
     per_point: dict[int, int] = field(default_factory=dict)  # points given -> point_lcm // points
+    point_rows: list[list[tuple[int, int, int, int, int]]] = field(default_factory=list)  # see `BallotIndex`
 
     def __post_init__(self) -> None:
         self.voters = sum(self.weights)
@@ -123,7 +146,7 @@ class Profile:
         self.supporters, self.total_points, self.bits = index.supporters, index.total_points, index.bits
         self.project_bits, self.ballot_bits, self.point_lcm = index.project_bits, index.ballot_bits, index.point_lcm
         self.point_weights, self.rows, self.votes = index.point_weights, index.rows, index.votes
-        self.per_point = {points: self.point_lcm // points for _, points in self.bits}
+        self.per_point, self.point_rows = index.per_point, index.point_rows  # made once per election
 
     def voter_budget(self, extra_units: int) -> Fraction:
         return Fraction(self.budget, self.voters) + extra_units * self.unit

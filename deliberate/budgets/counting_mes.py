@@ -38,6 +38,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from fractions import Fraction
 from math import gcd
+from operator import itemgetter
 
 from deliberate.budgets.counting_classes import Histograms, Profile
 
@@ -48,6 +49,8 @@ Key = tuple[int, int, int, tuple[object, ...]]
 # A class (or ballot) of a project's supporters that still has money, when the project is priced: on approval ballots
 # (value, weight, class), otherwise (order, value, points, weight, class); see `Round`.
 Entry = tuple[int, ...]
+# Entries sort by their first item alone: one integer comparison each, not a tuple's item by item.
+_first = itemgetter(0)
 
 
 def _before(a: Key, b: Key) -> bool:
@@ -66,8 +69,9 @@ class Round:
     by money per point, as (order, value, points, weight, class) with `value` their money over `den` and `order`
     their money per point times `Profile.point_lcm`, or on approval ballots (every point 1) as (value, weight,
     class); one entry per class, or per ballot when the run read the ballots directly, several of a class then. The
-    first `poor` of them paid all they had, the others `theta` (a fraction over `den`) per point. `entries` is None
-    when every supporter paid `theta` per point (none paid all they had)."""
+    first `poor` of them paid all they had, the others `theta` (a fraction over `den`) per point; when `poor` is 0 the
+    entries are left unsorted (all paid alike). `entries` is None when every supporter paid `theta` per point (none
+    paid all they had)."""
 
     project: int
     price: tuple[int, int]  # (numerator, denominator), not reduced
@@ -142,6 +146,7 @@ class _MesRun:
         # A run no other run will follow reads its supporters' ballots directly rather than building histograms
         # that only a later run at another budget would read again (`price`).
         self.direct = direct
+        self.dropping = False  # a direct run found a project unaffordable this round (`_short_direct`)
         self.settled: list[dict[int, tuple[int, int]]] = [{}]
         self.short: list[dict[int, Fraction]] = [{}]
         self.dens = [profile.voters]
@@ -209,10 +214,15 @@ class _MesRun:
         histogram = self.histograms.cached(mask, q) if mask else self.histograms.get(self.funded, self.masks, q)
         if histogram is None and not self.direct:
             histogram = self.histograms.get(self.funded, self.masks, q)
+        # `least`: the lowest money per point among the entries (their first item). When even those supporters can
+        # pay their share of the cost at an equal price per point, nobody pays all they have: no sort needed.
+        least = -1
         if histogram is None:  # read the supporters' ballots directly: one entry per ballot that still has money
-            rows = profile.rows[q]
-            supporters = len(rows)
+            if self.dropping and self._short_direct(q, target):
+                return None
             if point_lcm == 1:
+                rows = profile.rows[q]
+                supporters = len(rows)
                 for bits, _, weight in rows:
                     cls = bits & mask
                     held = get(cls)
@@ -221,15 +231,22 @@ class _MesRun:
                         money += weight * value
                         paying_points += weight
                         append((value, weight, cls))
+                        if value < least or least < 0:
+                            least = value
             else:
-                for bits, points, weight in rows:
+                point_rows = profile.point_rows[q]
+                supporters = len(point_rows)
+                for bits, points, weight, weighted, scale in point_rows:
                     cls = bits & mask
                     held = get(cls)
                     if held is not None:
                         value = held[0] * mults[held[1]]
                         money += weight * value
-                        paying_points += weight * points
-                        append((value * per_point[points], value, points, weight, cls))
+                        paying_points += weighted
+                        order = value * scale
+                        append((order, value, points, weight, cls))
+                        if order < least or least < 0:
+                            least = order
         else:
             supporters = len(histogram)
             if point_lcm == 1:
@@ -240,6 +257,8 @@ class _MesRun:
                         money += weight * value
                         paying_points += weight
                         append((value, weight, cls))
+                        if value < least or least < 0:
+                            least = value
             else:
                 for (cls, points), weight in histogram.items():
                     held = get(cls)
@@ -247,13 +266,24 @@ class _MesRun:
                         value = held[0] * mults[held[1]]
                         money += weight * value
                         paying_points += weight * points
-                        append((value * per_point[points], value, points, weight, cls))
+                        order = value * per_point[points]
+                        append((order, value, points, weight, cls))
+                        if order < least or least < 0:
+                            least = order
         if money < target:
             self._drop(q)
-            self.short[t][q] = Fraction(target - money, den)
+            if self.direct:
+                self.dropping = True
+            else:  # only a run at a higher budget reads it (`_still_short`)
+                self.short[t][q] = Fraction(target - money, den)
             return None
-        entries.sort()  # by money per point (the first item), the order of equals does not matter
-        if point_lcm == 1:  # every point is 1 (approval ballots): the same loop without the points
+        if least >= 0 and target * point_lcm <= least * paying_points:
+            # The poorest paying supporter covers their share (target / paying_points per point, times point_lcm
+            # in `order` units): so does everyone, none pays all they have. The entries stay unsorted, which no
+            # reader of a round with `poor` 0 minds (they are all paid alike).
+            pass
+        elif point_lcm == 1:  # every point is 1 (approval ballots): the same loop without the points
+            entries.sort(key=_first)  # by money per point; the order of equals does not matter
             for value, weight, _ in entries:
                 if target - paid <= value * paying_points:
                     break
@@ -261,6 +291,7 @@ class _MesRun:
                 paying_points -= weight
                 poor += 1
         else:
+            entries.sort(key=_first)
             for _, value, points, weight, _ in entries:
                 if (target - paid) * points <= value * paying_points:
                     break
@@ -275,6 +306,21 @@ class _MesRun:
         self.exact[q] = result
         self.bound[q] = ((theta[0] << 128) // denominator, theta[0], denominator, profile.tie_key[q])
         return result
+
+    def _short_direct(self, q: int, target: int) -> bool:
+        """Whether q's supporters hold less than `target` (then q is dropped), summed from their ballots without
+        making entries: tried first once a project was found unaffordable this round (in the last round every
+        project left is, and then half the work of a price is saved on each)."""
+        get, mults, mask = self.budget.get, self.mults, self.masks[-1]
+        money = 0
+        for bits, _, weight in self.profile.rows[q]:
+            held = get(bits & mask)
+            if held is not None:
+                money += weight * held[0] * mults[held[1]]
+        if money < target:
+            self._drop(q)
+            return True
+        return False
 
     def affordable(self, q: int) -> bool:
         """Whether q's supporters hold its cost between them (if not, q is dropped for good)."""
@@ -444,17 +490,19 @@ class _MesRun:
         else:
             self.rounds.append(Round(winner, price, chosen.theta, den, chosen.entries, chosen.poor))
             numerator, paying = _reduced(chosen.theta, den)
+            paying_entries = chosen.entries[chosen.poor :] if chosen.poor else chosen.entries
             if profile.point_lcm == 1:  # approval ballots: one bit for the winner
                 bit = bits[(winner, 1)]
-                for value, _, cls in chosen.entries[chosen.poor :]:
+                for value, _, cls in paying_entries:
                     left = value * paying - numerator
                     if left:
                         budget[cls | bit] = (left, k)
             else:
-                for _, value, points, _, cls in chosen.entries[chosen.poor :]:
+                bit_of = {points: bits[(winner, points)] for points in profile.point_weights[winner]}
+                for _, value, points, _, cls in paying_entries:
                     left = value * paying - points * numerator
                     if left:
-                        budget[cls | bits[(winner, points)]] = (left, k)
+                        budget[cls | bit_of[points]] = (left, k)
         self.dens.append(den * paying)
         if paying != 1:
             self.mults = [m * paying for m in mults]
@@ -469,6 +517,7 @@ class _MesRun:
         self.masks.append(mask | profile.project_bits[winner])
         self.candidates.remove(winner)
         self.exact = {}
+        self.dropping = False
 
 
 def run_mes(
