@@ -14,22 +14,7 @@ import pytest
 from deliberate.budgets.counting import Prepared, Tally
 from deliberate.budgets.counting_classes import Histograms, Profile
 from deliberate.budgets.counting_mes import _MesRun, run_mes
-from deliberate.budgets.counting_model import Ballot, Election, Method, Project, Rule, Satisfaction, TieBreak
-
-
-def _election(rng: random.Random) -> Election:
-    projects = tuple(Project(f"p{i}", Fraction(rng.choice([7, 10, 10, 25, 40, 60, 100]))) for i in range(2, 9))
-    ids = [p.project_id for p in projects]
-    points = rng.random() < 0.5
-    ballots = []
-    for _ in range(rng.randint(3, 40)):
-        chosen = rng.sample(ids, rng.randint(1, min(4, len(ids))))
-        weight = rng.randint(1, 3)
-        if points:
-            ballots.append(Ballot.cumulative({pid: rng.randint(1, 3) for pid in chosen}, weight))
-        else:
-            ballots.append(Ballot.approval(chosen, weight))
-    return Election(Fraction(rng.choice([50, 100, 150, 333])), projects, tuple(ballots))
+from tests.budgets.random_elections import COSTS, random_election, random_mes_rule
 
 
 def _replayed(profile: Profile, histograms: Histograms, extra: int, winners: list[int]) -> _MesRun:
@@ -43,8 +28,8 @@ def _replayed(profile: Profile, histograms: Histograms, extra: int, winners: lis
 @pytest.mark.parametrize("seed", range(200))
 def test_a_price_shown_above_a_threshold_without_sorting_is_above_it_exactly(seed: int) -> None:
     rng = random.Random(seed)
-    rule = Rule(Method.MES, rng.choice(list(Satisfaction)), tie_break=rng.choice(list(TieBreak)), seed="s")
-    tally = Tally(Prepared(_election(rng)), rule)
+    rule = random_mes_rule(rng)
+    tally = Tally(Prepared(random_election(rng, costs=COSTS[1:], projects=(7, 7), ballots=(3, 40))), rule)
     profile = tally.profile()
     histograms = Histograms(profile)
     extra = rng.choice([0, 0, 1, 3])

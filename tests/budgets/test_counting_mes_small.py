@@ -5,16 +5,13 @@ voter in `Fraction`s, and against the money each project's supporters hold."""
 
 from __future__ import annotations
 
-import random
 from fractions import Fraction
 
 import pytest
 
-from deliberate.budgets.counting import Prepared, Tally
 from deliberate.budgets.counting_classes import BallotIndex, Histograms, Profile
 from deliberate.budgets.counting_mes import _MesRun
-from deliberate.budgets.counting_model import Method, Rule, Satisfaction, TieBreak
-from tests.budgets.test_counting_mes_direct import _election
+from tests.budgets.random_elections import seeded_profile
 
 
 def _money(run: _MesRun, q: int) -> list[tuple[Fraction, int, int]]:
@@ -46,12 +43,9 @@ def _price(profile: Profile, q: int, held: list[tuple[Fraction, int, int]]) -> F
 
 @pytest.mark.parametrize("seed", range(300))
 def test_a_single_run_prices_and_drops_as_counted_voter_by_voter(seed: int) -> None:
-    rng = random.Random(seed)
-    rule = Rule(Method.MES, rng.choice(list(Satisfaction)), tie_break=rng.choice(list(TieBreak)), seed="s")
-    tally = Tally(Prepared(_election(rng)), rule)
-    if not tally.voters:
+    rng, profile = seeded_profile(seed)
+    if profile is None:
         return
-    profile = tally.profile()
     run = _MesRun(profile, Histograms(profile), 0, None, direct=True)
     while True:
         for q in list(run.candidates):
