@@ -20,7 +20,7 @@ from federation.actors import ACTIVITY_JSON
 NODEINFO_SCHEMA = "http://nodeinfo.diaspora.software/ns/schema/2.1"
 SOFTWARE_NAME = "deliberate"
 AS_TYPE = "https://www.w3.org/ns/activitystreams#type"  # a `self` link's property naming its actor's type (Lemmy)
-AS2_MEDIA_TYPES = frozenset({"application/activity+json", "application/ld+json"})
+AS2_MEDIA_TYPES = frozenset({"application/activity+json", "application/ld+json"})  # an AS2 document, however served
 
 
 # The first segment of an actor's URL here, and the AS2 type of the actor it names.

@@ -40,11 +40,10 @@ from aiohttp.abc import AbstractResolver, ResolveResult
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
 from yarl import URL
 
-from federation.discovery import actor_link
+from federation.discovery import AS2_MEDIA_TYPES, actor_link
 from federation.http_signing import sign_get_headers
 
 AS2_ACCEPT = 'application/activity+json, application/ld+json; profile="https://www.w3.org/ns/activitystreams"'
-AS2_TYPES = frozenset({"application/activity+json", "application/ld+json"})
 JRD_TYPES = frozenset({"application/jrd+json", "application/json"})  # RFC 7033 §10.2; many servers send json
 REDIRECTS = frozenset({301, 302, 303, 307, 308})
 POST_READ_LIMIT = 16 * 1024  # enough of an inbox's answer to explain a refusal, small enough to ignore abuse
@@ -324,7 +323,7 @@ class Fetcher:
                 target, key_id=signer.key_id, private_key=signer.private_key, now=self._now(), accept=AS2_ACCEPT
             )
 
-        reply = await self._exchange("GET", url, headers_for, None, types=AS2_TYPES)
+        reply = await self._exchange("GET", url, headers_for, None, types=AS2_MEDIA_TYPES)
         document = _json_object(reply)
         claimed = document.get("id")
         if not isinstance(claimed, str) or not _same_url(claimed, reply.url):

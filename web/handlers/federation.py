@@ -32,13 +32,12 @@ from web.handlers.remote_follow import follow_by_address
 from web.state import USER, state
 
 OUTBOX_PAGE = 20
-AS2_TYPES = ("application/activity+json", "application/ld+json")
 
 
 def wants_activity_json(request: web.Request) -> bool:
     """True when the client asked for AS2 (Mastodon sends activity+json; others ld+json with the AS profile)."""
     accept = request.headers.get("Accept", "")
-    return any(kind in accept for kind in AS2_TYPES)
+    return any(kind in accept for kind in discovery.AS2_MEDIA_TYPES)
 
 
 def activity_response(document: dict[str, Any], *, status: int = 200) -> web.Response:
